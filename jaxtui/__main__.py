@@ -1,0 +1,3 @@
+from jaxtui.cli import main
+
+raise SystemExit(main())

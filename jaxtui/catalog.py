@@ -1,0 +1,99 @@
+"""Find and load demo files: the built-in demos and a user's own file.
+
+A demo file's module docstring is its lesson (Markdown, first heading = title); the rest
+of the file is the code shown in the editor and run by the kernel. Imports neither jax
+nor textual: the UI reads demos without running them.
+"""
+
+from __future__ import annotations
+
+import ast
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from jaxtui.inputs import InputSpec, declared_inputs
+
+ORDER = ("grad", "jit", "vmap", "lax", "pmap", "stax")
+
+
+class UnknownDemo(LookupError):
+    """A demo name that is neither a built-in demo nor an existing .py file."""
+
+
+def demos_dir() -> Path:
+    """The built-in demos: packaged inside jaxtui when installed, top-level in a checkout."""
+    here = Path(__file__).resolve().parent
+    for candidate in (here / "demos", here.parent / "demos"):
+        if (candidate / "grad.py").is_file():
+            return candidate
+    raise FileNotFoundError(f"jaxtui's demos were not found next to {here}")
+
+
+@dataclass
+class Demo:
+    name: str
+    path: Path
+    title: str
+    lesson: str  # Markdown
+    code: str  # what the editor shows and the kernel runs
+    builtin: bool = True
+    inputs: list[InputSpec] = field(default_factory=list)
+
+    @property
+    def summary(self) -> str:
+        """The lesson's first sentence, for `jaxtui list`."""
+        for line in self.lesson.splitlines():
+            line = line.strip()
+            if line and not line.startswith("#"):
+                return line.split(". ")[0].rstrip(".")
+        return self.title
+
+
+def split_lesson(source: str) -> tuple[str, str]:
+    """(docstring, code without the docstring). Source that does not parse is all code."""
+    try:
+        tree = ast.parse(source)
+    except SyntaxError:
+        return "", source
+    doc = ast.get_docstring(tree, clean=True) or ""
+    if not doc or not tree.body:
+        return doc, source
+    end = tree.body[0].end_lineno or 0
+    rest = source.splitlines(keepends=True)[end:]
+    while rest and not rest[0].strip():
+        rest.pop(0)
+    return doc, "".join(rest)
+
+
+def load(path: Path, *, builtin: bool = False, name: str | None = None) -> Demo:
+    source = path.read_text(encoding="utf-8")
+    lesson, code = split_lesson(source)
+    title = name or path.stem
+    for line in lesson.splitlines():
+        if line.startswith("# "):
+            title = line[2:].strip()
+            break
+    return Demo(name=name or path.stem, path=path, title=title, lesson=lesson, code=code,
+                builtin=builtin, inputs=declared_inputs(code))
+
+
+def builtin_names() -> list[str]:
+    found = sorted(p.stem for p in demos_dir().glob("*.py") if not p.stem.startswith("_"))
+    return [n for n in ORDER if n in found] + [n for n in found if n not in ORDER]
+
+
+def builtin_demos() -> list[Demo]:
+    root = demos_dir()
+    return [load(root / f"{name}.py", builtin=True) for name in builtin_names()]
+
+
+def resolve(name_or_path: str) -> Demo:
+    """A built-in demo by name, or a user's .py file by path."""
+    names = builtin_names()
+    if name_or_path in names:
+        return load(demos_dir() / f"{name_or_path}.py", builtin=True)
+    path = Path(name_or_path).expanduser()
+    if path.suffix == ".py" and path.is_file():
+        return load(path.resolve())
+    hint = f"no such file: {path}" if path.suffix == ".py" else f"unknown demo {name_or_path!r}"
+    raise UnknownDemo(f"{hint}. Valid demos: {', '.join(names)} (or a path to a .py file)")

@@ -1,0 +1,135 @@
+"""Command line: `jaxtui [FILE.py] [--pane NAME]`, `jaxtui list`, `jaxtui run NAME|FILE`.
+
+Keeps imports light: the app (Textual) is imported only when the app is opened, jax
+never in this process.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from typing import Any
+
+from jaxtui import __version__
+from jaxtui.client import MAX_HOST_DEVICES, PLATFORMS, KernelConfig
+
+SUBCOMMANDS = ("list", "run")
+
+
+def _host_devices(text: str) -> int:
+    try:
+        n = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not an integer: {text!r}") from None
+    if not 1 <= n <= MAX_HOST_DEVICES:
+        raise argparse.ArgumentTypeError(f"must be between 1 and {MAX_HOST_DEVICES}, got {n}")
+    return n
+
+
+def _add_kernel_options(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--platform", choices=PLATFORMS, default=None,
+                   help="where the kernel runs JAX (default: JAX's own choice)")
+    p.add_argument("--host-devices", type=_host_devices, default=8, metavar="N",
+                   help="virtual CPU devices, set before JAX starts (default 8, so pmap has devices)")
+
+
+def _app_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(
+        prog="jaxtui", description="Explore JAX in the terminal: grad, jit, vmap, lax, pmap, stax.",
+        epilog="Other commands: `jaxtui list`, `jaxtui run NAME|FILE [--json] [--timeout S]`.")
+    p.add_argument("file", nargs="?", help="your own demo file (.py), opened in its own pane")
+    p.add_argument("--pane", metavar="NAME", help="open on this pane (grad, jit, vmap, lax, pmap, stax)")
+    _add_kernel_options(p)
+    p.add_argument("--version", action="version", version=f"jaxtui {__version__}")
+    return p
+
+
+def _run_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="jaxtui run", description="Run one demo headless on the kernel.")
+    p.add_argument("target", metavar="NAME|FILE", help="a demo name (see `jaxtui list`) or a .py file")
+    p.add_argument("--json", action="store_true", help="print one JSON object (see README for the keys)")
+    p.add_argument("--timeout", type=float, default=None, metavar="S",
+                   help="stop the run after S seconds (exit status 124)")
+    p.add_argument("--input", "-i", action="append", default=[], metavar="NAME=VALUE",
+                   help="set a demo input, as in the app's form (repeatable)")
+    _add_kernel_options(p)
+    return p
+
+
+def _parse_inputs(pairs: list[str], demo: Any) -> dict[str, Any]:
+    from jaxtui.inputs import InputError, parse_value
+
+    specs = {s.name: s for s in demo.inputs}
+    values: dict[str, Any] = {}
+    for pair in pairs:
+        name, sep, text = pair.partition("=")
+        if not sep:
+            raise SystemExit(f"jaxtui run: --input needs NAME=VALUE, got {pair!r}")
+        if name not in specs:
+            known = ", ".join(specs) or "none"
+            raise SystemExit(f"jaxtui run: demo {demo.name!r} has no input {name!r} (inputs: {known})")
+        try:
+            values[name] = parse_value(specs[name], text)
+        except InputError as exc:
+            raise SystemExit(f"jaxtui run: input {name}: {exc}") from None
+    return values
+
+
+def cmd_list() -> int:
+    from jaxtui.catalog import builtin_demos
+
+    for d in builtin_demos():
+        print(f"{d.name:<8} {d.summary}")
+    return 0
+
+
+def cmd_run(argv: list[str]) -> int:
+    from jaxtui import headless
+    from jaxtui.catalog import UnknownDemo, resolve
+
+    args = _run_parser().parse_args(argv)
+    try:
+        demo = resolve(args.target)
+    except UnknownDemo as exc:
+        print(f"jaxtui run: {exc}", file=sys.stderr)
+        return 2
+    if args.timeout is not None and args.timeout <= 0:
+        print("jaxtui run: --timeout must be positive", file=sys.stderr)
+        return 2
+    inputs = _parse_inputs(args.input, demo)
+    config = KernelConfig(platform=args.platform, host_devices=args.host_devices)
+    return headless.main(demo, config=config, as_json=args.json, timeout=args.timeout, inputs=inputs)
+
+
+def cmd_app(argv: list[str]) -> int:
+    args = _app_parser().parse_args(argv)
+    from jaxtui.catalog import UnknownDemo, builtin_names, resolve
+
+    user_demo = None
+    if args.file:
+        try:
+            user_demo = resolve(args.file)
+        except UnknownDemo as exc:
+            print(f"jaxtui: {exc}", file=sys.stderr)
+            return 2
+        if user_demo.builtin:  # `jaxtui jit` means the built-in pane
+            args.pane, user_demo = args.pane or user_demo.name, None
+    names = builtin_names() + ([user_demo.name] if user_demo else [])
+    if args.pane and args.pane not in names:
+        print(f"jaxtui: unknown pane {args.pane!r}. Valid panes: {', '.join(names)}", file=sys.stderr)
+        return 2
+    from jaxtui.app import JaxTUI
+
+    app = JaxTUI(kernel_config=KernelConfig(platform=args.platform, host_devices=args.host_devices),
+                 user_demo=user_demo, initial_pane=args.pane or (user_demo.name if user_demo else None))
+    app.run()
+    return app.return_code or 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if argv and argv[0] == "list":
+        return cmd_list()
+    if argv and argv[0] == "run":
+        return cmd_run(argv[1:])
+    return cmd_app(argv)

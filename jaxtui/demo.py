@@ -1,0 +1,179 @@
+"""The demo authoring API.
+
+A demo is a plain Python file. It imports this module and calls:
+
+    n = demo.input("n", 1000, "array size", min=1)      # an editable knob (form field in the app)
+    demo.show(value, "label")                             # display a value (shape, dtype, summary)
+    demo.inspect(f, x, y)                                 # mark a function for jaxpr/HLO/cost views
+    demo.time("jit cached", f, x, y)                      # the one timing harness
+    demo.correction("notes say ...", "JAX does ...", actual=value)
+    demo.plot("loss", steps, losses)                      # a line drawn in the app, text as a script
+
+Inside the jaxtui kernel these calls record into the current `Session`, which the kernel
+turns into the structured run result. Run as a plain script (`python demos/jit.py`) there is
+no session: inputs take their defaults and everything is printed.
+
+This module imports neither jax nor textual at import time.
+"""
+
+from __future__ import annotations
+
+import sys
+from dataclasses import dataclass, field
+from typing import Any, Callable
+
+from jaxtui.inputs import InputError, InputSpec, parse_value
+
+__all__ = ["input", "show", "inspect", "time", "correction", "plot", "progress", "Session",
+           "running_in_app"]
+
+
+@dataclass
+class InspectTarget:
+    name: str
+    fn: Callable[..., Any]
+    args: tuple[Any, ...]
+    kwargs: dict[str, Any]
+    static_argnums: tuple[int, ...]
+    line: int
+
+
+@dataclass
+class Session:
+    """What one run of a demo records. Created by the kernel; `None` when run as a script."""
+
+    inputs: dict[str, Any] = field(default_factory=dict)  # overrides typed in the form
+    mode: str = "run"  # "run", or "inspect" (live introspection: no timing, no sweeps)
+    filename: str = ""
+    emit: Callable[[str, dict[str, Any]], None] | None = None  # progress events to the UI
+    specs: dict[str, InputSpec] = field(default_factory=dict)
+    used_inputs: dict[str, Any] = field(default_factory=dict)
+    values: list[dict[str, Any]] = field(default_factory=list)
+    targets: list[InspectTarget] = field(default_factory=list)
+    timings: list[dict[str, Any]] = field(default_factory=list)
+    corrections: list[dict[str, Any]] = field(default_factory=list)
+    plots: dict[str, dict[str, Any]] = field(default_factory=dict)
+
+
+_session: Session | None = None
+
+
+def running_in_app() -> bool:
+    """True inside the jaxtui kernel, False when the demo runs as a plain script."""
+    return _session is not None
+
+
+def _caller_line() -> int:
+    # The line in the demo that called the API function (two frames up).
+    frame = sys._getframe(2)
+    return frame.f_lineno
+
+
+def input(name: str, default: Any, help: str = "", *, min: float | None = None,  # noqa: A002
+          max: float | None = None, choices: list[Any] | None = None) -> Any:  # noqa: A002
+    """Declare an editable input and return its current value.
+
+    The app shows it as a form field above the code; a value typed there replaces `default`
+    for the next run without touching the code. Use literals for every argument: the app
+    reads the declaration from the source without running it.
+    """
+    spec = InputSpec(name=name, default=default, help=help, min=min, max=max, choices=choices)
+    value = default
+    if _session is not None:
+        _session.specs[name] = spec
+        if name in _session.inputs:
+            try:
+                value = parse_value(spec, _session.inputs[name])
+            except InputError as exc:
+                raise InputError(f"input {name!r}: {exc}") from None
+        _session.used_inputs[name] = value
+    return value
+
+
+def show(value: Any, label: str | None = None) -> Any:
+    """Display a value: arrays with shape, dtype and a summary; pytrees as trees."""
+    from jaxtui.kernel.display import summarize
+
+    shown = summarize(value, label=label)
+    if _session is not None:
+        _session.values.append(shown)
+    else:
+        print(shown["text"])
+    return value
+
+
+def inspect(fn: Callable[..., Any], *args: Any, name: str | None = None,
+            static_argnums: tuple[int, ...] | int = (), **kwargs: Any) -> Callable[..., Any]:
+    """Mark `fn` for the Jaxpr, StableHLO, HLO, Cost and Compiles views, with example args."""
+    if isinstance(static_argnums, int):
+        static_argnums = (static_argnums,)
+    label = name or getattr(fn, "__name__", None) or repr(fn)
+    target = InspectTarget(label, fn, args, kwargs, tuple(static_argnums), _caller_line())
+    if _session is not None:
+        _session.targets.append(target)
+    return fn
+
+
+def time(label: str, fn: Callable[..., Any], *args: Any, group: str = "", first_call: bool = True,
+         budget_s: float = 0.5, **kwargs: Any) -> dict[str, Any] | None:
+    """Time `fn(*args)` with the one harness: warm-up, block_until_ready, median of repeats.
+
+    Returns the timing record (seconds), or None in live-inspect mode where timing is skipped.
+    """
+    if _session is not None and _session.mode == "inspect":
+        return None
+    from jaxtui.kernel.timing import measure
+
+    record = measure(label, fn, *args, group=group, first_call=first_call, budget_s=budget_s, **kwargs)
+    if _session is not None:
+        _session.timings.append(record)
+    else:
+        from jaxtui.kernel.timing import format_record
+
+        print(format_record(record))
+    return record
+
+
+def correction(notes: str, jax: str, actual: Any = None) -> None:
+    """Pin one place where the source notes are wrong: what they say, what JAX really does.
+
+    `actual` is the value or error the demo just measured, shown beside the claim.
+    """
+    entry = {"notes": notes, "jax": jax, "line": _caller_line(),
+             "actual": None if actual is None else _short_repr(actual)}
+    if _session is not None:
+        _session.corrections.append(entry)
+    tail = f"  (measured: {entry['actual']})" if entry["actual"] is not None else ""
+    print(f"  ✗ the notes say: {notes}\n  ✓ JAX does:      {jax}{tail}")
+
+
+def plot(name: str, xs: Any, ys: Any, *, title: str = "", xlabel: str = "", ylabel: str = "",
+         logx: bool = False, logy: bool = False) -> None:
+    """Record a line series (replacing any earlier one of that name) for the app to draw."""
+    xs = [float(x) for x in xs]
+    ys = [float(y) for y in ys]
+    series = {"name": name, "x": xs, "y": ys, "title": title or name, "xlabel": xlabel,
+              "ylabel": ylabel, "logx": logx, "logy": logy}
+    if _session is not None:
+        _session.plots[name] = series
+        if _session.emit is not None:
+            _session.emit("plot", series)
+    elif ys:
+        print(f"[{series['title']}] {len(ys)} points, last {ys[-1]:.6g}")
+
+
+def progress(label: str, done: int, total: int) -> None:
+    """Report progress of a long step (a sweep, a training loop)."""
+    if _session is not None and _session.emit is not None:
+        _session.emit("progress", {"label": label, "done": done, "total": total})
+
+
+def _short_repr(value: Any, limit: int = 200) -> str:
+    if isinstance(value, str):
+        text = value
+    elif isinstance(value, BaseException):
+        text = f"{type(value).__name__}: {value}"
+    else:
+        text = repr(value)
+    text = " ".join(text.split())
+    return text if len(text) <= limit else text[: limit - 1] + "…"

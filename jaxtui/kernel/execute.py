@@ -1,0 +1,214 @@
+"""Run user code in the kernel: capture output, record the demo session, shape errors.
+
+Each run gets a fresh namespace, as if the file were run as a script (`__name__ ==
+"__main__"`), so panes never leak state into each other.
+"""
+
+from __future__ import annotations
+
+import ast
+import linecache
+import os
+import sys
+import threading
+import time
+import traceback
+from contextlib import contextmanager
+from dataclasses import asdict
+from pathlib import Path
+from typing import Any, Callable, Iterator
+
+import jax
+
+import jaxtui.demo as demo_api
+from jaxtui.kernel import compiles
+from jaxtui.kernel.display import summarize
+from jaxtui.kernel.inspect import inspect_target
+from jaxtui.protocol import ErrorInfo, RunResult
+
+Emit = Callable[[str, dict[str, Any]], None]
+
+MAX_STDOUT = 512 * 1024  # characters kept of a run's output: head and tail
+_OWN_DIRS = (str(Path(__file__).resolve().parent), str(Path(demo_api.__file__).resolve()))
+_OWN_DIRS += (str(Path(__file__).resolve().parent.parent / "inputs.py"),)
+
+
+class OutputCapture:
+    """Replaces sys.stdout/sys.stderr during a run (and jax.debug.print's writes).
+
+    Keeps a bounded copy for the result and streams text to the UI, batched so a tight
+    print loop does not flood the pipe.
+    """
+
+    FLUSH_S = 0.05
+
+    def __init__(self, name: str, emit: Emit | None, shared: list[str], lock: threading.Lock):
+        self.name = name
+        self._emit = emit
+        self._parts = shared
+        self._lock = lock
+        self._pending: list[str] = []
+        self._last_flush = time.monotonic()
+        self.size = 0
+        self.dropped = 0
+
+    def write(self, text: str) -> int:
+        if not isinstance(text, str):
+            text = str(text)
+        with self._lock:
+            if self.size < MAX_STDOUT:
+                keep = text[: MAX_STDOUT - self.size]
+                self._parts.append(keep)
+                self._pending.append(keep)
+                self.size += len(keep)
+                self.dropped += len(text) - len(keep)
+            else:
+                self.dropped += len(text)
+            due = time.monotonic() - self._last_flush >= self.FLUSH_S
+        if due:
+            self.flush()
+        return len(text)
+
+    def flush(self) -> None:
+        with self._lock:
+            text = "".join(self._pending)
+            self._pending.clear()
+            self._last_flush = time.monotonic()
+        if text and self._emit is not None:
+            self._emit("stream", {"name": self.name, "text": text})
+
+    def isatty(self) -> bool:
+        return False
+
+    @property
+    def encoding(self) -> str:
+        return "utf-8"
+
+    def fileno(self) -> int:
+        raise OSError("captured stream has no file descriptor")
+
+
+@contextmanager
+def _captured(emit: Emit | None) -> Iterator[tuple[list[str], OutputCapture]]:
+    parts: list[str] = []
+    lock = threading.Lock()
+    out = OutputCapture("stdout", emit, parts, lock)
+    err = OutputCapture("stderr", emit, parts, lock)
+    old = sys.stdout, sys.stderr
+    sys.stdout, sys.stderr = out, err  # process-global on purpose: debug.print callbacks too
+    stop = threading.Event()
+
+    def flusher() -> None:  # text printed just before a long silent computation still shows
+        while not stop.wait(0.1):
+            out.flush()
+            err.flush()
+
+    thread = threading.Thread(target=flusher, daemon=True)
+    thread.start()
+    try:
+        yield parts, out
+    finally:
+        stop.set()
+        thread.join()
+        sys.stdout, sys.stderr = old
+        out.flush()
+        err.flush()
+        out.dropped += err.dropped
+
+
+def error_from_exception(exc: BaseException, filename: str) -> ErrorInfo:
+    """The user's frames only: the kernel's and the authoring API's frames are dropped."""
+    frames = [f for f in traceback.extract_tb(exc.__traceback__)
+              if not f.filename.startswith(_OWN_DIRS)]
+    user_lines = [f.lineno for f in frames if f.filename == filename]
+    message = str(exc)
+    if isinstance(exc, KeyboardInterrupt):
+        return ErrorInfo("KeyboardInterrupt", "interrupted", user_lines[-1] if user_lines else None,
+                         kind="interrupted")
+    text = "".join(traceback.format_list(frames)) if frames else ""
+    text = "Traceback (your code first, most recent call last):\n" + text if text else ""
+    text += "".join(traceback.format_exception_only(type(exc), exc))
+    return ErrorInfo(type(exc).__name__, message, user_lines[-1] if user_lines else None,
+                     traceback=text)
+
+
+def _is_demo_api_call(node: ast.expr) -> bool:
+    # `demo.inspect(f, x)` as the last line records; echoing its return value would be noise.
+    return (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute)
+            and isinstance(node.func.value, ast.Name) and node.func.value.id == "demo")
+
+
+def _compile_user_code(code: str, filename: str) -> tuple[Any, Any]:
+    """Compile the code; a trailing expression is compiled separately so its value shows."""
+    tree = ast.parse(code, filename, "exec")
+    last = None
+    if tree.body and isinstance(tree.body[-1], ast.Expr) and not _is_demo_api_call(tree.body[-1].value):
+        expr = tree.body.pop()
+        last = compile(ast.Expression(expr.value), filename, "eval")
+    return compile(tree, filename, "exec"), last
+
+
+def default_device() -> str:
+    try:
+        dev = jax.config.jax_default_device or jax.devices()[0]
+        return str(dev)
+    except Exception:  # noqa: BLE001
+        return ""
+
+
+def run_code(code: str, *, filename: str, demo: str, inputs: dict[str, Any] | None = None,
+             mode: str = "run", emit: Emit | None = None, inspect: bool = True) -> RunResult:
+    """Execute `code` as a script and return what it produced."""
+    linecache.cache[filename] = (len(code), None, code.splitlines(True), filename)
+    result = RunResult(demo=demo, ok=True, device=default_device(), platform=jax.default_backend())
+    try:
+        body, last = _compile_user_code(code, filename)
+    except SyntaxError as exc:
+        result.ok = False
+        result.error = asdict(ErrorInfo("SyntaxError", exc.msg or str(exc), exc.lineno, exc.offset,
+                                        traceback="".join(traceback.format_exception_only(type(exc), exc)),
+                                        kind="syntax"))
+        return result
+
+    session = demo_api.Session(inputs=dict(inputs or {}), mode=mode, filename=filename, emit=emit)
+    namespace: dict[str, Any] = {"__name__": "__main__", "__file__": filename, "__builtins__": __builtins__}
+    demo_api._session = session
+    recorder = compiles.Recorder()
+    t0 = time.perf_counter()
+    with _captured(emit) as (parts, out), recorder:
+        try:
+            exec(body, namespace)  # noqa: S102 - running the user's code is the point
+            if last is not None:
+                value = eval(last, namespace)  # noqa: S307
+                if value is not None:
+                    session.values.append(summarize(value, label="Out"))
+            jax.effects_barrier()  # debug.print callbacks land before the capture ends
+        except BaseException as exc:  # noqa: BLE001 - KeyboardInterrupt included
+            if isinstance(exc, SystemExit) and exc.code in (None, 0):
+                pass
+            else:
+                result.ok = False
+                result.error = asdict(error_from_exception(exc, filename))
+                if not isinstance(exc, Exception | KeyboardInterrupt | SystemExit):
+                    raise
+        finally:
+            result.elapsed_s = time.perf_counter() - t0
+            demo_api._session = None
+        if inspect and result.ok:
+            for target in session.targets:
+                result.inspections.append(inspect_target(target))
+    result.stdout = "".join(parts)
+    if out.dropped:
+        result.stdout += f"\n… output cut: {out.dropped:,} more characters were printed\n"
+    result.values = session.values
+    result.timings = session.timings
+    result.corrections = session.corrections
+    result.plots = list(session.plots.values())
+    result.inputs = session.used_inputs
+    result.compiles = recorder.summary()
+    return result
+
+
+def run_file(path: str | os.PathLike[str], **kw: Any) -> RunResult:
+    path = Path(path)
+    return run_code(path.read_text(encoding="utf-8"), filename=str(path), demo=path.stem, **kw)
