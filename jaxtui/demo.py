@@ -8,6 +8,7 @@ A demo is a plain Python file. It imports this module and calls:
     demo.time("jit cached", f, x, y)                      # the one timing harness
     demo.correction("notes say ...", "JAX does ...", actual=value)
     demo.plot("loss", steps, losses)                      # a line drawn in the app, text as a script
+    demo.sharding(arr, "x")                               # which device holds which piece of arr
 
 Inside the jaxtui kernel these calls record into the current `Session`, which the kernel
 turns into the structured run result. Run as a plain script (`python demos/jit.py`) there is
@@ -24,8 +25,8 @@ from typing import Any, Callable
 
 from jaxtui.inputs import InputError, InputSpec, parse_value
 
-__all__ = ["input", "show", "inspect", "time", "correction", "plot", "progress", "Session",
-           "running_in_app"]
+__all__ = ["input", "show", "inspect", "time", "correction", "plot", "progress", "sharding",
+           "Session", "running_in_app"]
 
 
 @dataclass
@@ -99,6 +100,21 @@ def show(value: Any, label: str | None = None) -> Any:
         _session.values.append(shown)
     else:
         print(shown["text"])
+    return value
+
+
+def sharding(value: Any, label: str | None = None) -> Any:
+    """Draw which device holds which piece of a 1-D or 2-D array.
+
+    The text of `jax.debug.visualize_array_sharding`, recorded as a value (type "sharding").
+    """
+    from jaxtui.kernel.display import sharding_record
+
+    record = sharding_record(value, label=label)
+    if _session is not None:
+        _session.values.append(record)
+    else:
+        print(record["text"])
     return value
 
 

@@ -122,3 +122,39 @@ def summarize(value: Any, label: str | None = None) -> dict[str, Any]:
     record["text"] = f"{label}: {text}" if label and "\n" not in text else (
         f"{label}:\n{text}" if label else text)
     return record
+
+
+def sharding_text(value: Any) -> str:
+    """`jax.debug.visualize_array_sharding` as plain text (it only prints to sys.stdout).
+
+    Box drawing without colour, so the text reads the same in JSON, a terminal and the app.
+    1-D and 2-D arrays only (JAX's limit); anything else raises ValueError.
+    """
+    import contextlib
+    import io
+
+    import jax
+
+    buf = io.StringIO()
+    with contextlib.redirect_stdout(buf):  # process-global: fine, the kernel runs one demo at a time
+        jax.debug.visualize_array_sharding(value, use_color=False)
+    return buf.getvalue().rstrip("\n")
+
+
+def sharding_record(value: Any, label: str | None = None) -> dict[str, Any]:
+    """A displayable record of where an array's pieces live: {label, type, text, shape, dtype, sharding}."""
+    sharding = getattr(value, "sharding", None)
+    spec = getattr(sharding, "spec", None)
+    head = array_header(value) if is_array(value) else type(value).__name__
+    head += f"  {spec}" if spec is not None else (f"  {sharding}" if sharding is not None else "")
+    try:
+        table = sharding_text(value)
+    except Exception as exc:  # noqa: BLE001 - 3-D arrays, tracers: say why instead of failing the run
+        table = f"(no drawing: {type(exc).__name__}: {exc})"
+    record: dict[str, Any] = {"label": label or "", "type": "sharding", "sharding": str(sharding)}
+    if is_array(value):
+        record["shape"] = list(value.shape)
+        record["dtype"] = np.dtype(value.dtype).name
+    text = f"{head}\n{table}"
+    record["text"] = f"{label}:\n{text}" if label else text
+    return record

@@ -1,0 +1,42 @@
+"""The app's named actions: one registry that the key bindings, the footer, the help screen
+and the command palette all read, so a key is declared once."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from textual.binding import Binding
+
+
+@dataclass(frozen=True)
+class Action:
+    name: str  # the App's action_<name>
+    keys: str  # comma-separated Textual key names; the first is shown
+    footer: str  # short label for the footer ("" = not in the footer)
+    palette: str  # palette title, namespaced ("run: run this pane")
+    help: str
+    priority: bool = True  # works even while the editor has focus
+
+
+# Order matters: the footer fits 80 columns with the most important keys first.
+ACTIONS: tuple[Action, ...] = (
+    Action("run", "ctrl+r,f5", "Run", "run: run this pane's code", "Run the current pane's code on the kernel"),
+    Action("interrupt", "ctrl+c", "Stop", "kernel: interrupt the run",
+           "Interrupt the running code; restarts the kernel if XLA does not stop within a second"),
+    Action("help", "f1", "Help", "help: keys and help for the focused part", "Show help and keys", priority=False),
+    Action("next_pane", "f2", "Pane", "pane: next", "Go to the next pane"),
+    Action("prev_pane", "f3", "", "pane: previous", "Go to the previous pane"),
+    Action("next_result", "f4", "Tab", "view: next results tab", "Cycle the results tabs (Lesson, Output, Jaxpr...)"),
+    Action("restart_kernel", "ctrl+t", "", "kernel: restart", "Start a fresh kernel (edits are kept)"),
+    Action("command_palette", "ctrl+p", "Cmds", "", "Open the command palette", priority=False),
+    Action("quit", "ctrl+q", "Quit", "app: quit", "Quit (kills a busy kernel at once)"),
+)
+
+
+def bindings() -> list[Binding]:
+    return [Binding(a.keys, a.name, a.footer or a.help, show=bool(a.footer), priority=a.priority,
+                    tooltip=a.help) for a in ACTIONS]
+
+
+def by_name(name: str) -> Action | None:
+    return next((a for a in ACTIONS if a.name == name), None)

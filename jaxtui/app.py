@@ -1,0 +1,221 @@
+"""The Textual app: one pane per demo, a kernel status bar, keys for run/interrupt/help.
+
+Never imports jax: all JAX work happens in the kernel process (jaxtui.client). The first
+frame paints before the kernel is ready; panes other than the visible one are built the
+first time they are shown.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+from typing import Any
+
+from textual import work
+from textual.app import App, ComposeResult
+from textual.widgets import Footer, TabbedContent, TabPane
+
+from jaxtui import actions
+from jaxtui import protocol as P
+from jaxtui.catalog import Demo, builtin_demos
+from jaxtui.client import KernelClient, KernelConfig, KernelDied, KernelError, RequestFailed
+from jaxtui.commands import JaxtuiCommands
+from jaxtui.widgets.pane import DemoPane
+from jaxtui.widgets.status import KernelStatus
+
+RESTART_LIMIT = 3  # deaths within a minute before we stop restarting and say why
+
+
+class JaxTUI(App[int]):
+    CSS_PATH = Path(__file__).with_name("app.tcss")
+    TITLE = "jaxtui"
+    BINDINGS = actions.bindings()
+    COMMANDS = App.COMMANDS | {JaxtuiCommands}
+    HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (110, "-wide")]
+
+    def __init__(self, *, kernel_config: KernelConfig | None = None, user_demo: Demo | None = None,
+                 initial_pane: str | None = None, demos: list[Demo] | None = None,
+                 start_kernel: bool = True, cursor_blink: bool = True) -> None:
+        super().__init__()
+        self.demos = list(demos if demos is not None else builtin_demos())
+        if user_demo is not None:
+            self.demos.append(user_demo)
+        self.initial_pane = initial_pane or self.demos[0].name
+        self.kernel = KernelClient(kernel_config, on_state=self._on_kernel_state)
+        self.start_kernel = start_kernel
+        self.cursor_blink = cursor_blink
+        self.interrupting = False
+        self._deaths: list[float] = []
+        self._running: DemoPane | None = None
+
+    # -- layout --------------------------------------------------------------------
+    def compose(self) -> ComposeResult:
+        yield KernelStatus(id="status")
+        with TabbedContent(initial=f"pane-{self.initial_pane}", id="panes"):
+            for demo in self.demos:
+                with TabPane(demo.name, id=f"pane-{demo.name}"):
+                    if demo.name == self.initial_pane:
+                        yield DemoPane(demo, cursor_blink=self.cursor_blink, id=f"demo-{demo.name}")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.query_one(KernelStatus).pane = self.initial_pane
+        if self.start_kernel:
+            self.start_kernel_worker()
+
+    def pane_titles(self) -> list[tuple[str, str]]:
+        return [(d.name, d.title) for d in self.demos]
+
+    def palette_actions(self) -> list[tuple[str, str, str]]:
+        return [(a.name, a.palette, a.help) for a in actions.ACTIONS if a.palette]
+
+    def key_for(self, action: str) -> str:
+        spec = actions.by_name(action)
+        return spec.keys.split(",")[0] if spec else ""
+
+    def _ensure_pane(self, name: str) -> DemoPane:
+        found = self.query(f"#demo-{name}")
+        if found:
+            return found.first(DemoPane)
+        demo = next(d for d in self.demos if d.name == name)
+        pane = DemoPane(demo, cursor_blink=self.cursor_blink, id=f"demo-{name}")
+        self.query_one(f"#pane-{name}", TabPane).mount(pane)
+        return pane
+
+    def on_tabbed_content_tab_activated(self, event: TabbedContent.TabActivated) -> None:
+        if event.tabbed_content.id != "panes" or event.pane is None or not event.pane.id:
+            return
+        name = event.pane.id.removeprefix("pane-")
+        self._ensure_pane(name)
+        self.query_one(KernelStatus).pane = name
+
+    @property
+    def current_pane(self) -> DemoPane:
+        name = (self.query_one("#panes", TabbedContent).active or "").removeprefix("pane-")
+        return self._ensure_pane(name)
+
+    def show_pane(self, name: str) -> None:
+        self._ensure_pane(name)
+        self.query_one("#panes", TabbedContent).active = f"pane-{name}"
+
+    # -- kernel --------------------------------------------------------------------
+    def _on_kernel_state(self, state: str, info: dict[str, Any]) -> None:
+        status = self.query_one(KernelStatus)
+        if state == "dead":
+            status.set_kernel("dead", detail="restarting")
+            if not self.interrupting:
+                self._kernel_died(info)
+            return
+        if state == "stopped":
+            return
+        status.set_kernel(state, info if state == "ready" else None)
+
+    def _kernel_died(self, info: dict[str, Any]) -> None:
+        loop_time = asyncio.get_running_loop().time()
+        self._deaths = [t for t in self._deaths if loop_time - t < 60] + [loop_time]
+        if len(self._deaths) > RESTART_LIMIT:
+            self.query_one(KernelStatus).set_kernel("dead", detail="not restarting (ctrl+t to retry)")
+            self.notify(f"The kernel died {len(self._deaths)} times in a minute; not restarting. "
+                        f"Its last words:\n{info.get('error') or '(none)'}", severity="error", timeout=15)
+            return
+        self.notify("The kernel died and is being restarted. Your edits are kept.", severity="warning")
+        self.start_kernel_worker()
+
+    @work(exclusive=True, group="kernel")
+    async def start_kernel_worker(self) -> None:
+        try:
+            await self.kernel.start()
+        except (KernelError, ValueError) as exc:
+            reason = self.kernel.stderr_text(12) or str(exc)
+            self.query_one(KernelStatus).set_kernel("dead", detail="failed to start (ctrl+t to retry)")
+            self.current_pane.show_failure(f"The kernel could not start:\n{reason}")
+
+    async def action_restart_kernel(self) -> None:
+        self._deaths.clear()
+        self.query_one(KernelStatus).set_kernel("restarting")
+        self.start_kernel_worker()
+
+    # -- running -------------------------------------------------------------------
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "interrupt":
+            return self.kernel.busy  # hidden when idle: ctrl+c then copies in the editor
+        return True
+
+    def action_run(self) -> None:
+        pane = self.current_pane
+        params = pane.run_params()
+        if params is None:
+            self.notify("An input is invalid: fix the marked field, then run.", severity="error")
+            return
+        self._run(pane, params)
+
+    @work(group="run")
+    async def _run(self, pane: DemoPane, params: dict[str, Any]) -> None:
+        waiting = self.kernel.state not in ("ready", "busy")
+        pane.begin_run(" (waiting for the kernel to start)" if waiting else "")
+
+        def on_event(event: P.Event) -> None:
+            pane.on_kernel_event(event.kind, event.data)
+
+        self._running = pane
+        try:
+            result = await self.kernel.request(P.OP_EXEC, params, on_event=on_event)
+        except KernelDied as exc:
+            if self.interrupting:
+                pane.show_failure("Interrupted. XLA computations ignore SIGINT, so the kernel was "
+                                  "killed and a fresh one started. Your code is unchanged.")
+            else:
+                detail = f"\n{exc.stderr}" if exc.stderr else ""
+                pane.show_failure(f"The kernel died during the run ({exc}) and was restarted. "
+                                  f"Your code is unchanged.{detail}")
+            return
+        except RequestFailed as exc:
+            pane.show_failure(f"The run failed: {exc}")
+            return
+        except KernelError as exc:
+            pane.show_failure(f"The kernel is not available: {exc}")
+            return
+        finally:
+            self._running = None
+            self.sub_title = ""
+        pane.show_result(result)
+
+    async def action_interrupt(self) -> None:
+        if not self.kernel.busy:
+            return
+        self.interrupting = True
+        self.query_one(KernelStatus).set_kernel("busy", detail="interrupting")
+        try:
+            outcome = await self.kernel.interrupt()
+        finally:
+            self.interrupting = False
+        if outcome == "restarted":
+            self.notify("XLA did not stop on SIGINT: the kernel was restarted.", severity="warning")
+
+    # -- navigation ----------------------------------------------------------------
+    def _cycle_pane(self, step: int) -> None:
+        names = [d.name for d in self.demos]
+        current = self.current_pane.demo.name
+        self.show_pane(names[(names.index(current) + step) % len(names)])
+
+    def action_next_pane(self) -> None:
+        self._cycle_pane(1)
+
+    def action_prev_pane(self) -> None:
+        self._cycle_pane(-1)
+
+    def action_next_result(self) -> None:
+        tabs = self.current_pane.results
+        ids = [p.id for p in tabs.query(TabPane) if p.id]
+        tabs.active = ids[(ids.index(tabs.active) + 1) % len(ids)] if tabs.active in ids else ids[0]
+
+    def action_help(self) -> None:
+        from jaxtui.screens.help import HelpScreen, help_markdown
+
+        if isinstance(self.screen, type(None)) or self.screen.id == "help-screen":
+            return
+        self.push_screen(HelpScreen(help_markdown(self, self.focused, self.screen.active_bindings)))
+
+    async def action_quit(self) -> None:
+        await self.kernel.stop()  # SIGKILL: a busy XLA computation must not hold up the exit
+        self.exit(0)
