@@ -1,10 +1,20 @@
 """# grad: automatic differentiation
 
 `jax.grad(f)` returns a new function that computes the **gradient** of `f`, and only the
-gradient. `f` must return a real scalar. `argnums` picks which arguments to
-differentiate: an int gives one array back, a tuple gives a tuple.
+gradient. `f` must return a **real scalar** (a float, not an int, not a vector).
 
-To get the loss *and* the gradient in one pass, use `jax.value_and_grad`.
+- `argnums` picks the arguments to differentiate: an **int** (default `0`) gives one
+  array back; a **tuple** of ints gives a tuple of gradients. It is never a dict.
+- `jax.value_and_grad(f)` returns `(value, grads)`: the loss *and* its gradient in one pass.
+- `has_aux=True`: `f` returns `(scalar, aux)`; aux rides along, undifferentiated.
+- Arguments may be **pytrees** (dicts, lists, tuples of arrays): the gradient has the
+  same structure as the argument.
+- Integer inputs cannot be differentiated: use floats.
+- Random numbers: split a key into independent keys (`jax.random.split`); reusing one
+  key gives the **same** numbers every time.
+
+Lines marked `# ✗ notes … ✓ JAX …` fix a claim of the source notes; the Output tab
+shows each one beside the value measured in this run.
 """
 import jax
 import jax.numpy as jnp
@@ -12,6 +22,7 @@ import jax.numpy as jnp
 from jaxtui import demo
 
 n = demo.input("n", 1000, "number of samples", min=1, max=10_000_000)
+seed = demo.input("seed", 42, "random seed", min=0)
 
 
 def loss_fn(w, b, x, y):
@@ -19,19 +30,128 @@ def loss_fn(w, b, x, y):
     return jnp.mean((y_pred - y) ** 2)
 
 
-# Independent keys: the notes reuse PRNGKey(42) for everything, so w, b and x come out equal.
-kw, kb, kx, kn = jax.random.split(jax.random.key(42), 4)
+# --- Random data: one key per array -----------------------------------------------
+# ✗ notes: PRNGKey(42) reused for w, b, x and noise  ✓ JAX: same key, same numbers; split it
+key = jax.random.PRNGKey(seed)
+w_same = jax.random.normal(key, (n,))
+b_same = jax.random.normal(key, (n,))
+x_same = jax.random.normal(key, (n,))
+same = bool(jnp.array_equal(w_same, b_same)) and bool(jnp.array_equal(b_same, x_same))
+demo.correction("reuse jax.random.PRNGKey(42) to draw w, b, x and the noise",
+                "a key is a seed, not a stream: the same key gives the same numbers, so w == b == x "
+                "and the noise is 0.1 * w. Split it: k1, k2, ... = jax.random.split(key, 4)",
+                actual=f"w == b == x: {same}")
+
+kw, kb, kx, kn = jax.random.split(jax.random.key(seed), 4)  # independent keys
 w = jax.random.normal(kw, (n,))
 b = jax.random.normal(kb, (n,))
 x = jax.random.normal(kx, (n,))
 y = w * x + b + 0.1 * jax.random.normal(kn, (n,))
+print("with split keys, w == b:", bool(jnp.array_equal(w, b)))
 
-grads = jax.grad(loss_fn, argnums=(0, 1))(w, b, x, y)
-demo.show(grads, "grad(loss_fn, argnums=(0, 1))")
-demo.correction("grad returns the loss and the gradient",
-                "grad returns only the gradients: a tuple (dL/dw, dL/db) for argnums=(0, 1)",
-                actual=f"{type(grads).__name__} of {len(grads)} arrays")
+# --- grad with argnums=(0, 1): the notes' example ------------------------------------
+grad_fn = jax.grad(loss_fn, argnums=(0, 1))
+grads = grad_fn(w, b, x, y)  # ✗ notes: returns (loss, grad)  ✓ JAX: returns (dL/dw, dL/db) only
+demo.show(grads, "grad(loss_fn, argnums=(0, 1))(w, b, x, y)")
+demo.correction("grad computes and returns the output value of fun and the gradient",
+                "jax.grad returns only the gradient; the value needs jax.value_and_grad",
+                actual=f"{type(grads).__name__} of {len(grads)} arrays, no loss in it")
+# ✗ notes: "finally it returns a tuple of (loss, grad)"  ✓ JAX: (dL/dw, dL/db)
+demo.correction("grad_fn finally returns a tuple of (loss, grad)",
+                "for argnums=(0, 1) it returns (dL/dw, dL/db): one gradient per argument, "
+                "each shaped like that argument",
+                actual=f"shapes {[g.shape for g in grads]}")
 
+# --- int vs tuple argnums ----------------------------------------------------------
+g_int = jax.grad(loss_fn)(w, b, x, y)  # argnums=0 (int)
+g_one = jax.grad(loss_fn, argnums=(0,))(w, b, x, y)  # a 1-tuple
+print("argnums=0    ->", type(g_int).__name__, g_int.shape)
+print("argnums=(0,) ->", type(g_one).__name__, len(g_one), "item")
+# ✗ notes: "returns a tuple (grad)"  ✓ JAX: only for a tuple argnums; an int gives a bare array
+demo.correction("grad returns a tuple (grad)",
+                "only when argnums is a tuple; with an int argnums (the default, 0) you get the "
+                "bare gradient array, not a 1-tuple",
+                actual=f"argnums=0 -> {type(g_int).__name__} {g_int.shape}; "
+                       f"argnums=(0,) -> {type(g_one).__name__} of {len(g_one)}")
+
+try:
+    jax.grad(loss_fn, argnums={"w": 0, "b": 1})(w, b, x, y)  # ✗ notes: argnums may be a pytree ✓ JAX: ints only
+    argnums_error = None
+except TypeError as exc:
+    argnums_error = exc
+    print("argnums as a dict ->", type(exc).__name__ + ":", exc)
+demo.correction("argnums can be a pytree structure containing the indices",
+                "argnums is an int or a sequence of ints; a dict raises TypeError. The "
+                "*arguments* may be pytrees (see params below)",
+                actual=argnums_error)
+
+# --- value_and_grad: the value and the gradient --------------------------------------
+# ✗ notes: grad's fun "is the function whose value and gradient are computed"  ✓ JAX: value_and_grad
 loss, (gw, gb) = jax.value_and_grad(loss_fn, argnums=(0, 1))(w, b, x, y)
-print("value_and_grad loss:", loss)
-demo.inspect(jax.grad(loss_fn, argnums=(0, 1)), w, b, x, y, name="grad(loss_fn)")
+print("value_and_grad -> loss", loss, "and grads of shape", gw.shape, gb.shape)
+demo.correction("fun: the function whose value and gradient are computed (said of grad)",
+                "that describes jax.value_and_grad, which returns (value, grads); "
+                "`loss, grad = ...` unpacks only with value_and_grad",
+                actual=f"(loss={float(loss):.6g}, (f32{list(gw.shape)}, f32{list(gb.shape)}))")
+
+# --- has_aux: return (scalar, aux), aux is not differentiated ------------------------
+def loss_with_aux(w, b, x, y):
+    err = w * x + b - y
+    loss = jnp.mean(err ** 2)
+    return loss, {"mse": loss, "max_abs_err": jnp.max(jnp.abs(err))}
+
+
+(loss, aux), (gw, gb) = jax.value_and_grad(loss_with_aux, argnums=(0, 1), has_aux=True)(w, b, x, y)
+demo.show(aux, "has_aux=True: aux (returned, not differentiated)")
+
+# --- the output must be a real scalar ------------------------------------------------
+def per_example_loss(w, b, x, y):
+    return (w * x + b - y) ** 2  # a vector: one loss per sample
+
+
+try:
+    jax.grad(per_example_loss)(w, b, x, y)
+    vector_error = None
+except TypeError as exc:
+    vector_error = exc
+    print("grad of a vector output ->", type(exc).__name__ + ":", exc)
+# ✗ notes: output may be a structure you pick a scalar from  ✓ JAX: must be a scalar (or (scalar, aux))
+demo.correction("the output must be a scalar, or a structure where you can choose which scalar "
+                "element to differentiate",
+                "the output must be a real scalar; with has_aux=True, (scalar, aux). You cannot "
+                "pick an element: index or reduce inside f, or use jax.jacobian / jax.vjp",
+                actual=vector_error)
+jac = jax.jacobian(lambda w: per_example_loss(w, b[:3], x[:3], y[:3]))(w[:3])
+demo.show(jac, "jax.jacobian of the 3-sample vector loss (diagonal: each loss depends on its w)")
+
+# --- integer inputs ------------------------------------------------------------------
+def square(v):
+    return v * v
+
+
+try:
+    jax.grad(square)(3)
+    int_error = None
+except TypeError as exc:
+    int_error = exc
+    print("grad at an int ->", type(exc).__name__ + ":", str(exc).split(". ")[0])
+print("grad at a float -> ", jax.grad(square)(3.0))
+# ✗ notes: (silent on dtypes)  ✓ JAX: only float/complex inputs can be differentiated
+demo.correction("(never mentioned) grad(f)(3): differentiate at an integer input",
+                "grad needs float or complex inputs: an int raises TypeError; pass 3.0, not 3",
+                actual=int_error)
+
+# --- pytree arguments: a dict of parameters -------------------------------------------
+params = {"w": w, "b": b}
+
+
+def loss_params(params, x, y):
+    return loss_fn(params["w"], params["b"], x, y)
+
+
+g_params = jax.grad(loss_params)(params, x, y)
+demo.show(g_params, "grad w.r.t. a dict of params: same structure back")
+print("same keys as params:", sorted(g_params) == sorted(params),
+      "| equal to argnums=(0, 1):", bool(jnp.allclose(g_params["w"], grads[0])))
+
+demo.inspect(jax.grad(loss_fn, argnums=(0, 1)), w, b, x, y, name="grad(loss_fn, argnums=(0, 1))")
