@@ -38,12 +38,13 @@ out_shape, params = init_fun(k_init, (-1, 1))
 print("output shape:", out_shape)
 print("param shapes per layer:", jax.tree.map(lambda a: a.shape, params))
 # ✗ notes: stax is a JAX feature for networks  ✓ JAX: an example library; Flax + Optax for real work
-first_line = stax.__doc__.strip().splitlines()[2]
+doc = " ".join(stax.__doc__.split())
+warning = doc.split(". ")[1] + "."  # "You likely do not mean to import this module! ..."
 demo.correction("stax: the JAX feature to build and optimize neural networks",
                 "jax.example_libraries.stax and .optimizers are example libraries, small and "
                 "frozen; they still ship in jax 0.10, but networks are built with Flax and "
                 "trained with Optax",
-                actual=f"stax docstring: {first_line!r}")
+                actual=f"stax docstring: {warning!r}")
 
 # --- Data: y = sin(x) on [-pi, pi] ------------------------------------------------------
 x = jax.random.uniform(k_x, (batch, 1), minval=-jnp.pi, maxval=jnp.pi)
