@@ -1,0 +1,20 @@
+"""Shared test set-up: a hermetic environment for the app and the kernel."""
+
+from __future__ import annotations
+
+import os
+import sys
+import tempfile
+from pathlib import Path
+
+# Snapshots and colours must not depend on the developer's terminal settings
+# (research/textual_facts.md §4.3).
+for var in ("NO_COLOR", "TEXTUAL_THEME", "TEXTUAL_ANIMATIONS", "TEXTUAL_COLOR_SYSTEM", "TEXTUAL_FPS"):
+    os.environ.pop(var, None)
+os.environ.setdefault("JAX_PLATFORMS", "cpu")
+# Saved edits of a developer's own sessions must never leak into tests, nor tests into them.
+os.environ["JAXTUI_STATE_DIR"] = tempfile.mkdtemp(prefix="jaxtui-test-state-")
+
+REPO = Path(__file__).resolve().parent.parent
+DEMOS = REPO / "demos"
+PYTHON = sys.executable

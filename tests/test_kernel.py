@@ -1,0 +1,142 @@
+"""The kernel process through its client: run, stream, interrupt, kill, bad messages."""
+
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+
+from jaxtui import protocol as P
+from jaxtui.client import KernelClient, KernelConfig, KernelDied, KernelStartError
+
+LONG_XLA_LOOP = """
+import jax
+from jax import lax
+@jax.jit
+def spin(n):
+    return lax.while_loop(lambda c: c[0] < n, lambda c: (c[0] + 1, c[1] * 1.0000001), (0, 1.0))
+print("spinning", flush=True)
+spin(2_000_000_000)
+"""
+
+
+async def _exec(client: KernelClient, code: str, **kw):
+    return await client.request(P.OP_EXEC, {"code": code, "filename": "/tmp/user_code.py", "demo": "t"}, **kw)
+
+
+async def test_kernel_reports_ready_with_devices_and_runs_code():
+    client = KernelClient(KernelConfig(host_devices=4))
+    try:
+        info = await client.start()
+        assert info["platform"] == "cpu" and info["device_count"] == 4
+        assert info["jax"] and info["pid"] > 0
+        events = []
+        result = await _exec(client, "import jax.numpy as jnp\nfor i in range(3): print('line', i)\njnp.arange(4.0) * 2",
+                             on_event=events.append)
+        assert result["ok"] and result["stdout"] == "line 0\nline 1\nline 2\n"
+        assert "".join(e.data["text"] for e in events if e.kind == P.EV_STREAM) == result["stdout"]
+        out = result["values"][0]
+        assert out["shape"] == [4] and out["dtype"] == "float32"
+        assert "f32[4] on cpu:0" in out["text"] and "[0 2 4 6]" in out["text"].replace(".", "")
+        # each run is a fresh namespace, like running a script
+        again = await _exec(client, "print('i' in dir())")
+        assert again["stdout"] == "False\n"
+    finally:
+        await client.stop()
+
+
+async def test_debug_print_is_captured():
+    client = KernelClient(KernelConfig(host_devices=1))
+    try:
+        await client.start()
+        result = await _exec(client, "import jax, jax.numpy as jnp\n"
+                                     "@jax.jit\ndef f(x):\n    jax.debug.print('x={x}', x=x)\n    return x * 2\n"
+                                     "f(jnp.arange(3.0))")
+        assert "x=[0. 1. 2.]" in result["stdout"]
+    finally:
+        await client.stop()
+
+
+async def test_sigint_interrupts_python_code_and_kernel_survives():
+    client = KernelClient(KernelConfig(host_devices=1))
+    try:
+        await client.start()
+        pid = client.info["pid"]
+        task = asyncio.create_task(_exec(client, "print('start', flush=True)\nwhile True: pass"))
+        await asyncio.sleep(0.5)
+        assert await client.interrupt() == "interrupted"
+        result = await task
+        assert not result["ok"] and result["error"]["kind"] == "interrupted"
+        assert result["error"]["line"] == 2  # the loop's line
+        assert (await _exec(client, "print(1 + 1)"))["stdout"] == "2\n"
+        assert client.info["pid"] == pid  # same kernel: nothing was restarted
+    finally:
+        await client.stop()
+
+
+async def test_running_xla_is_killed_and_the_kernel_restarts():
+    client = KernelClient(KernelConfig(host_devices=1))
+    try:
+        await client.start()
+        old_pid = client.info["pid"]
+        streamed = asyncio.Event()
+        task = asyncio.create_task(_exec(client, LONG_XLA_LOOP,
+                                         on_event=lambda e: streamed.set() if e.kind == P.EV_STREAM else None))
+        await asyncio.wait_for(streamed.wait(), 30)
+        await asyncio.sleep(0.3)  # now inside XLA, where SIGINT cannot reach
+        assert await client.interrupt(grace=1.0) == "restarted"
+        with pytest.raises(KernelDied):
+            await task
+        assert client.state == "ready" and client.info["pid"] != old_pid
+        assert (await _exec(client, "print('fresh')"))["stdout"] == "fresh\n"
+    finally:
+        await client.stop()
+
+
+async def test_code_that_kills_the_kernel_fails_the_request_not_the_client():
+    states = []
+    client = KernelClient(KernelConfig(host_devices=1), on_state=lambda s, i: states.append(s))
+    try:
+        await client.start()
+        with pytest.raises(KernelDied) as info:
+            await _exec(client, "import os\nos._exit(7)")
+        assert info.value.returncode == 7
+        assert states[-1] == "dead"
+        await client.restart()
+        assert (await _exec(client, "print('back')"))["stdout"] == "back\n"
+    finally:
+        await client.stop()
+
+
+async def test_malformed_line_gets_an_error_and_the_kernel_carries_on():
+    client = KernelClient(KernelConfig(host_devices=1))
+    try:
+        await client.start()
+        assert client.proc and client.proc.stdin
+        client.proc.stdin.write(b"this is not json\n")
+        await client.proc.stdin.drain()
+        assert (await client.request(P.OP_PING))["pong"] is True
+    finally:
+        await client.stop()
+
+
+async def test_a_kernel_that_cannot_start_says_why():
+    client = KernelClient(KernelConfig(platform="tpu", host_devices=1))
+    try:
+        with pytest.raises(KernelStartError, match="(?i)tpu"):
+            await client.start()
+        assert client.state == "dead"
+    finally:
+        await client.stop()
+
+
+def test_config_rejects_bad_values():
+    with pytest.raises(ValueError, match="unknown platform"):
+        KernelConfig(platform="quantum").validate()
+    with pytest.raises(ValueError, match="between 1 and"):
+        KernelConfig(host_devices=0).validate()
+    with pytest.raises(ValueError, match="between 1 and"):
+        KernelConfig(host_devices=100000).validate()
+    env = KernelConfig(host_devices=3).env({"XLA_FLAGS": "--xla_force_host_platform_device_count=9 --foo"})
+    assert env["XLA_FLAGS"] == "--foo --xla_force_host_platform_device_count=3"
+    assert env["XLA_PYTHON_CLIENT_PREALLOCATE"] == "false"
