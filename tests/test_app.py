@@ -1,0 +1,169 @@
+"""The app, driven with Pilot against the real kernel: run, errors, interrupt, death, keys."""
+
+from __future__ import annotations
+
+import asyncio
+import textwrap
+import time
+from pathlib import Path
+
+from textual.command import CommandPalette
+
+from jaxtui.app import JaxTUI
+from jaxtui.catalog import load
+from jaxtui.client import KernelConfig
+from jaxtui.widgets.pane import DemoPane
+
+
+def make_app(tmp_path: Path, code: str, **kw) -> JaxTUI:
+    path = tmp_path / "mine.py"
+    path.write_text('"""# mine\n\nA test demo."""\n' + textwrap.dedent(code))
+    return JaxTUI(kernel_config=KernelConfig(host_devices=2), user_demo=load(path), initial_pane="mine",
+                  cursor_blink=False, **kw)
+
+
+async def wait_for(pilot, predicate, timeout: float = 30.0) -> None:
+    t0 = time.monotonic()
+    while not predicate():
+        assert time.monotonic() - t0 < timeout, "timed out waiting"
+        await pilot.pause(0.05)
+
+
+def output_text(app: JaxTUI) -> str:
+    return "\n".join(app.current_pane.results.output.plain_lines)
+
+
+async def run_and_wait(pilot, app: JaxTUI, key: str = "ctrl+r") -> str:
+    await wait_for(pilot, lambda: app.kernel.state == "ready")
+    await pilot.press(key)
+    await wait_for(pilot, lambda: "── mine:" in output_text(app) or "kernel" in output_text(app).lower()
+                   and "restarted" in output_text(app))
+    await app.workers.wait_for_complete()
+    await pilot.pause()
+    return output_text(app)
+
+
+async def test_paints_before_the_kernel_is_ready_and_runs_with_ctrl_r_and_f5(tmp_path):
+    app = make_app(tmp_path, "import jax.numpy as jnp\nprint('hi from the kernel')\njnp.ones((2, 3))\n")
+    async with app.run_test(size=(80, 24)) as pilot:
+        status = app.query_one("#status")
+        assert "starting" in str(status.render()) or app.kernel.state == "ready"
+        text = await run_and_wait(pilot, app)
+        assert "hi from the kernel" in text and "f32[2,3] on cpu:0" in text and "── mine: ok on cpu:0" in text
+        assert app.current_pane.results.active == "output"
+        assert "2 devices" in str(status.render())
+        app.current_pane.results.output.clear()
+        app.current_pane.results.output.plain_lines.clear()
+        text = await run_and_wait(pilot, app, key="f5")
+        assert "hi from the kernel" in text
+
+
+async def test_syntax_error_moves_the_cursor_to_its_line(tmp_path):
+    app = make_app(tmp_path, "x = 1\ny = 2\nz = (x +\n")
+    async with app.run_test(size=(80, 24)) as pilot:
+        text = await run_and_wait(pilot, app)
+        assert "SyntaxError at line" in text
+        editor = app.current_pane.editor
+        # a file that does not parse keeps its docstring in the editor: lines are the editor's own
+        bad_line = editor.text.splitlines().index("z = (x +")
+        assert editor.cursor_location[0] in (bad_line, bad_line + 1)
+        assert app.focused is editor
+
+
+async def test_exception_points_at_the_users_line(tmp_path):
+    app = make_app(tmp_path, "def f(x):\n    return x / 0\n\nf(1)\n")
+    async with app.run_test(size=(80, 24)) as pilot:
+        text = await run_and_wait(pilot, app)
+        assert "ZeroDivisionError" in text and "jaxtui/kernel" not in text
+        assert app.current_pane.editor.cursor_location[0] == 1  # line 2, 0-based
+
+
+async def test_ctrl_c_interrupts_a_python_loop_and_edits_survive(tmp_path):
+    app = make_app(tmp_path, "print('looping', flush=True)\nwhile True:\n    pass\n")
+    async with app.run_test(size=(80, 24)) as pilot:
+        await wait_for(pilot, lambda: app.kernel.state == "ready")
+        app.current_pane.editor.insert("# my edit\n", (0, 0))
+        await pilot.press("ctrl+r")
+        await wait_for(pilot, lambda: "looping" in output_text(app))
+        await pilot.press("ctrl+c")
+        await wait_for(pilot, lambda: "Interrupted" in output_text(app))
+        assert app.current_pane.editor.text.startswith("# my edit\n")
+        assert app.kernel.state == "ready"
+
+
+async def test_ctrl_c_kills_a_running_xla_loop_and_the_kernel_comes_back(tmp_path):
+    app = make_app(tmp_path, """
+        import jax
+        from jax import lax
+        f = jax.jit(lambda n: lax.while_loop(lambda c: c[0] < n, lambda c: (c[0] + 1, c[1] * 1.0000001), (0, 1.0)))
+        print('spinning', flush=True)
+        f(2_000_000_000)
+    """)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await wait_for(pilot, lambda: app.kernel.state == "ready")
+        old_pid = app.kernel.info["pid"]
+        await pilot.press("ctrl+r")
+        await wait_for(pilot, lambda: "spinning" in output_text(app))
+        await pilot.pause(0.5)
+        t0 = time.monotonic()
+        await pilot.press("ctrl+c")
+        await wait_for(pilot, lambda: "kernel was killed" in output_text(app))
+        await wait_for(pilot, lambda: app.kernel.state == "ready")
+        assert time.monotonic() - t0 < 15
+        assert app.kernel.info["pid"] != old_pid
+
+
+async def test_code_that_exits_the_kernel_gets_a_restart(tmp_path):
+    app = make_app(tmp_path, "import os\nos._exit(1)\n")
+    async with app.run_test(size=(80, 24)) as pilot:
+        await wait_for(pilot, lambda: app.kernel.state == "ready")
+        old_pid = app.kernel.info["pid"]
+        await pilot.press("ctrl+r")
+        await wait_for(pilot, lambda: "kernel died" in output_text(app))
+        assert "restarted" in output_text(app) and "Your code is unchanged" in output_text(app)
+        await wait_for(pilot, lambda: app.kernel.state == "ready" and app.kernel.info.get("pid") != old_pid)
+        assert app.current_pane.editor.text.startswith("import os")
+
+
+async def test_huge_result_is_summarised_in_the_ui(tmp_path):
+    app = make_app(tmp_path, "import jax.numpy as jnp\njnp.arange(10_000_000, dtype=jnp.float32)\n")
+    async with app.run_test(size=(80, 24)) as pilot:
+        text = await run_and_wait(pilot, app)
+        assert "f32[10000000]" in text and "10,000,000 elements" in text
+        assert len(text) < 20_000
+
+
+async def test_panes_help_and_palette_without_a_kernel():
+    app = JaxTUI(start_kernel=False, cursor_blink=False)
+    async with app.run_test(size=(80, 24)) as pilot:
+        assert app.current_pane.demo.name == "grad"
+        # hidden panes are built on first visit
+        assert len(app.query(DemoPane)) == 1
+        await pilot.press("f2")
+        assert app.current_pane.demo.name == "jit"
+        await pilot.press("f3")
+        assert app.current_pane.demo.name == "grad"
+        await pilot.press("f1")
+        assert app.screen.id == "help-screen"
+        await pilot.press("escape")
+        assert app.screen.id != "help-screen"
+        await pilot.press("ctrl+p")
+        assert isinstance(app.screen, CommandPalette)
+        await pilot.press(*"pane: vmap")
+        await pilot.pause(0.4)
+        await pilot.press("enter")
+        await pilot.pause(0.2)
+        assert app.current_pane.demo.name == "vmap"
+
+
+async def test_quit_does_not_wait_for_a_busy_kernel(tmp_path):
+    app = make_app(tmp_path, "import time\nprint('sleeping', flush=True)\ntime.sleep(60)\n")
+    async with app.run_test(size=(80, 24)) as pilot:
+        await wait_for(pilot, lambda: app.kernel.state == "ready")
+        proc = app.kernel.proc
+        await pilot.press("ctrl+r")
+        await wait_for(pilot, lambda: "sleeping" in output_text(app))
+        t0 = time.monotonic()
+        await pilot.press("ctrl+q")
+        await asyncio.wait_for(proc.wait(), 5)
+        assert time.monotonic() - t0 < 3
