@@ -1,0 +1,205 @@
+"""Foundation figures, each against a baseline measured in the same run (medians of repeats).
+
+1. First frame: jaxtui vs a minimal Textual app, both started in tmux and polled until
+   their first screen shows (target: within 2x of the minimal app, never waiting on jax).
+2. Kernel ready vs a bare `python -c "import jax; jax.devices()"` (target: within 0.3 s).
+3. Round trip of a trivial run on a warm kernel: client wall time minus the kernel's own
+   compute time, through the protocol and through the app up to the Output (target: 100 ms).
+4. UI event-loop gaps while the kernel computes for a few seconds (target: under 50 ms).
+5. UI process RSS after the kernel is ready (target: under 120 MB).
+
+Run: python benchmarks/bench_foundation.py [--repeats N]
+Needs tmux. Prints one line per figure with PASS/FAIL against its target.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import textwrap
+import time
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPO))
+
+SOCK = f"jaxtui-bench-{os.getpid()}"
+MINIMAL_APP = textwrap.dedent("""
+    from textual.app import App
+    from textual.widgets import Footer, Static
+    class Minimal(App):
+        def compose(self):
+            yield Static("minimal app ready")
+            yield Footer()
+    Minimal().run()
+""")
+
+
+def tmux(*args: str) -> str:
+    return subprocess.run(["tmux", "-L", SOCK, *args], capture_output=True, text=True).stdout
+
+
+def time_to_screen(command: str, marker: str, timeout: float = 30.0) -> float:
+    tmux("kill-server")
+    t0 = time.perf_counter()
+    tmux("new-session", "-d", "-s", "b", "-x", "100", "-y", "30", command)
+    try:
+        while time.perf_counter() - t0 < timeout:
+            if marker in tmux("capture-pane", "-p", "-t", "b"):
+                return time.perf_counter() - t0
+            time.sleep(0.01)
+        raise RuntimeError(f"{marker!r} never appeared for {command!r}")
+    finally:
+        tmux("kill-server")
+
+
+def ui_rss_mb() -> float:
+    """Start jaxtui in tmux, wait for the kernel, read the UI process's RSS."""
+    tmux("kill-server")
+    tmux("new-session", "-d", "-s", "b", "-x", "100", "-y", "30", f"{sys.executable} -m jaxtui")
+    try:
+        t0 = time.perf_counter()
+        while "ready" not in tmux("capture-pane", "-p", "-t", "b"):
+            if time.perf_counter() - t0 > 60:
+                raise RuntimeError("kernel never became ready")
+            time.sleep(0.1)
+        pane_pid = tmux("display-message", "-p", "-t", "b", "#{pane_pid}").strip()
+        rss_kb = int(subprocess.run(["ps", "-o", "rss=", "-p", pane_pid], capture_output=True,
+                                    text=True).stdout.strip())
+        return rss_kb / 1024
+    finally:
+        tmux("kill-server")
+
+
+async def kernel_figures(repeats: int) -> dict[str, float]:
+    from jaxtui import protocol as P
+    from jaxtui.client import KernelClient, KernelConfig
+
+    ready, overhead = [], []
+    for _ in range(max(3, repeats // 2)):
+        client = KernelClient(KernelConfig())
+        t0 = time.perf_counter()
+        await client.start()
+        ready.append(time.perf_counter() - t0)
+        if not overhead:
+            for _ in range(5):  # warm-up
+                await client.request(P.OP_EXEC, {"code": "1 + 1"})
+            for _ in range(50):
+                t = time.perf_counter()
+                result = await client.request(P.OP_EXEC, {"code": "import jax.numpy as jnp\njnp.float32(2) * 3"})
+                overhead.append(time.perf_counter() - t - result["elapsed_s"])
+        await client.stop()
+    return {"ready": statistics.median(ready), "overhead": statistics.median(overhead)}
+
+
+def bare_import_jax(repeats: int) -> float:
+    times = []
+    for _ in range(max(3, repeats // 2)):
+        t0 = time.perf_counter()
+        subprocess.run([sys.executable, "-c", "import jax, jax.numpy; jax.devices()"], check=True,
+                       env={**os.environ, "JAX_PLATFORMS": "cpu"})
+        times.append(time.perf_counter() - t0)
+    return statistics.median(times)
+
+
+async def app_figures(repeats: int) -> dict[str, float]:
+    """Run -> Output latency beyond the kernel's compute time, and loop gaps during compute."""
+    from jaxtui.app import JaxTUI
+    from jaxtui.catalog import load
+
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "bench.py"
+        path.write_text("import jax.numpy as jnp\nprint(jnp.float32(2) * 3)\n")
+        app = JaxTUI(user_demo=load(path), initial_pane="bench", cursor_blink=False)
+        latencies: list[float] = []
+        gaps: list[float] = []
+        async with app.run_test(size=(100, 30)) as pilot:
+            while app.kernel.state != "ready":
+                await pilot.pause(0.05)
+            pane = app.current_pane
+            for i in range(repeats + 2):
+                pane.results.output.plain_lines.clear()
+                t0 = time.perf_counter()
+                app.action_run()
+                while not any(line.startswith("── bench") for line in pane.results.output.plain_lines):
+                    await asyncio.sleep(0.001)
+                wall = time.perf_counter() - t0
+                if i >= 2:  # the first runs compile
+                    latencies.append(wall - pane.last_result["elapsed_s"])
+            # event-loop gaps while the kernel computes for ~3 s
+            pane.editor.load_text(textwrap.dedent("""
+                import time, jax, jax.numpy as jnp
+                x = jnp.ones((700, 700))
+                t = time.perf_counter()
+                while time.perf_counter() - t < 3:
+                    x = (x @ x) / 700.0
+                    x.block_until_ready()
+                print('done')
+            """))
+            last = time.perf_counter()
+
+            def tick() -> None:
+                nonlocal last
+                now = time.perf_counter()
+                gaps.append(now - last)
+                last = now
+
+            timer = app.set_interval(0.01, tick)
+            pane.results.output.plain_lines.clear()
+            app.action_run()
+            while not any(line.startswith("── bench") for line in pane.results.output.plain_lines):
+                await asyncio.sleep(0.01)
+            timer.stop()
+    return {"ui_overhead": statistics.median(latencies), "max_gap": max(gaps[1:]),
+            "median_gap": statistics.median(gaps)}
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--repeats", type=int, default=7)
+    args = parser.parse_args()
+    if not shutil.which("tmux"):
+        print("tmux is needed for the first-frame figures")
+        return 2
+    py = sys.executable
+    with tempfile.NamedTemporaryFile("w", suffix=".py", delete=False) as f:
+        f.write(MINIMAL_APP)
+        minimal = f.name
+    ours, base = [], []
+    for _ in range(args.repeats):  # interleaved, so drift hits both alike
+        base.append(time_to_screen(f"{py} {minimal}", "minimal app ready"))
+        ours.append(time_to_screen(f"{py} -m jaxtui", "kernel"))
+    os.unlink(minimal)
+    rows = []
+    m_base, m_ours = statistics.median(base), statistics.median(ours)
+    rows.append(("first frame: minimal Textual app", m_base, None, ""))
+    rows.append(("first frame: jaxtui", m_ours, m_ours <= 2 * m_base, f"{m_ours / m_base:.2f}x minimal (target <= 2x)"))
+    kernel = asyncio.run(kernel_figures(args.repeats))
+    bare = bare_import_jax(args.repeats)
+    rows.append(("bare python: import jax + devices()", bare, None, ""))
+    rows.append(("kernel ready (spawn to ready event)", kernel["ready"], kernel["ready"] - bare <= 0.3,
+                 f"{kernel['ready'] - bare:+.3f} s vs bare (target <= +0.3 s)"))
+    rows.append(("protocol round trip beyond compute", kernel["overhead"], kernel["overhead"] <= 0.1,
+                 "target <= 100 ms; Jupyter's tiny cell: 8-13 ms"))
+    app = asyncio.run(app_figures(args.repeats))
+    rows.append(("app: run key to Output, beyond compute", app["ui_overhead"], app["ui_overhead"] <= 0.1,
+                 "target <= 100 ms"))
+    rows.append(("app: max event-loop gap during 3 s compute", app["max_gap"], app["max_gap"] <= 0.05,
+                 f"median gap {app['median_gap'] * 1000:.1f} ms for a 10 ms timer (target max <= 50 ms)"))
+    rss = ui_rss_mb()
+    print(f"{'figure':<46} {'median':>10}  verdict")
+    for name, value, ok, note in rows:
+        verdict = "" if ok is None else ("PASS" if ok else "FAIL")
+        print(f"{name:<46} {value * 1000:>8.1f} ms  {verdict:<4} {note}")
+    print(f"{'UI process RSS with the kernel ready':<46} {rss:>8.1f} MB  {'PASS' if rss <= 120 else 'FAIL'} target <= 120 MB")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
