@@ -27,6 +27,9 @@ ACTIONS: tuple[Action, ...] = (
     Action("next_pane", "f2", "Pane", "pane: next", "Go to the next pane"),
     Action("prev_pane", "f3", "", "pane: previous", "Go to the previous pane"),
     Action("next_result", "f4", "Tab", "view: next results tab", "Cycle the results tabs (Lesson, Output, Jaxpr...)"),
+    Action("export_timings", "", "", "timing: export this pane's timings (CSV + JSON)",
+           "Save the current pane's timings in the working directory: CSV, one row per timing, and "
+           "JSON with every sample (in the Timing tab: e)"),
     Action("restart_kernel", "ctrl+t", "", "kernel: restart", "Start a fresh kernel (edits are kept)"),
     Action("command_palette", "ctrl+p", "Cmds", "", "Open the command palette", priority=False),
     Action("quit", "ctrl+q", "Quit", "app: quit", "Quit (kills a busy kernel at once)"),
@@ -35,7 +38,7 @@ ACTIONS: tuple[Action, ...] = (
 
 def bindings() -> list[Binding]:
     return [Binding(a.keys, a.name, a.footer or a.help, show=bool(a.footer), priority=a.priority,
-                    tooltip=a.help) for a in ACTIONS]
+                    tooltip=a.help) for a in ACTIONS if a.keys]  # keyless: palette only
 
 
 def by_name(name: str) -> Action | None:

@@ -209,6 +209,10 @@ class JaxTUI(App[int]):
         ids = [p.id for p in tabs.query(TabPane) if p.id]
         tabs.active = ids[(ids.index(tabs.active) + 1) % len(ids)] if tabs.active in ids else ids[0]
 
+    def action_export_timings(self) -> None:
+        pane = self.current_pane
+        pane.results.query_one("TimingView").export(demo=pane.demo.name)  # type: ignore[attr-defined]
+
     def action_help(self) -> None:
         from jaxtui.screens.help import HelpScreen, help_markdown
 

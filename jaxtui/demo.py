@@ -6,6 +6,7 @@ A demo is a plain Python file. It imports this module and calls:
     demo.show(value, "label")                             # display a value (shape, dtype, summary)
     demo.inspect(f, x, y)                                 # mark a function for jaxpr/HLO/cost views
     demo.time("jit cached", f, x, y)                      # the one timing harness
+    demo.sweep("x * y", {"jit": jf}, [1e3, 1e6], make_args) # time vs size, log-log
     demo.correction("notes say ...", "JAX does ...", actual=value)
     demo.plot("loss", steps, losses)                      # a line drawn in the app, text as a script
     demo.sharding(arr, "x")                               # which device holds which piece of arr
@@ -25,7 +26,7 @@ from typing import Any, Callable
 
 from jaxtui.inputs import InputError, InputSpec, parse_value
 
-__all__ = ["input", "show", "inspect", "time", "correction", "plot", "progress", "sharding",
+__all__ = ["input", "show", "inspect", "time", "sweep", "correction", "plot", "progress", "sharding",
            "Session", "running_in_app"]
 
 
@@ -132,22 +133,66 @@ def inspect(fn: Callable[..., Any], *args: Any, name: str | None = None,
 
 def time(label: str, fn: Callable[..., Any], *args: Any, group: str = "", first_call: bool = True,
          budget_s: float = 0.5, **kwargs: Any) -> dict[str, Any] | None:
-    """Time `fn(*args)` with the one harness: warm-up, block_until_ready, median of repeats.
+    """Time `fn(*args, **kwargs)` with the one harness (jaxtui/kernel/timing.py): a clean
+    first call, warm-up, block_until_ready on the whole output, repeats filling `budget_s`,
+    median/min/spread, and the achieved flop/s and bytes/s against the device's peak.
 
-    Returns the timing record (seconds), or None in live-inspect mode where timing is skipped.
+    Returns the timing record (seconds). Returns None in live-inspect mode, where timing is
+    skipped, and when `fn` raised: the error is recorded (the Timing tab shows it) instead
+    of a time.
     """
     if _session is not None and _session.mode == "inspect":
         return None
     from jaxtui.kernel.timing import measure
 
-    record = measure(label, fn, *args, group=group, first_call=first_call, budget_s=budget_s, **kwargs)
+    record = measure(label, fn, *args, fn_kwargs=kwargs, group=group, first_call=first_call,
+                     budget_s=budget_s)
+    _record_timing(record)
+    return None if record["error"] else record
+
+
+def sweep(label: str, fns: Callable[..., Any] | dict[str, Callable[..., Any]], sizes: Any,
+          make_args: Callable[[int], Any], *, budget_s: float = 0.2,
+          first_call: bool = False) -> list[dict[str, Any]]:
+    """Time `fns` (one function, or {variant name: function}) at each size in `sizes`.
+
+    `make_args(size)` returns the argument (or a tuple of arguments) for one size; build
+    them with jnp so the memory check can read their shapes without allocating. A size
+    whose estimate does not fit in free memory is refused, with the estimate, before it
+    runs. Progress shows while it runs; an interrupt keeps the points already timed. The
+    Timing tab plots time and throughput against size on log-log axes (group = `label`).
+    Returns the records that have a time.
+    """
+    if _session is not None and _session.mode == "inspect":
+        return []
+    from jaxtui.kernel.timing import sweep as run_sweep
+
+    sizes = [int(s) for s in sizes]
+    variants = fns if isinstance(fns, dict) else {getattr(fns, "__name__", None) or label: fns}
+    total = len(sizes) * len(variants)
+
+    def on_record(record: dict[str, Any]) -> None:
+        _record_timing(record)
+        progress(f"sweep {label}", record["sweep"]["index"] + 1, total)
+
+    records = run_sweep(label, variants, sizes, make_args, budget_s=budget_s,
+                        first_call=first_call, on_record=on_record)
+    return [r for r in records if not r["error"]]
+
+
+def _record_timing(record: dict[str, Any]) -> None:
+    """Keep a timing record in the session and send it to the UI now (a sweep's points
+    reach the Timing tab as they come, and survive an interrupt); print it as a script."""
+    from jaxtui.kernel.timing import format_record
+
     if _session is not None:
         _session.timings.append(record)
+        if _session.emit is not None:
+            _session.emit("timing", record)
+        if record["error"]:  # also said in the Output tab, where the reader is looking
+            print(f"timing failed: {format_record(record)}", file=sys.stderr)
     else:
-        from jaxtui.kernel.timing import format_record
-
-        print(format_record(record))
-    return record
+        print(format_record(record), file=sys.stderr if record["error"] else sys.stdout)
 
 
 def correction(notes: str, jax: str, actual: Any = None) -> None:

@@ -6,7 +6,11 @@ textual.
 
 from __future__ import annotations
 
+import shutil
 from typing import Any
+
+# One definition of the timing table, charts and limits: jaxtui/timing_report.py.
+from jaxtui.timing_report import timing_text, timings_table  # noqa: F401 - timings_table is API
 
 
 def format_seconds(s: float | None) -> str:
@@ -32,18 +36,6 @@ def error_text(error: dict[str, Any]) -> str:
     return tb.rstrip() + ("" if error.get("traceback") else where)
 
 
-def timings_table(timings: list[dict[str, Any]]) -> str:
-    if not timings:
-        return ""
-    width = max(len(t["label"]) for t in timings)
-    rows = [f"{'':<{width}}  {'median':>9}  {'min':>9}  {'spread':>9}  {'n':>5}  {'first call':>10}"]
-    for t in timings:
-        rows.append(f"{t['label']:<{width}}  {format_seconds(t['median_s']):>9}  "
-                    f"{format_seconds(t['min_s']):>9}  {format_seconds(t.get('iqr_s')):>9}  "
-                    f"{t['n']:>5}  {format_seconds(t.get('first_call_s')):>10}")
-    return "\n".join(rows)
-
-
 def corrections_text(corrections: list[dict[str, Any]]) -> str:
     lines = []
     for c in corrections:
@@ -66,7 +58,9 @@ def render_text(result: dict[str, Any]) -> str:
     for value in result.get("values") or []:
         parts.append(value["text"])
     if result.get("timings"):
-        parts.append("Timings (median of repeated runs, block_until_ready):\n" + timings_table(result["timings"]))
+        # Charts as wide as the terminal (capped: wider plots only stretch the same points).
+        width = max(60, min(shutil.get_terminal_size((100, 24)).columns, 120))
+        parts.append(timing_text(result["timings"], width=width))
     if result.get("error"):
         parts.append(error_text(result["error"]))
     parts.append(footer(result))

@@ -101,6 +101,8 @@ class DemoPane(Container):
         elif kind == "progress":
             done, total = data.get("done", 0), data.get("total", 0)
             self.app.sub_title = f"{data.get('label', '')} {done}/{total}"
+        elif kind == "timing":  # each record as it is taken: a killed sweep keeps its points
+            self.results.query_one("TimingView").add_live(data)  # type: ignore[attr-defined]
 
     def show_result(self, result: dict[str, Any]) -> None:
         self.last_result = result
@@ -113,3 +115,4 @@ class DemoPane(Container):
     def show_failure(self, message: str) -> None:
         self.results.active = "output"
         self.results.output.message(message, style="bold red")
+        self.results.query_one("TimingView").run_ended()  # type: ignore[attr-defined]

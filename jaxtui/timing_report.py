@@ -1,0 +1,310 @@
+"""Timing records (from `jaxtui/kernel/timing.py`) as charts, tables and files.
+
+One place decides what a pane's timings look like, for the app's Timing tab and for
+`jaxtui run` alike: per group of variants, bars (first call vs cached, and the cached
+calls side by side); per sweep, time and throughput against size on log-log axes; for every
+timed function, the achieved rate next to the device's peak, and a roofline. Exports are
+CSV (one row per record) and JSON (everything, every sample).
+
+Imports neither jax nor textual.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any, Iterable
+
+from jaxtui.textplot import Chart, format_value, render_text
+
+Record = dict[str, Any]
+MAX_ROOFLINE_SERIES = 7  # more markers than this are unreadable in a terminal
+NO_GROUP = "timings"
+
+
+def has_time(rec: Record) -> bool:
+    return not rec.get("error") and rec.get("median_s") is not None
+
+
+def grouped(timings: Iterable[Record]) -> dict[str, list[Record]]:
+    """Records by group, groups in the order the demo first timed them."""
+    out: dict[str, list[Record]] = {}
+    for rec in timings:
+        out.setdefault(rec.get("group") or NO_GROUP, []).append(rec)
+    return out
+
+
+def _by_label(recs: list[Record]) -> dict[str, list[Record]]:
+    out: dict[str, list[Record]] = {}
+    for rec in recs:
+        out.setdefault(rec["label"], []).append(rec)
+    return out
+
+
+def _peak_of(timings: Iterable[Record]) -> Record | None:
+    return next((r["peak"] for r in timings if r.get("peak")), None)
+
+
+# -- charts ----------------------------------------------------------------------------------
+
+def bar_charts(group: str, recs: list[Record]) -> list[Chart]:
+    ok = [r for r in recs if has_time(r) and r.get("size") is None]
+    if not ok:
+        return []
+    charts: list[Chart] = []
+    firsts = any(r.get("first_call_s") for r in ok)
+    if firsts:
+        charts.append({"kind": "bars", "title": f"{group}: first call vs cached", "unit": "s",
+                       "labels": [r["label"] for r in ok], "legend": ["first call", "cached (median)"],
+                       "values": [[r.get("first_call_s") or 0.0, r["median_s"]] for r in ok]})
+    if len(ok) > 1 or not firsts:
+        charts.append({"kind": "bars", "title": f"{group}: cached calls, median", "unit": "s",
+                       "labels": [r["label"] for r in ok], "values": [[r["median_s"]] for r in ok]})
+    return charts
+
+
+def sweep_charts(group: str, recs: list[Record]) -> list[Chart]:
+    sized = [r for r in recs if has_time(r) and r.get("size") is not None]
+    if not sized:
+        return []
+    series = [{"name": label, "x": [r["size"] for r in rs], "y": [r["median_s"] for r in rs]}
+              for label, rs in _by_label(sized).items()]
+    charts: list[Chart] = [{"kind": "lines", "title": f"{group}: time per call vs size (log-log)",
+                            "xlabel": "size", "ylabel": "", "logx": True, "logy": True,
+                            "xunit": "count", "yunit": "s", "series": series}]
+    with_bytes = all((r.get("achieved") or {}).get("bytes_per_s") for r in sized)
+    if with_bytes:
+        through = [{"name": label, "x": [r["size"] for r in rs],
+                    "y": [r["achieved"]["bytes_per_s"] for r in rs]} for label, rs in _by_label(sized).items()]
+        peak = _peak_of(sized)
+        if peak and peak.get("bytes_per_s"):
+            xs = [r["size"] for r in sized]
+            through.append({"name": f"peak ({peak.get('source')})", "x": [min(xs), max(xs)],
+                            "y": [peak["bytes_per_s"]] * 2})
+        charts.append({"kind": "lines", "title": f"{group}: memory throughput vs size (log-log)",
+                       "xlabel": "size", "ylabel": "", "logx": True, "logy": True, "xunit": "count",
+                       "yunit": "B/s", "series": through})
+    else:
+        through = [{"name": label, "x": [r["size"] for r in rs], "y": [r["size"] / r["median_s"] for r in rs]}
+                   for label, rs in _by_label(sized).items()]
+        charts.append({"kind": "lines", "title": f"{group}: elements per second vs size (log-log)",
+                       "xlabel": "size", "ylabel": "", "logx": True, "logy": True, "xunit": "count",
+                       "yunit": "count", "series": through})
+    return charts
+
+
+def roofline_chart(timings: Iterable[Record]) -> Chart | None:
+    """Achieved flop/s against arithmetic intensity, under the device's roof
+    (min(peak flop/s, intensity x peak bandwidth))."""
+    placed = [r for r in timings if has_time(r) and (r.get("achieved") or {}).get("intensity")
+              and (r.get("achieved") or {}).get("flops_per_s")]
+    if not placed:
+        return None
+    by_label = _by_label(placed)
+    series: list[dict[str, Any]] = []
+    xs = [r["achieved"]["intensity"] for r in placed]
+    peak = _peak_of(placed)
+    pf = placed[0]["achieved"].get("peak_flops_per_s")
+    pb = placed[0]["achieved"].get("peak_bytes_per_s")
+    if pf and pb:
+        ridge = pf / pb
+        lo, hi = min(min(xs), ridge) / 4, max(max(xs), ridge) * 4
+        series.append({"name": f"roof ({(peak or {}).get('source', '?')})", "x": [lo, ridge, hi],
+                       "y": [lo * pb, pf, pf]})
+    for label, rs in list(by_label.items())[:MAX_ROOFLINE_SERIES]:
+        series.append({"name": label, "style": "points", "x": [r["achieved"]["intensity"] for r in rs],
+                       "y": [r["achieved"]["flops_per_s"] for r in rs]})
+    return {"kind": "lines", "title": "roofline: achieved flop/s vs arithmetic intensity (log-log)",
+            "xlabel": "flop per byte", "ylabel": "", "logx": True, "logy": True, "xunit": "",
+            "yunit": "flop/s", "series": series}
+
+
+def timing_charts(timings: list[Record]) -> list[Chart]:
+    """Every chart for a pane's timings, in reading order."""
+    charts: list[Chart] = []
+    for group, recs in grouped(timings).items():
+        charts += bar_charts(group, recs) + sweep_charts(group, recs)
+    roof = roofline_chart(timings)
+    if roof is not None:
+        charts.append(roof)
+    return charts
+
+
+# -- tables ----------------------------------------------------------------------------------
+
+def _cut(text: str, width: int) -> str:
+    return text if len(text) <= width else text[: width - 1] + "…"
+
+
+def timings_table(timings: list[Record]) -> str:
+    """Median, minimum, spread (interquartile range), sample count, first call; by group."""
+    if not timings:
+        return ""
+    width = min(26, max(len(t["label"]) for t in timings))
+    sized = any(t.get("size") is not None for t in timings)
+    size_head = f"  {'size':>7}" if sized else ""
+    rows = [f"{'':<{width}}{size_head}  {'median':>9}  {'min':>9}  {'spread':>9}  {'n':>5}  {'first call':>10}"]
+    groups = grouped(timings)
+    for group, recs in groups.items():
+        if len(groups) > 1 or group != NO_GROUP:
+            rows.append(f"── {group}")
+        for t in recs:
+            size = f"  {format_value(t['size'], 'count'):>7}" if sized and t.get("size") is not None else (
+                f"  {'':>7}" if sized else "")
+            label = _cut(t["label"], width)
+            if t.get("error"):
+                rows.append(f"{label:<{width}}{size}  ✗ {t['error']['type']}: {t['error']['message']}")
+                continue
+            rows.append(f"{label:<{width}}{size}  {format_value(t['median_s'], 's'):>9}  "
+                        f"{format_value(t['min_s'], 's'):>9}  {format_value(t.get('iqr_s'), 's'):>9}  "
+                        f"{t['n']:>5}  {format_value(t.get('first_call_s'), 's'):>10}")
+    return "\n".join(rows)
+
+
+def stages_table(timings: list[Record]) -> str:
+    """The first call of each jitted function split into trace, lower, compile and run."""
+    staged = [t for t in timings if t.get("first_call_stages") and has_time(t)]
+    if not staged:
+        return ""
+    width = min(26, max(len(t["label"]) for t in staged))
+    rows = [f"{'':<{width}}  {'trace':>9}  {'lower':>9}  {'compile':>9}  {'run':>9}  {'first call':>10}"]
+    for t in staged:
+        st = t["first_call_stages"]
+        rows.append(f"{_cut(t['label'], width):<{width}}  {format_value(st.get('trace_s'), 's'):>9}  "
+                    f"{format_value(st.get('lower_s'), 's'):>9}  {format_value(st.get('compile_s'), 's'):>9}  "
+                    f"{format_value(st.get('run_s'), 's'):>9}  {format_value(t.get('first_call_s'), 's'):>10}")
+    return "\n".join(rows)
+
+
+def peak_line(peak: Record | None) -> str:
+    if not peak:
+        return "No peak known for this device."
+    flops = peak.get("flops_per_s") or {}
+    parts = []
+    if peak.get("bytes_per_s"):
+        parts.append(f"memory {format_value(peak['bytes_per_s'], 'B/s')}")
+    if flops.get("f32"):
+        parts.append(f"float32 {format_value(flops['f32'], 'flop/s')}")
+    if flops.get("bf16") and flops.get("bf16") != flops.get("f32"):
+        parts.append(f"16-bit {format_value(flops['bf16'], 'flop/s')}")
+    source = {"measured": "measured", "nominal": "nominal"}.get(peak.get("source", ""), "unknown")
+    rates = ", ".join(parts) if parts else "no figures"
+    return f"Peak of {peak.get('name') or peak.get('device_kind')} ({source}): {rates}. {peak.get('note', '')}".rstrip()
+
+
+def _pct(frac: float | None) -> str:
+    if frac is None:
+        return "-"
+    return f"{frac * 100:.2g}%" if frac < 0.1 else f"{frac * 100:.0f}%"
+
+
+def limits_table(timings: list[Record]) -> str:
+    """Achieved flop/s and bytes/s (work from cost_analysis / median) against the peak."""
+    rated = [t for t in timings if has_time(t)]
+    if not rated:
+        return ""
+    width = min(26, max(len(t["label"]) for t in rated))
+    sized = any(t.get("size") is not None for t in rated)
+    size_head = f"  {'size':>7}" if sized else ""
+    rows = [f"{'':<{width}}{size_head}  {'flop/B':>6}  {'bytes/s':>11}  {'of peak':>7}  "
+            f"{'flop/s':>13}  {'of peak':>7}  {'bound by':>8}  work from"]
+    for t in rated:
+        a = t.get("achieved") or {}
+        size = (f"  {format_value(t['size'], 'count'):>7}" if t.get("size") is not None else f"  {'':>7}") if sized else ""
+        work = t.get("work") or {}
+        source = "compiled" if work.get("source") == "compiled" else ("unfused" if work else "n/a")
+        if not a:
+            why = t.get("work_error") or "no cost analysis"
+            rows.append(f"{_cut(t['label'], width):<{width}}{size}  n/a: {why}")
+            continue
+        bound = "-"
+        if a.get("intensity") is not None and a.get("peak_flops_per_s") and a.get("peak_bytes_per_s"):
+            bound = "memory" if a["intensity"] < a["peak_flops_per_s"] / a["peak_bytes_per_s"] else "compute"
+        over = _above_peak(t)
+        rows.append(f"{_cut(t['label'], width):<{width}}{size}  {format_value(a.get('intensity'), ''):>6}  "
+                    f"{format_value(a.get('bytes_per_s'), 'B/s'):>11}  {_pct(a.get('bytes_frac')):>7}  "
+                    f"{format_value(a.get('flops_per_s'), 'flop/s'):>13}  {_pct(a.get('flops_frac')):>7}  "
+                    f"{bound:>8}  {source}{' *' if over else ''}")
+    return "\n".join(rows)
+
+
+def _above_peak(t: Record) -> bool:
+    a = t.get("achieved") or {}
+    return (a.get("bytes_frac") or 0) > 1.0 or (a.get("flops_frac") or 0) > 1.0
+
+
+def limits_notes(timings: list[Record]) -> str:
+    """How to read the limits table: where the work comes from, and why a rate can beat
+    the peak."""
+    rated = [t for t in timings if has_time(t) and t.get("achieved")]
+    if not rated:
+        return ""
+    notes = ["work from: 'compiled' = XLA's cost analysis of the jitted (fused) program; "
+             "'unfused' = the same function lowered op by op, as eager mode runs it (more bytes "
+             "moved: nothing is fused). bound by: below the ridge (peak flop/s / peak bytes/s) "
+             "memory bandwidth limits a program, above it arithmetic does."]
+    if any((t.get("work") or {}).get("transcendentals") for t in rated):
+        notes.append("flop/s leaves out transcendentals (sin, exp, log...), which cost many "
+                     "flops each: a function heavy in them sits below its roof.")
+    if any(_above_peak(t) for t in rated):
+        notes.append("* above the peak: the data stayed in the CPU caches, which are faster "
+                     "than the memory the bandwidth probe streams.")
+    return "\n".join(notes)
+
+
+# -- the whole section, as text ----------------------------------------------------------------
+
+def timing_text(timings: list[Record], width: int = 80, charts: bool = True) -> str:
+    """What `jaxtui run` prints for a demo's timings: tables, then the charts."""
+    if not timings:
+        return ""
+    parts = ["Timings (median of repeated runs after warm-up, each ended by block_until_ready;"
+             " spread = interquartile range):\n" + timings_table(timings)]
+    stages = stages_table(timings)
+    if stages:
+        parts.append("First call of each jitted function, stage by stage (ahead-of-time API, "
+                     "clean caches):\n" + stages)
+    limits = limits_table(timings)
+    if limits:
+        parts.append("Against the device's limit. " + peak_line(_peak_of(timings)) + "\n" + limits)
+        parts.append(limits_notes(timings))
+    if charts:
+        for chart in timing_charts(timings):
+            parts.append(render_text(chart, width=width, height=16))
+    return "\n\n".join(parts)
+
+
+# -- files -------------------------------------------------------------------------------------
+
+CSV_COLUMNS = ("group", "label", "size", "median_s", "min_s", "max_s", "mean_s", "iqr_s", "n",
+               "first_call_s", "trace_s", "lower_s", "compile_s", "run_s", "flops", "bytes",
+               "work_source", "flops_per_s", "bytes_per_s", "intensity", "peak_flops_per_s",
+               "peak_bytes_per_s", "peak_source", "device", "error")
+
+
+def to_csv(timings: list[Record]) -> str:
+    """One row per record; the samples themselves are in the JSON."""
+    import csv
+    import io
+
+    buf = io.StringIO()
+    writer = csv.DictWriter(buf, fieldnames=CSV_COLUMNS, lineterminator="\n")
+    writer.writeheader()
+    for t in timings:
+        st, work, a, peak = (t.get("first_call_stages") or {}, t.get("work") or {}, t.get("achieved") or {},
+                             t.get("peak") or {})
+        err = t.get("error")
+        writer.writerow({
+            "group": t.get("group", ""), "label": t["label"], "size": t.get("size"),
+            **{k: t.get(k) for k in ("median_s", "min_s", "max_s", "mean_s", "iqr_s", "n", "first_call_s")},
+            **{k: st.get(k) for k in ("trace_s", "lower_s", "compile_s", "run_s")},
+            "flops": work.get("flops"), "bytes": work.get("bytes"), "work_source": work.get("source"),
+            **{k: a.get(k) for k in ("flops_per_s", "bytes_per_s", "intensity", "peak_flops_per_s",
+                                     "peak_bytes_per_s")},
+            "peak_source": peak.get("source"), "device": t.get("device", ""),
+            "error": f"{err['type']}: {err['message']}" if err else "",
+        })
+    return buf.getvalue()
+
+
+def to_json(timings: list[Record], **meta: Any) -> str:
+    return json.dumps({**meta, "timings": timings}, indent=1, default=str) + "\n"
