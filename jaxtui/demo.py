@@ -55,6 +55,7 @@ class Session:
     timings: list[dict[str, Any]] = field(default_factory=list)
     corrections: list[dict[str, Any]] = field(default_factory=list)
     plots: dict[str, dict[str, Any]] = field(default_factory=dict)
+    recorder: Any = None  # the run's compile recorder: the timing harness files its own compiles apart
 
 
 _session: Session | None = None
@@ -146,7 +147,7 @@ def time(label: str, fn: Callable[..., Any], *args: Any, group: str = "", first_
     from jaxtui.kernel.timing import measure
 
     record = measure(label, fn, *args, fn_kwargs=kwargs, group=group, first_call=first_call,
-                     budget_s=budget_s)
+                     budget_s=budget_s, recorder=_session.recorder if _session is not None else None)
     _record_timing(record)
     return None if record["error"] else record
 
@@ -176,7 +177,8 @@ def sweep(label: str, fns: Callable[..., Any] | dict[str, Callable[..., Any]], s
         progress(f"sweep {label}", record["sweep"]["index"] + 1, total)
 
     records = run_sweep(label, variants, sizes, make_args, budget_s=budget_s,
-                        first_call=first_call, on_record=on_record)
+                        first_call=first_call, on_record=on_record,
+                        recorder=_session.recorder if _session is not None else None)
     return [r for r in records if not r["error"]]
 
 

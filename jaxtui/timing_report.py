@@ -160,18 +160,24 @@ def timings_table(timings: list[Record]) -> str:
     return "\n".join(rows)
 
 
+STAGES_HEADING = ("First call, stage by stage: JAX's own trace, lower and compile times during the "
+                  "clean first call (an eager function compiles each of its ops); run = the rest.")
+
+
 def stages_table(timings: list[Record]) -> str:
-    """The first call of each jitted function split into trace, lower, compile and run."""
+    """Each first call split into trace, lower, compile (with the number of compiles) and run."""
     staged = [t for t in timings if t.get("first_call_stages") and has_time(t)]
     if not staged:
         return ""
     width = min(26, max(len(t["label"]) for t in staged))
-    rows = [f"{'':<{width}}  {'trace':>9}  {'lower':>9}  {'compile':>9}  {'run':>9}  {'first call':>10}"]
+    rows = [f"{'':<{width}}  {'trace':>9}  {'lower':>9}  {'compile':>9}  {'run':>9}  {'first call':>10}"
+            f"  {'compiles':>8}"]
     for t in staged:
         st = t["first_call_stages"]
         rows.append(f"{_cut(t['label'], width):<{width}}  {format_value(st.get('trace_s'), 's'):>9}  "
                     f"{format_value(st.get('lower_s'), 's'):>9}  {format_value(st.get('compile_s'), 's'):>9}  "
-                    f"{format_value(st.get('run_s'), 's'):>9}  {format_value(t.get('first_call_s'), 's'):>10}")
+                    f"{format_value(st.get('run_s'), 's'):>9}  {format_value(t.get('first_call_s'), 's'):>10}"
+                    f"  {st.get('compiles', 0):>8}")
     return "\n".join(rows)
 
 
@@ -261,8 +267,7 @@ def timing_text(timings: list[Record], width: int = 80, charts: bool = True) -> 
              " spread = interquartile range):\n" + timings_table(timings)]
     stages = stages_table(timings)
     if stages:
-        parts.append("First call of each jitted function, stage by stage (ahead-of-time API, "
-                     "clean caches):\n" + stages)
+        parts.append(STAGES_HEADING + "\n" + stages)
     limits = limits_table(timings)
     if limits:
         parts.append("Against the device's limit. " + peak_line(_peak_of(timings)) + "\n" + limits)

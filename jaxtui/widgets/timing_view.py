@@ -97,8 +97,7 @@ class TimingView(VerticalScroll):
         tables = {
             "table": ("Median of repeated runs after warm-up, each ended by block_until_ready "
                       "(spread = interquartile range).", report.timings_table(self.timings)),
-            "stages": ("First call of each jitted function, stage by stage (ahead-of-time API, "
-                       "clean caches).", report.stages_table(self.timings)),
+            "stages": (report.STAGES_HEADING, report.stages_table(self.timings)),
             "limits": ("Against the device's limit. " + report.peak_line(peak),
                        report.limits_table(self.timings)),
         }
