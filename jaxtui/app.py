@@ -20,10 +20,12 @@ from jaxtui import protocol as P
 from jaxtui.catalog import Demo, builtin_demos
 from jaxtui.client import KernelClient, KernelConfig, KernelDied, KernelError, RequestFailed
 from jaxtui.commands import JaxtuiCommands
+from jaxtui.widgets.devices_view import DevicesView
 from jaxtui.widgets.pane import DemoPane
 from jaxtui.widgets.status import KernelStatus
 
 RESTART_LIMIT = 3  # deaths within a minute before we stop restarting and say why
+DEVICES = "devices"  # the Devices tab, after the demo panes (not a DemoPane)
 
 
 class JaxTUI(App[int]):
@@ -41,12 +43,14 @@ class JaxTUI(App[int]):
         if user_demo is not None:
             self.demos.append(user_demo)
         self.initial_pane = initial_pane or self.demos[0].name
+        self._last_demo = self.initial_pane if self.initial_pane != DEVICES else self.demos[0].name
         self.kernel = KernelClient(kernel_config, on_state=self._on_kernel_state)
         self.start_kernel = start_kernel
         self.cursor_blink = cursor_blink
         self.interrupting = False
         self._deaths: list[float] = []
-        self._running: DemoPane | None = None
+        # Not `_running`: that is Textual's own flag behind `is_running`.
+        self._running_pane: DemoPane | None = None
 
     # -- layout --------------------------------------------------------------------
     def compose(self) -> ComposeResult:
@@ -56,6 +60,8 @@ class JaxTUI(App[int]):
                 with TabPane(demo.name, id=f"pane-{demo.name}"):
                     if demo.name == self.initial_pane:
                         yield DemoPane(demo, cursor_blink=self.cursor_blink, id=f"demo-{demo.name}")
+            with TabPane("devices", id=f"pane-{DEVICES}"):
+                yield DevicesView(self.kernel, id="devices-view")
         yield Footer()
 
     def on_mount(self) -> None:
@@ -64,7 +70,7 @@ class JaxTUI(App[int]):
             self.start_kernel_worker()
 
     def pane_titles(self) -> list[tuple[str, str]]:
-        return [(d.name, d.title) for d in self.demos]
+        return [(d.name, d.title) for d in self.demos] + [(DEVICES, "Devices")]
 
     def palette_actions(self) -> list[tuple[str, str, str]]:
         return [(a.name, a.palette, a.help) for a in actions.ACTIONS if a.palette]
@@ -86,21 +92,28 @@ class JaxTUI(App[int]):
         if event.tabbed_content.id != "panes" or event.pane is None or not event.pane.id:
             return
         name = event.pane.id.removeprefix("pane-")
-        self._ensure_pane(name)
+        if name != DEVICES:
+            self._ensure_pane(name)
+            self._last_demo = name
         self.query_one(KernelStatus).pane = name
 
     @property
     def current_pane(self) -> DemoPane:
+        """The demo pane in view; on the Devices tab, the demo pane last shown."""
         name = (self.query_one("#panes", TabbedContent).active or "").removeprefix("pane-")
-        return self._ensure_pane(name)
+        return self._ensure_pane(self._last_demo if name == DEVICES else name)
 
     def show_pane(self, name: str) -> None:
-        self._ensure_pane(name)
+        if name != DEVICES:
+            self._ensure_pane(name)
         self.query_one("#panes", TabbedContent).active = f"pane-{name}"
 
     # -- kernel --------------------------------------------------------------------
     def _on_kernel_state(self, state: str, info: dict[str, Any]) -> None:
         status = self.query_one(KernelStatus)
+        self.query_one(DevicesView).kernel_state(state, info)
+        if state == "dead" and info.get("start_failed"):
+            return  # start_kernel_worker says why; the same environment would fail again
         if state == "dead":
             status.set_kernel("dead", detail="restarting")
             if not self.interrupting:
@@ -126,7 +139,7 @@ class JaxTUI(App[int]):
         try:
             await self.kernel.start()
         except (KernelError, ValueError) as exc:
-            reason = self.kernel.stderr_text(12) or str(exc)
+            reason = str(exc)  # the kernel's error, its stderr, and the steps to fix it
             self.query_one(KernelStatus).set_kernel("dead", detail="failed to start (ctrl+t to retry)")
             self.current_pane.show_failure(f"The kernel could not start:\n{reason}")
 
@@ -134,6 +147,18 @@ class JaxTUI(App[int]):
         self._deaths.clear()
         self.query_one(KernelStatus).set_kernel("restarting")
         self.start_kernel_worker()
+
+    async def on_devices_view_config_requested(self, event: DevicesView.ConfigRequested) -> None:
+        """A new platform or virtual device count: a new kernel. The panes keep their edits."""
+        self.kernel.config = event.config
+        await self.action_restart_kernel()
+
+    def on_devices_view_target_chosen(self, event: DevicesView.TargetChosen) -> None:
+        self.kernel.config.device = event.device
+        self.query_one(KernelStatus).target = event.name if event.device is not None else ""
+        self.query_one(DevicesView).target_changed()
+        where = f"on {event.name}" if event.device is not None else "on JAX's default device"
+        self.notify(f"Runs go {where}.", timeout=3)
 
     # -- running -------------------------------------------------------------------
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
@@ -143,6 +168,7 @@ class JaxTUI(App[int]):
 
     def action_run(self) -> None:
         pane = self.current_pane
+        self.show_pane(pane.demo.name)  # from the Devices tab: the pane it came from, in view
         params = pane.run_params()
         if params is None:
             self.notify("An input is invalid: fix the marked field, then run.", severity="error")
@@ -152,12 +178,14 @@ class JaxTUI(App[int]):
     @work(group="run")
     async def _run(self, pane: DemoPane, params: dict[str, Any]) -> None:
         waiting = self.kernel.state not in ("ready", "busy")
-        pane.begin_run(" (waiting for the kernel to start)" if waiting else "")
+        target = self.query_one(KernelStatus).target
+        pane.begin_run((f" on {target}" if target else "")
+                       + (" (waiting for the kernel to start)" if waiting else ""))
 
         def on_event(event: P.Event) -> None:
             pane.on_kernel_event(event.kind, event.data)
 
-        self._running = pane
+        self._running_pane = pane
         try:
             result = await self.kernel.request(P.OP_EXEC, params, on_event=on_event)
         except KernelDied as exc:
@@ -176,7 +204,7 @@ class JaxTUI(App[int]):
             pane.show_failure(f"The kernel is not available: {exc}")
             return
         finally:
-            self._running = None
+            self._running_pane = None
             self.sub_title = ""
         pane.show_result(result)
 
@@ -194,8 +222,9 @@ class JaxTUI(App[int]):
 
     # -- navigation ----------------------------------------------------------------
     def _cycle_pane(self, step: int) -> None:
-        names = [d.name for d in self.demos]
-        current = self.current_pane.demo.name
+        names = [d.name for d in self.demos] + [DEVICES]
+        current = (self.query_one("#panes", TabbedContent).active or "").removeprefix("pane-")
+        current = current if current in names else self.current_pane.demo.name
         self.show_pane(names[(names.index(current) + step) % len(names)])
 
     def action_next_pane(self) -> None:

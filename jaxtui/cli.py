@@ -13,7 +13,7 @@ from typing import Any
 from jaxtui import __version__
 from jaxtui.client import MAX_HOST_DEVICES, PLATFORMS, KernelConfig
 
-SUBCOMMANDS = ("list", "run")
+SUBCOMMANDS = ("list", "run", "doctor")
 
 
 def _host_devices(text: str) -> int:
@@ -26,6 +26,21 @@ def _host_devices(text: str) -> int:
     return n
 
 
+def _device_id(text: str) -> int:
+    try:
+        n = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a device id: {text!r}") from None
+    if n < 0:
+        raise argparse.ArgumentTypeError(f"device ids start at 0, got {n}")
+    return n
+
+
+def _add_device_option(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--device", type=_device_id, default=None, metavar="ID",
+                   help="run on this device id (see the Devices pane or `jaxtui doctor`; default: JAX's)")
+
+
 def _add_kernel_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--platform", choices=PLATFORMS, default=None,
                    help="where the kernel runs JAX (default: JAX's own choice)")
@@ -36,10 +51,12 @@ def _add_kernel_options(p: argparse.ArgumentParser) -> None:
 def _app_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(
         prog="jaxtui", description="Explore JAX in the terminal: grad, jit, vmap, lax, pmap, stax.",
-        epilog="Other commands: `jaxtui list`, `jaxtui run NAME|FILE [--json] [--timeout S]`.")
+        epilog="Other commands: `jaxtui list`, `jaxtui run NAME|FILE [--json] [--timeout S]`, "
+               "`jaxtui doctor [--json]`.")
     p.add_argument("file", nargs="?", help="your own demo file (.py), opened in its own pane")
     p.add_argument("--pane", metavar="NAME", help="open on this pane (grad, jit, vmap, lax, pmap, stax)")
     _add_kernel_options(p)
+    _add_device_option(p)
     p.add_argument("--version", action="version", version=f"jaxtui {__version__}")
     return p
 
@@ -53,6 +70,7 @@ def _run_parser() -> argparse.ArgumentParser:
     p.add_argument("--input", "-i", action="append", default=[], metavar="NAME=VALUE",
                    help="set a demo input, as in the app's form (repeatable)")
     _add_kernel_options(p)
+    _add_device_option(p)
     return p
 
 
@@ -97,7 +115,7 @@ def cmd_run(argv: list[str]) -> int:
         print("jaxtui run: --timeout must be positive", file=sys.stderr)
         return 2
     inputs = _parse_inputs(args.input, demo)
-    config = KernelConfig(platform=args.platform, host_devices=args.host_devices)
+    config = KernelConfig(platform=args.platform, host_devices=args.host_devices, device=args.device)
     return headless.main(demo, config=config, as_json=args.json, timeout=args.timeout, inputs=inputs)
 
 
@@ -120,7 +138,8 @@ def cmd_app(argv: list[str]) -> int:
         return 2
     from jaxtui.app import JaxTUI
 
-    app = JaxTUI(kernel_config=KernelConfig(platform=args.platform, host_devices=args.host_devices),
+    app = JaxTUI(kernel_config=KernelConfig(platform=args.platform, host_devices=args.host_devices,
+                                            device=args.device),
                  user_demo=user_demo, initial_pane=args.pane or (user_demo.name if user_demo else None))
     app.run()
     return app.return_code or 0
@@ -132,4 +151,8 @@ def main(argv: list[str] | None = None) -> int:
         return cmd_list()
     if argv and argv[0] == "run":
         return cmd_run(argv[1:])
+    if argv and argv[0] == "doctor":
+        from jaxtui.doctor import main as doctor_main
+
+        return doctor_main(argv[1:])
     return cmd_app(argv)

@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable
 
+from jaxtui import hardware
 from jaxtui import protocol as P
 
 PLATFORMS = ("cpu", "gpu", "tpu")
@@ -31,7 +32,12 @@ class KernelError(RuntimeError):
 
 
 class KernelStartError(KernelError):
-    """The kernel could not start (its stderr says why)."""
+    """The kernel could not start. str(): its error and stderr, then the steps to fix it
+    (jaxtui.hardware); `reason`: the error and stderr alone."""
+
+    def __init__(self, message: str, reason: str = ""):
+        super().__init__(message)
+        self.reason = reason or message
 
 
 class KernelDied(KernelError):
@@ -58,6 +64,9 @@ class KernelConfig:
     platform: str | None = None  # None: JAX chooses
     host_devices: int | None = 8  # virtual CPU devices, so pmap has devices on a laptop
     extra_env: dict[str, str] = field(default_factory=dict)
+    # The device id runs go to (None: JAX's default). Not part of the environment: changing
+    # it needs no restart; the kernel checks it against its devices on each run.
+    device: int | None = None
 
     def validate(self) -> None:
         if self.platform is not None and self.platform not in PLATFORMS:
@@ -65,6 +74,9 @@ class KernelConfig:
         if self.host_devices is not None and not 1 <= self.host_devices <= MAX_HOST_DEVICES:
             raise ValueError(f"host device count must be between 1 and {MAX_HOST_DEVICES}, "
                              f"got {self.host_devices}")
+        if self.device is not None and (isinstance(self.device, bool) or not isinstance(self.device, int)
+                                        or self.device < 0):
+            raise ValueError(f"the target device must be a device id (0, 1, ...), got {self.device!r}")
 
     def env(self, base: dict[str, str] | None = None) -> dict[str, str]:
         env = dict(os.environ if base is None else base)
@@ -110,6 +122,8 @@ class KernelClient:
         self._tasks: list[asyncio.Task[None]] = []
         self._expected_exit = False
         self.started_at = 0.0
+        self.started_wall = 0.0  # time.time() at start: lock files newer than this are ours
+        self._background: set[int] = set()  # request ids that do not make the kernel "busy"
 
     # -- lifecycle -----------------------------------------------------------------
     def _set_state(self, state: str, info: dict[str, Any] | None = None) -> None:
@@ -128,6 +142,7 @@ class KernelClient:
         loop = asyncio.get_running_loop()
         self._ready = loop.create_future()
         self.started_at = time.perf_counter()
+        self.started_wall = time.time()
         self.proc = await asyncio.create_subprocess_exec(
             sys.executable, "-m", "jaxtui.kernel",
             stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE,
@@ -137,9 +152,15 @@ class KernelClient:
                        asyncio.create_task(self._read_stderr(self.proc))]
         try:
             info = await self._ready
-        except KernelError:
-            self._set_state("dead", {"error": self.stderr_text() or "kernel exited during start"})
-            raise
+        except KernelError as exc:
+            # Not restarted automatically: the same environment would fail the same way.
+            self._expected_exit = True
+            reason = self._start_failure_reason(str(exc))
+            # sysfs and /proc reads (and, on a TPU VM, the metadata server): off the event loop.
+            advice = await asyncio.to_thread(hardware.start_failure_advice, reason, self.config.platform)
+            text = f"{reason}\n\n{advice}" if advice else reason
+            self._set_state("dead", {"error": text, "reason": reason, "start_failed": True})
+            raise KernelStartError(text, reason) from None
         self.info = info
         self._set_state("ready", info)
         return info
@@ -151,6 +172,12 @@ class KernelClient:
 
     def stderr_text(self, lines: int = 30) -> str:
         return "\n".join(list(self.stderr_tail)[-lines:])
+
+    def _start_failure_reason(self, message: str) -> str:
+        """Why the kernel could not start: its error, then its stderr."""
+        stderr = self.stderr_text(12)
+        text = "\n".join(p for p in (message, "" if stderr in message else stderr) if p)
+        return text or "the kernel exited during start"
 
     async def _read_stderr(self, proc: asyncio.subprocess.Process) -> None:
         assert proc.stderr is not None
@@ -194,9 +221,10 @@ class KernelClient:
         fut, on_event = entry
         if event.final:
             del self._pending[event.id]
+            self._background.discard(event.id)
             if not fut.done():
                 fut.set_result(event)
-            if not self._pending and self.state == "busy":
+            if not self.busy and self.state == "busy":
                 self._set_state("ready")
         elif on_event is not None:
             on_event(event)
@@ -210,19 +238,25 @@ class KernelClient:
         for fut, _ in pending.values():
             if not fut.done():
                 fut.set_exception(KernelDied(msg, returncode, stderr))
-        if not self._expected_exit:
+        if not self._expected_exit and self.state != "starting":  # start() reports its own failure
             self._set_state("dead", {"returncode": returncode, "error": stderr})
 
     async def stop(self) -> None:
         """Kill the kernel now (SIGKILL to its whole session): never waits on XLA."""
         proc, self.proc = self.proc, None
         self._expected_exit = True
+        killed = proc is not None and proc.returncode is None
         if proc is not None and proc.returncode is None:
             try:
                 os.killpg(proc.pid, signal.SIGKILL)
             except (ProcessLookupError, PermissionError):
                 proc.kill()
             await proc.wait()
+        if killed and proc is not None and self._may_hold_tpu():
+            # A SIGKILLed kernel cannot clean up after itself: wait until the chips are free
+            # and drop the lock file it left, so the next kernel is not locked out.
+            removed = await asyncio.to_thread(hardware.release_after_kill, proc.pid, self.started_wall)
+            self.stderr_tail.extend(f"jaxtui: removed {path}, left by the killed kernel" for path in removed)
         for task in self._tasks:
             task.cancel()
         await asyncio.gather(*self._tasks, return_exceptions=True)
@@ -234,6 +268,12 @@ class KernelClient:
         if self.state != "stopped":
             self._set_state("stopped", {})
 
+    def _may_hold_tpu(self) -> bool:
+        if self.info.get("platform"):
+            return self.info["platform"] == "tpu"
+        # Killed while starting: JAX may have taken the TPU before it said so.
+        return self.config.platform == "tpu" or (self.config.platform is None and hardware.has_tpu_chips())
+
     async def restart(self) -> dict[str, Any]:
         return await self.start()
 
@@ -243,21 +283,29 @@ class KernelClient:
 
     # -- requests ------------------------------------------------------------------
     async def request(self, op: str, params: dict[str, Any] | None = None, *,
-                      on_event: EventCallback | None = None, timeout: float | None = None) -> dict[str, Any]:
+                      on_event: EventCallback | None = None, timeout: float | None = None,
+                      background: bool = False) -> dict[str, Any]:
         """Send one request and return its result's data. Raises RequestFailed on an error
         event, KernelDied if the process dies, asyncio.TimeoutError on timeout (the request
-        is still running in the kernel: call `interrupt`)."""
+        is still running in the kernel: call `interrupt`). Code runs on `config.device`
+        unless params name a device. A `background` request (a devices poll) does not make
+        the kernel busy."""
         await self.wait_ready()
         if not self.alive:
             raise KernelDied("kernel is not running", stderr=self.stderr_text())
+        params = dict(params or {})
+        if op in (P.OP_EXEC, P.OP_INSPECT) and self.config.device is not None:
+            params.setdefault("device", self.config.device)
         rid = next(self._ids)
         fut: asyncio.Future[P.Event] = asyncio.get_running_loop().create_future()
         self._pending[rid] = (fut, on_event)
-        if self.state == "ready":
+        if background:
+            self._background.add(rid)
+        elif self.state == "ready":
             self._set_state("busy")
         assert self.proc is not None and self.proc.stdin is not None
         try:
-            self.proc.stdin.write(P.encode(P.Request(id=rid, op=op, params=params or {})))
+            self.proc.stdin.write(P.encode(P.Request(id=rid, op=op, params=params)))
             await self.proc.stdin.drain()
         except (BrokenPipeError, ConnectionResetError):
             pass  # the reader notices the exit and fails the future
@@ -268,7 +316,7 @@ class KernelClient:
 
     @property
     def busy(self) -> bool:
-        return bool(self._pending)
+        return any(rid not in self._background for rid in self._pending)
 
     async def interrupt(self, grace: float = INTERRUPT_GRACE_S) -> str:
         """Stop what the kernel is doing. Returns "idle", "interrupted" or "restarted".

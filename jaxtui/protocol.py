@@ -20,12 +20,13 @@ PROTOCOL_VERSION = 1
 MAX_MESSAGE_BYTES = 64 * 1024 * 1024
 
 # Requests the kernel understands.
-OP_EXEC = "exec"  # run code: params = RunParams
+OP_EXEC = "exec"  # run code: params = RunParams; "device": a device id to run on (None: JAX's default)
 OP_INSPECT = "inspect"  # trace/lower only (live mode): params = RunParams
 OP_DEVICES = "devices"  # list devices and memory
+OP_SMOKE = "smoke"  # doctor's smoke test: params {"devices": [ids] | None, "budget_s": float}
 OP_PING = "ping"
 OP_SHUTDOWN = "shutdown"
-OPS = (OP_EXEC, OP_INSPECT, OP_DEVICES, OP_PING, OP_SHUTDOWN)
+OPS = (OP_EXEC, OP_INSPECT, OP_DEVICES, OP_SMOKE, OP_PING, OP_SHUTDOWN)
 
 # Event kinds the kernel sends.
 EV_READY = "ready"

@@ -97,12 +97,22 @@ def handle(req: P.Request, channel: Channel) -> tuple[str, dict[str, Any]]:
             mode="inspect" if req.op == P.OP_INSPECT else "run",
             emit=emit,
             inspect=bool(p.get("inspect", True)),
+            device=p.get("device"),
         )
         return P.EV_RESULT, asdict(result)
     if req.op == P.OP_DEVICES:
         from jaxtui.kernel.devices import describe
 
         return P.EV_RESULT, describe()
+    if req.op == P.OP_SMOKE:
+        from jaxtui.kernel.smoke import smoke
+
+        def progress(done: int, total: int, label: str) -> None:
+            emit(P.EV_PROGRESS, {"label": f"smoke test {label}", "done": done, "total": total})
+
+        ids = req.params.get("devices")
+        return P.EV_RESULT, smoke(list(ids) if ids is not None else None,
+                                  budget_s=float(req.params.get("budget_s", 0.2)), progress=progress)
     if req.op == P.OP_PING:
         return P.EV_RESULT, {"pong": True, "pid": os.getpid()}
     raise AssertionError(req.op)  # decode_request rejects unknown ops

@@ -22,6 +22,7 @@ import jax
 
 import jaxtui.demo as demo_api
 from jaxtui.kernel import compiles
+from jaxtui.kernel.devices import DeviceChoiceError, pick_device
 from jaxtui.kernel.display import summarize
 from jaxtui.kernel.inspect import inspect_target
 from jaxtui.protocol import ErrorInfo, RunResult
@@ -157,10 +158,19 @@ def default_device() -> str:
 
 
 def run_code(code: str, *, filename: str, demo: str, inputs: dict[str, Any] | None = None,
-             mode: str = "run", emit: Emit | None = None, inspect: bool = True) -> RunResult:
-    """Execute `code` as a script and return what it produced."""
+             mode: str = "run", emit: Emit | None = None, inspect: bool = True,
+             device: int | None = None) -> RunResult:
+    """Execute `code` as a script and return what it produced (on device id `device`, if given)."""
     linecache.cache[filename] = (len(code), None, code.splitlines(True), filename)
     result = RunResult(demo=demo, ok=True, device=default_device(), platform=jax.default_backend())
+    try:
+        target = pick_device(device)
+    except DeviceChoiceError as exc:
+        result.ok, result.device = False, f"device {device}"
+        result.error = asdict(ErrorInfo("DeviceError", str(exc)))
+        return result
+    if target is not None:
+        result.device = str(target)
     try:
         body, last = _compile_user_code(code, filename)
     except SyntaxError as exc:
@@ -176,7 +186,8 @@ def run_code(code: str, *, filename: str, demo: str, inputs: dict[str, Any] | No
     recorder = compiles.Recorder()
     session.recorder = recorder  # demo.time files the harness's own compiles apart from the run's
     t0 = time.perf_counter()
-    with _captured(emit) as (parts, out), recorder:
+    # default_device(None) changes nothing: JAX's own default (device 0) applies.
+    with _captured(emit) as (parts, out), recorder, jax.default_device(target):
         try:
             exec(body, namespace)  # noqa: S102 - running the user's code is the point
             if last is not None:

@@ -24,6 +24,7 @@ class KernelStatus(Static):
     state: reactive[str] = reactive("starting")
     pane: reactive[str] = reactive("")
     detail: reactive[str] = reactive("")
+    target: reactive[str] = reactive("")  # the device runs go to, when the user chose one
 
     def __init__(self, **kwargs: Any) -> None:
         super().__init__("", **kwargs)
@@ -49,6 +50,8 @@ class KernelStatus(Static):
             parts = [str(info["platform"]), f"{n} device{'s' if n != 1 else ''}"]
             if kind and kind != info["platform"]:
                 parts.append(str(kind))
+            if self.target:
+                parts.append(f"→ {self.target}")
             parts.append(f"jax {info.get('jax', '?')}")
             text.append(" · " + " · ".join(parts), style="dim")
         if self.detail:
