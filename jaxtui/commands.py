@@ -1,4 +1,8 @@
-"""Command palette entries (ctrl+p), namespaced: `pane: grad`, `run: ...`, `kernel: ...`."""
+"""Command palette entries (ctrl+p), namespaced: `pane: grad`, `run: ...`, `tour: notes`.
+
+Every action of the registry (`jaxtui/actions.py`) is listed with its key, except those
+that do nothing right now (the tour's keys without a tour, "interrupt" when idle).
+"""
 
 from __future__ import annotations
 
@@ -6,6 +10,17 @@ from functools import partial
 from typing import Any, Callable
 
 from textual.command import DiscoveryHit, Hit, Hits, Provider
+
+from jaxtui.tour import TourError, builtin_tour_names, find_tour
+
+
+def _start_tour(app: Any, name: str) -> None:
+    try:
+        tour = find_tour(name)
+    except (TourError, OSError) as exc:
+        app.notify(f"This tour cannot start: {exc}", severity="error", timeout=15)
+        return
+    app.start_tour(tour)
 
 
 class JaxtuiCommands(Provider):
@@ -15,9 +30,18 @@ class JaxtuiCommands(Provider):
         for name, title in app.pane_titles():
             cmds.append((f"pane: {name}", partial(app.show_pane, name), f"Go to the {title} pane"))
         for action, title, help_text in app.palette_actions():
+            if app.check_action(action, ()) is False:
+                continue
             key = app.key_for(action)
             suffix = f" ({key})" if key else ""
             cmds.append((title, partial(app.run_action, action), help_text + suffix))
+        for name in builtin_tour_names():
+            try:
+                about = find_tour(name).title
+            except (TourError, OSError) as exc:
+                about = f"cannot be read: {exc}"
+            cmds.append((f"tour: start {name}", partial(_start_tour, app, name),
+                         f"Walkthrough: {about}"))
         return cmds
 
     async def discover(self) -> Hits:

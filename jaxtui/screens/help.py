@@ -1,52 +1,147 @@
-"""F1: help for the focused part of the screen, with every key that works there."""
+"""F1: help for the focused part of the screen, with every key that works there.
+
+The text comes from the nearest widget (the focused one or a parent) with a `HELP`
+attribute; the keys come from Textual's live bindings for that widget and its parents,
+then from the app's action registry (`jaxtui/actions.py`), so a key is never missing here
+that works on screen, and a key shown here always works (or says when it does).
+"""
 
 from __future__ import annotations
 
+import re
+from dataclasses import dataclass, field
 from typing import Any
 
+from rich.table import Table
+from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import VerticalScroll
 from textual.screen import ModalScreen
-from textual.widgets import Markdown
+from textual.widgets import Markdown, Static
+
+from jaxtui import actions
+
+WHEN = {  # actions that only work sometimes: say when, instead of hiding them
+    "interrupt": "while code runs",
+    "tour_next": "during a tour",
+    "tour_back": "during a tour",
+    "tour_restart": "during a tour",
+    "tour_end": "during a tour",
+}
 
 
 def _key_label(app: Any, key: str) -> str:
     try:
         return app.get_key_display(Binding(key, ""))
-    except Exception:  # noqa: BLE001
+    except Exception:  # noqa: BLE001 - an odd key name still gets shown as written
         return key
 
 
-def help_markdown(app: Any, focused: Any, bindings: dict[str, Any]) -> str:
-    """Markdown for the help screen, from the focused widget's HELP and the live bindings."""
-    lines = []
+def _part(focused: Any) -> Any:
     node = focused
     while node is not None and not getattr(node, "HELP", None):
         node = node.parent
-    if node is not None:
-        lines += [f"## {type(node).__name__}", "", node.HELP, ""]
-    lines += ["## Keys that work here", "", "| key | action |", "|---|---|"]
-    seen = set()
+    return node
+
+
+def _title(node: Any) -> str:
+    """`HELP_TITLE`, else the class name in words: CodeEditor -> "Code editor"."""
+    title = getattr(node, "HELP_TITLE", None)
+    if title:
+        return title
+    words = re.findall(r"[A-Z][a-z0-9]*|[a-z0-9]+", type(node).__name__)
+    return " ".join([words[0]] + [w.lower() for w in words[1:]]) if words else type(node).__name__
+
+
+@dataclass
+class HelpContent:
+    title: str
+    text: str  # Markdown
+    where: str  # the focused widget, for the "Keys here" heading
+    here: list[tuple[str, str, str]] = field(default_factory=list)  # keys, action, defined by
+    everywhere: list[tuple[str, str]] = field(default_factory=list)  # keys, action (+ when)
+
+    def as_markdown(self) -> str:
+        lines = [f"## {self.title}", "", self.text, ""]
+        if self.here:
+            lines += [f"## Keys here ({self.where})", "", "| key | action | from |", "|---|---|---|"]
+            lines += [f"| `{k}` | {a} | {f} |" for k, a, f in self.here] + [""]
+        lines += ["## Keys everywhere", "", "| key | action |", "|---|---|"]
+        lines += [f"| `{k}` | {a} |" for k, a in self.everywhere]
+        lines += ["", CLOSING]
+        return "\n".join(lines)
+
+
+CLOSING = ("Every action is also in the command palette (ctrl+p), with its key. "
+           "Press escape or f1 to close this help.")
+
+
+def help_for(app: Any, focused: Any, bindings: dict[str, Any]) -> HelpContent:
+    """Help for the focused part: its HELP text, its keys, then every app key."""
+    part = _part(focused if focused is not None else app.screen)  # the screen says what the app is
+    content = HelpContent(title=_title(part) if part is not None else "jaxtui",
+                          text=part.HELP if part is not None else "",
+                          where=type(focused).__name__ if focused is not None else "this screen")
+    # Keys of the focused widget and its parents; the app's own come from the registry.
+    by_action: dict[tuple[str, str], list[str]] = {}
+    owners: dict[tuple[str, str], str] = {}
     for key, active in bindings.items():
-        binding = active.binding
-        desc = binding.description or binding.action.replace("_", " ")
-        if (desc, binding.action) in seen or binding.action in ("", "noop"):
+        node, binding = active.node, active.binding
+        if node is app or binding.action in ("", "noop") or not active.enabled:
             continue
-        seen.add((desc, binding.action))
-        where = type(active.node).__name__
-        lines.append(f"| `{_key_label(app, key)}` | {desc} ({where}) |")
-    lines += ["", "Every command is also in the palette: **ctrl+p**. Press **escape** or **f1** to close."]
-    return "\n".join(lines)
+        desc = binding.description or binding.tooltip or binding.action.replace("_", " ")
+        ident = (desc, binding.action)
+        by_action.setdefault(ident, []).append(_key_label(app, key))
+        owners.setdefault(ident, type(node).__name__)
+    content.here = [(", ".join(keys), desc, owners[(desc, action)])
+                    for (desc, action), keys in by_action.items()]
+    for action in actions.ACTIONS:
+        keys = ", ".join(_key_label(app, k) for k in action.keys.split(",")) if action.keys else "palette"
+        note = f" ({WHEN[action.name]})" if action.name in WHEN else ""
+        content.everywhere.append((keys, action.help + note))
+    return content
+
+
+def help_markdown(app: Any, focused: Any, bindings: dict[str, Any]) -> str:
+    """The same help as Markdown (for export and tests)."""
+    return help_for(app, focused, bindings).as_markdown()
+
+
+def _keys_table(rows: list[tuple[str, ...]], headers: tuple[str, ...], key_style: str) -> Table:
+    table = Table(box=None, pad_edge=False, show_edge=False, expand=True, header_style="dim")
+    for i, header in enumerate(headers):
+        table.add_column(header, style=key_style if i == 0 else "", no_wrap=i == 0,
+                         ratio=1 if i == 1 else None)
+    for row in rows:
+        table.add_row(*row)
+    return table
 
 
 class HelpScreen(ModalScreen[None]):
+    """One row per key (a Markdown table would take two lines per row at 80x24)."""
+
     BINDINGS = [Binding("escape,f1,q", "dismiss", "Close help")]
 
-    def __init__(self, markdown: str) -> None:
+    def __init__(self, content: HelpContent | str) -> None:
         super().__init__(id="help-screen")
-        self.markdown = markdown
+        self.content = content
 
     def compose(self) -> ComposeResult:
         with VerticalScroll(id="help-body"):
-            yield Markdown(self.markdown)
+            content = self.content
+            key_style = f"bold {self.app.current_theme.accent or ''}".strip()
+            if isinstance(content, str):
+                yield Markdown(content)
+                return
+            yield Static(Text(content.title, style="bold"), classes="help-title")
+            yield Markdown(content.text, classes="help-text")
+            if content.here:
+                yield Static(Text(f"Keys here ({content.where})", style="bold"), classes="help-title")
+                yield Static(_keys_table(content.here, ("key", "action", "from"), key_style))
+            yield Static(Text("Keys everywhere", style="bold"), classes="help-title")
+            yield Static(_keys_table(content.everywhere, ("key", "action"), key_style))
+            yield Static(Text(CLOSING, style="italic"), classes="help-closing")
+
+    def on_mount(self) -> None:
+        self.query_one("#help-body").focus()  # arrows and page keys scroll the help

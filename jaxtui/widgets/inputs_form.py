@@ -58,6 +58,11 @@ class InputField(Horizontal):
 class InputsForm(Widget):
     """All of a demo's inputs. Hidden when the demo declares none."""
 
+    HELP = ("The demo's inputs (its `demo.input(...)` declarations): change a value here and "
+            "the next run uses it, without touching the code. Values are checked as you type; "
+            "a refused one is marked and the run waits until it is fixed. Tab moves between "
+            "fields. Values are saved with your code; f12 resets both.")
+
     def __init__(self, specs: list[InputSpec], values: dict[str, Any] | None = None, **kwargs: Any):
         super().__init__(**kwargs)
         self.specs = specs

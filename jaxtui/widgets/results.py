@@ -23,6 +23,12 @@ RESULT_VIEWS = "InspectionView, CostView, CompilesView, TimingView, PlotsView"
 class ResultsTabs(Vertical):
     """Lesson first; a run switches to Output."""
 
+    HELP = ("Results of the last run. Lesson: the pane's summary. Output: what the code "
+            "printed, its values and the notes' corrections. Jaxpr, StableHLO, HLO: what JAX "
+            "and XLA made of each function marked with `demo.inspect`. Cost: flops and bytes. "
+            "Compiles: what compiled and how long it took. Timing and Plots: measurements. "
+            "f4 cycles the tabs; left and right move along the tab bar.")
+
     def __init__(self, lesson: str, **kwargs: Any):
         super().__init__(**kwargs)
         self.lesson = lesson

@@ -1,0 +1,106 @@
+"""Jump mode: a label on every place you can go, one key to get there (as in posting).
+
+Targets are found, not declared: every tab of every tab bar on screen (pane tabs, results
+tabs) and every focusable widget that is visible. A tab target activates its tab; a
+widget target takes the focus. Nothing else needs to know jump mode exists.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from textual import events
+from textual.app import ComposeResult
+from textual.errors import NoWidget
+from textual.geometry import Offset
+from textual.screen import ModalScreen, Screen
+from textual.widget import Widget
+from textual.widgets import Label, Tab, Tabs
+
+KEYS = "1234567890abcdefghijklmnopqrstuvwxyz"
+
+
+@dataclass
+class JumpTarget:
+    key: str
+    widget: Widget  # a Tab, or a focusable widget
+    offset: Offset  # where its label goes, in screen cells
+    name: str  # what it is, for tests and the help line
+
+
+def _describe(widget: Widget) -> str:
+    if isinstance(widget, Tab):
+        return f"tab {widget.label_text}"
+    return widget.id or type(widget).__name__
+
+
+def jump_targets(screen: Screen[Any]) -> list[JumpTarget]:
+    """The labelled targets on `screen`, in reading order (top to bottom, left to right)."""
+    widgets: list[tuple[Offset | None, Widget]] = []
+    for tabs in screen.query(Tabs):
+        for tab in tabs.query(Tab):
+            if not tab.disabled:
+                widgets.append((_offset(screen, tab), tab))
+    for widget in screen.focus_chain:
+        if not isinstance(widget, Tabs):  # its tabs are targets already
+            widgets.append((_offset(screen, widget), widget))
+    seen: set[Offset] = set()
+    ordered: list[tuple[Offset, Widget]] = []
+    placed = [(o, w) for o, w in widgets if o is not None]
+    for offset, widget in sorted(placed, key=lambda item: (item[0].y, item[0].x)):
+        if offset in seen:
+            continue  # two labels in one cell would hide each other
+        seen.add(offset)
+        ordered.append((offset, widget))
+    return [JumpTarget(key, widget, offset, _describe(widget))
+            for key, (offset, widget) in zip(KEYS, ordered)]
+
+
+def _offset(screen: Screen[Any], widget: Widget) -> Offset | None:
+    try:
+        region = screen.find_widget(widget).region
+    except NoWidget:  # hidden (an inactive tab's content): not a target
+        return None
+    if region.width <= 0 or region.height <= 0:
+        return None
+    return region.offset
+
+
+def jump_to(target: JumpTarget) -> None:
+    widget = target.widget
+    if isinstance(widget, Tab):
+        tabs = widget.parent
+        while tabs is not None and not isinstance(tabs, Tabs):
+            tabs = tabs.parent
+        if isinstance(tabs, Tabs) and widget.id:
+            tabs.active = widget.id
+            tabs.focus()
+        return
+    widget.focus()
+
+
+class JumpScreen(ModalScreen[None]):
+    """The labels, drawn over the screen they belong to. Any other key leaves."""
+
+    def __init__(self, under: Screen[Any]) -> None:
+        super().__init__(id="jump-screen")
+        self.under = under
+        self.targets = jump_targets(under)
+
+    def compose(self) -> ComposeResult:
+        for target in self.targets:
+            label = Label(target.key, classes="jump-label")
+            label.styles.offset = (target.offset.x, target.offset.y)
+            yield label
+        yield Label("jump: press a highlighted key · escape leaves", id="jump-info")
+
+    def on_key(self, event: events.Key) -> None:
+        event.stop()
+        event.prevent_default()
+        for target in self.targets:
+            if event.character == target.key:
+                self.dismiss()
+                jump_to(target)
+                return
+        self.dismiss()  # escape, or any key that is not a label

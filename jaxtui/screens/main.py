@@ -1,0 +1,34 @@
+"""The app's main screen: Textual's default screen, with its keys in the registry's order.
+
+Textual lists active bindings focused-widget-first, so a key the editor also binds (f7,
+ctrl+c) or one inherited from `App` (ctrl+q) would jump ahead in the footer. Sorting by
+`jaxtui.actions.ACTIONS` keeps the footer's most important keys first, as declared.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from textual.screen import Screen
+
+from jaxtui import actions
+
+_ORDER = {a.name: i for i, a in enumerate(actions.ACTIONS)}
+
+
+class MainScreen(Screen[Any]):
+    """Panes in tabs, the tour bar when a tour runs, the footer."""
+
+    HELP_TITLE = "jaxtui"
+    HELP = ("One pane per JAX feature (f2 and f3 move between them; ctrl+o jumps anywhere). "
+            "Each pane has a lesson (the Lesson tab), editable inputs, the demo's code, and "
+            "results tabs filled by a run (ctrl+r): Output, Jaxpr, StableHLO, HLO, Cost, "
+            "Compiles, Timing, Plots. Your edits are saved as you type and come back next "
+            "time; a `*` after a pane's name means it differs from the original (f12 resets "
+            "it). `jaxtui tour` (or `tour:` in the palette) starts a guided walkthrough.")
+    @property
+    def active_bindings(self) -> dict[str, Any]:
+        bindings = super().active_bindings
+        last = len(_ORDER)
+        ordered = sorted(bindings.items(), key=lambda item: _ORDER.get(item[1].binding.action, last))
+        return dict(ordered)

@@ -1,0 +1,225 @@
+"""Saved work: each demo's edited code and typed input values, kept across sessions.
+
+One small JSON file per demo under the user's state directory (`platformdirs`), or under
+`$JAXTUI_STATE_DIR` when set (tests, and anyone who wants their edits elsewhere). Writes
+are atomic (a temporary file in the same folder, fsync, rename), so a crash or `kill -9`
+leaves either the old file or the new one, never half of one. A file that cannot be read
+is set aside (renamed `*.corrupt-<time>`) with a message, never a crash. Only what differs
+from the demo's original is kept: a demo reset to its original has no file.
+
+`Autosave` batches edits and writes them within `SAVE_DELAY_S`, so a kill loses at most
+that much typing. Imports neither textual nor jax (the app hands it a timer function).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import re
+import tempfile
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Callable, Protocol
+
+ENV_VAR = "JAXTUI_STATE_DIR"
+FORMAT = 1
+SAVE_DELAY_S = 0.5  # a kill loses at most this much typing
+MAX_FILE_BYTES = 8 * 1024 * 1024  # bigger than any sane demo; refuse to load a runaway file
+
+
+def state_dir() -> Path:
+    """Where saved work lives: $JAXTUI_STATE_DIR, else the platform's user state dir."""
+    override = os.environ.get(ENV_VAR)
+    if override:
+        return Path(override).expanduser()
+    from platformdirs import user_state_dir
+
+    return Path(user_state_dir("jaxtui", appauthor=False))
+
+
+def demo_key(name: str, path: Path | str, builtin: bool) -> str:
+    """The file name stem for a demo: its name when built in, else name + a hash of its path
+    (two files called model.py in different folders keep separate edits)."""
+    if builtin:
+        return name
+    digest = hashlib.sha1(str(Path(path).resolve()).encode()).hexdigest()[:10]
+    safe = re.sub(r"[^A-Za-z0-9_-]", "_", name)[:40]
+    return f"file-{safe}-{digest}"
+
+
+def _sha(text: str) -> str:
+    return hashlib.sha1(text.encode()).hexdigest()
+
+
+@dataclass
+class SavedDemo:
+    """What was saved for one demo. `code` is None when only inputs were changed."""
+
+    code: str | None = None
+    inputs: dict[str, str] = field(default_factory=dict)  # name -> text as typed
+    original_sha: str = ""  # the original code these edits were made against
+    saved_at: float = 0.0
+
+    def original_changed(self, original: str) -> bool:
+        """The demo file changed since (a new jaxtui version): the edits may not fit it."""
+        return bool(self.original_sha) and self.original_sha != _sha(original)
+
+
+class StateProblem(Exception):
+    """A saved file that could not be read (it has been set aside) or written."""
+
+
+class DemoStore:
+    """Load, save and delete the saved state of demos, one file each."""
+
+    def __init__(self, root: Path | None = None) -> None:
+        self.root = root if root is not None else state_dir()
+
+    @property
+    def demos_dir(self) -> Path:
+        return self.root / "demos"
+
+    def path_for(self, key: str) -> Path:
+        return self.demos_dir / f"{key}.json"
+
+    def load(self, key: str) -> SavedDemo | None:
+        """The saved state, or None if there is none. Raises StateProblem (after moving the
+        file aside) when the file is unreadable, so the caller can tell the user."""
+        path = self.path_for(key)
+        try:
+            if path.stat().st_size > MAX_FILE_BYTES:
+                raise ValueError(f"{path.stat().st_size} bytes is too big for saved edits")
+            raw = json.loads(path.read_text(encoding="utf-8"))
+            return _from_json(raw)
+        except FileNotFoundError:
+            return None
+        except (OSError, ValueError, TypeError, KeyError) as exc:
+            aside = self._set_aside(path)
+            where = f"; it was moved to {aside}" if aside else ""
+            raise StateProblem(f"the saved edits in {path} could not be read "
+                               f"({type(exc).__name__}: {exc}){where}") from exc
+
+    def save(self, key: str, saved: SavedDemo) -> None:
+        """Write atomically; an empty state (nothing differs from the original) deletes."""
+        if saved.code is None and not saved.inputs:
+            self.delete(key)
+            return
+        saved.saved_at = time.time()
+        payload = {"format": FORMAT, "code": saved.code, "inputs": saved.inputs,
+                   "original_sha": saved.original_sha, "saved_at": saved.saved_at}
+        try:
+            _atomic_write(self.path_for(key), json.dumps(payload, ensure_ascii=False, indent=1))
+        except OSError as exc:
+            raise StateProblem(f"could not save edits to {self.path_for(key)}: {exc}") from exc
+
+    def delete(self, key: str) -> None:
+        try:
+            self.path_for(key).unlink()
+        except FileNotFoundError:
+            pass
+        except OSError as exc:
+            raise StateProblem(f"could not remove {self.path_for(key)}: {exc}") from exc
+
+    @staticmethod
+    def _set_aside(path: Path) -> Path | None:
+        aside = path.with_name(f"{path.name}.corrupt-{time.strftime('%Y%m%d-%H%M%S')}")
+        try:
+            os.replace(path, aside)
+            return aside
+        except OSError:
+            return None
+
+
+def _from_json(raw: Any) -> SavedDemo:
+    if not isinstance(raw, dict):
+        raise ValueError("not a JSON object")
+    if raw.get("format") != FORMAT:
+        raise ValueError(f"unknown format {raw.get('format')!r} (expected {FORMAT})")
+    code = raw.get("code")
+    inputs = raw.get("inputs") or {}
+    if code is not None and not isinstance(code, str):
+        raise ValueError("'code' is not text")
+    if not isinstance(inputs, dict) or not all(isinstance(k, str) and isinstance(v, str)
+                                               for k, v in inputs.items()):
+        raise ValueError("'inputs' is not a mapping of names to text")
+    return SavedDemo(code=code, inputs=dict(inputs), original_sha=str(raw.get("original_sha", "")),
+                     saved_at=float(raw.get("saved_at") or 0.0))
+
+
+def _atomic_write(path: Path, text: str) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as f:
+            f.write(text)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        try:
+            os.unlink(tmp)
+        except OSError:
+            pass
+        raise
+
+
+def snapshot(original: str, code: str, defaults: dict[str, str], inputs: dict[str, str]) -> SavedDemo:
+    """What to save for a demo: only the parts that differ from its original."""
+    changed_inputs = {k: v for k, v in inputs.items() if defaults.get(k) != v}
+    return SavedDemo(code=None if code == original else code, inputs=changed_inputs,
+                     original_sha=_sha(original))
+
+
+class EditedDemo(Protocol):
+    """What Autosave needs from a pane."""
+
+    @property
+    def state_key(self) -> str: ...
+
+    def saved_state(self) -> SavedDemo | None: ...  # None: gone, nothing to save
+
+
+class Autosave:
+    """Batch edits and save them within SAVE_DELAY_S of the first unsaved one.
+
+    `schedule(delay, callback)` is the UI's timer (Textual's `set_timer`); `on_problem`
+    tells the user when a save fails (a full disk must not crash the app). Panes in
+    `paused` (borrowed by a tour) are not saved: the tour's code is not the user's work.
+    """
+
+    def __init__(self, store: DemoStore, schedule: Callable[[float, Callable[[], None]], object],
+                 on_problem: Callable[[str], None]) -> None:
+        self.store = store
+        self.schedule = schedule
+        self.on_problem = on_problem
+        self.dirty: dict[str, EditedDemo] = {}
+        self.paused: set[str] = set()
+        self._scheduled = False
+        self._reported: set[str] = set()
+
+    def touch(self, demo: EditedDemo) -> None:
+        if demo.state_key in self.paused:
+            return
+        self.dirty[demo.state_key] = demo
+        if not self._scheduled:
+            self._scheduled = True
+            self.schedule(SAVE_DELAY_S, self.flush)
+
+    def flush(self) -> None:
+        self._scheduled = False
+        dirty, self.dirty = self.dirty, {}
+        for key, demo in dirty.items():
+            if key in self.paused:
+                continue
+            saved = demo.saved_state()
+            if saved is None:
+                continue
+            try:
+                self.store.save(key, saved)
+                self._reported.discard(key)
+            except StateProblem as exc:
+                if key not in self._reported:  # say it once, not on every keystroke
+                    self._reported.add(key)
+                    self.on_problem(str(exc))
