@@ -20,6 +20,11 @@ class Action:
 
 # Order matters: the footer fits 80 columns with the most important keys first.
 ACTIONS: tuple[Action, ...] = (
+    # Tour keys show in the footer only during a tour, when they matter most.
+    Action("tour_next", "f8", "Next", "tour: next step", "Go to the tour's next step (on the last, end it)"),
+    Action("tour_back", "f7", "Back", "tour: previous step", "Go back one step in the tour"),
+    Action("tour_restart", "f9", "Again", "tour: restart this step",
+           "Put this step's code and inputs back and do its action again"),
     Action("run", "ctrl+r,f5", "Run", "run: run this pane's code", "Run the current pane's code on the kernel"),
     Action("interrupt", "ctrl+c", "Stop", "kernel: interrupt the run",
            "Interrupt the running code; restarts the kernel if XLA does not stop within a second"),
@@ -30,6 +35,11 @@ ACTIONS: tuple[Action, ...] = (
     Action("export_timings", "", "", "timing: export this pane's timings (CSV + JSON)",
            "Save the current pane's timings in the working directory: CSV, one row per timing, and "
            "JSON with every sample (in the Timing tab: e)"),
+    Action("jump", "ctrl+o", "", "view: jump (a key for every place)",
+           "Jump mode: label every tab, field and view with a key; press one to go there"),
+    Action("reset_demo", "f12", "", "pane: reset to the original",
+           "Reset this pane's code and inputs to the original (ctrl+z in the editor undoes it)"),
+    Action("tour_end", "", "", "tour: end", "End the tour; the panes it used get your own code back"),
     Action("restart_kernel", "ctrl+t", "", "kernel: restart", "Start a fresh kernel (edits are kept)"),
     Action("command_palette", "ctrl+p", "Cmds", "", "Open the command palette", priority=False),
     Action("quit", "ctrl+q", "Quit", "app: quit", "Quit (kills a busy kernel at once)"),
@@ -37,8 +47,10 @@ ACTIONS: tuple[Action, ...] = (
 
 
 def bindings() -> list[Binding]:
-    return [Binding(a.keys, a.name, a.footer or a.help, show=bool(a.footer), priority=a.priority,
-                    tooltip=a.help) for a in ACTIONS if a.keys]  # keyless: palette only
+    # Textual's footer docks the palette key at its right edge by itself (with the footer
+    # label as its text): listing it again would take 9 of the 80 columns twice.
+    return [Binding(a.keys, a.name, a.footer or a.help, show=bool(a.footer) and a.name != "command_palette",
+                    priority=a.priority, tooltip=a.help) for a in ACTIONS if a.keys]  # keyless: palette only
 
 
 def by_name(name: str) -> Action | None:

@@ -14,12 +14,16 @@ from typing import Any
 from textual import work
 from textual.app import App, ComposeResult
 from textual.widgets import Footer, TabbedContent, TabPane
+from textual.worker import Worker
 
 from jaxtui import actions
 from jaxtui import protocol as P
 from jaxtui.catalog import Demo, builtin_demos
 from jaxtui.client import KernelClient, KernelConfig, KernelDied, KernelError, RequestFailed
 from jaxtui.commands import JaxtuiCommands
+from jaxtui.screens.main import MainScreen
+from jaxtui.state import Autosave, DemoStore, SavedDemo, StateProblem, demo_key
+from jaxtui.tour import Tour
 from jaxtui.widgets.devices_view import DevicesView
 from jaxtui.widgets.pane import DemoPane
 from jaxtui.widgets.status import KernelStatus
@@ -37,7 +41,7 @@ class JaxTUI(App[int]):
 
     def __init__(self, *, kernel_config: KernelConfig | None = None, user_demo: Demo | None = None,
                  initial_pane: str | None = None, demos: list[Demo] | None = None,
-                 start_kernel: bool = True, cursor_blink: bool = True) -> None:
+                 start_kernel: bool = True, cursor_blink: bool = True, tour: Tour | None = None) -> None:
         super().__init__()
         self.demos = list(demos if demos is not None else builtin_demos())
         if user_demo is not None:
@@ -51,23 +55,34 @@ class JaxTUI(App[int]):
         self._deaths: list[float] = []
         # Not `_running`: that is Textual's own flag behind `is_running`.
         self._running_pane: DemoPane | None = None
+        self.tour_at_start = tour
+        self.store = DemoStore()  # saved edits: jaxtui/state.py
+        self.autosave = Autosave(self.store, self.set_timer, self._state_problem)
+        self._saved: dict[str, SavedDemo | None] = {}
 
     # -- layout --------------------------------------------------------------------
     def compose(self) -> ComposeResult:
         yield KernelStatus(id="status")
         with TabbedContent(initial=f"pane-{self.initial_pane}", id="panes"):
             for demo in self.demos:
-                with TabPane(demo.name, id=f"pane-{demo.name}"):
+                saved = self._saved_edits(demo)
+                with TabPane(demo.name + ("*" if saved else ""), id=f"pane-{demo.name}"):
                     if demo.name == self.initial_pane:
-                        yield DemoPane(demo, cursor_blink=self.cursor_blink, id=f"demo-{demo.name}")
+                        yield DemoPane(demo, cursor_blink=self.cursor_blink, saved=saved,
+                                       id=f"demo-{demo.name}")
             with TabPane("devices", id=f"pane-{DEVICES}"):
                 yield DevicesView(self.kernel, id="devices-view")
         yield Footer()
+
+    def get_default_screen(self) -> MainScreen:
+        return MainScreen(id="_default")  # the footer lists keys in the registry's order
 
     def on_mount(self) -> None:
         self.query_one(KernelStatus).pane = self.initial_pane
         if self.start_kernel:
             self.start_kernel_worker()
+        if self.tour_at_start is not None:
+            self.start_tour(self.tour_at_start)
 
     def pane_titles(self) -> list[tuple[str, str]]:
         return [(d.name, d.title) for d in self.demos] + [(DEVICES, "Devices")]
@@ -84,7 +99,8 @@ class JaxTUI(App[int]):
         if found:
             return found.first(DemoPane)
         demo = next(d for d in self.demos if d.name == name)
-        pane = DemoPane(demo, cursor_blink=self.cursor_blink, id=f"demo-{name}")
+        pane = DemoPane(demo, cursor_blink=self.cursor_blink, saved=self._saved.get(name),
+                        id=f"demo-{name}")
         self.query_one(f"#pane-{name}", TabPane).mount(pane)
         return pane
 
@@ -164,16 +180,19 @@ class JaxTUI(App[int]):
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if action == "interrupt":
             return self.kernel.busy  # hidden when idle: ctrl+c then copies in the editor
+        if action.startswith("tour_"):
+            return self.tour_panel is not None  # hidden without a tour: the keys pass through
         return True
 
-    def action_run(self) -> None:
+    def action_run(self) -> Worker[None] | None:
+        """Start a run of the current pane; returns its worker (None: an input is invalid)."""
         pane = self.current_pane
         self.show_pane(pane.demo.name)  # from the Devices tab: the pane it came from, in view
         params = pane.run_params()
         if params is None:
             self.notify("An input is invalid: fix the marked field, then run.", severity="error")
-            return
-        self._run(pane, params)
+            return None
+        return self._run(pane, params)
 
     @work(group="run")
     async def _run(self, pane: DemoPane, params: dict[str, Any]) -> None:
@@ -243,12 +262,87 @@ class JaxTUI(App[int]):
         pane.results.query_one("TimingView").export(demo=pane.demo.name)  # type: ignore[attr-defined]
 
     def action_help(self) -> None:
-        from jaxtui.screens.help import HelpScreen, help_markdown
+        from jaxtui.screens.help import HelpScreen, help_for
 
         if isinstance(self.screen, type(None)) or self.screen.id == "help-screen":
             return
-        self.push_screen(HelpScreen(help_markdown(self, self.focused, self.screen.active_bindings)))
+        self.push_screen(HelpScreen(help_for(self, self.focused, self.screen.active_bindings)))
+
+    # -- saved edits, tours, jump mode ------------------------------------------------
+    def _saved_edits(self, demo: Demo) -> SavedDemo | None:
+        """Load a demo's saved edits once; an unreadable file is set aside with a message."""
+        if demo.name not in self._saved:
+            try:
+                saved = self.store.load(demo_key(demo.name, demo.path, demo.builtin))
+            except StateProblem as exc:
+                self.notify(f"{exc}. {demo.name} starts from its original.", severity="warning",
+                            timeout=15)
+                saved = None
+            if saved is not None and saved.original_changed(demo.code):
+                self.notify(f"{demo.name}: your saved edits were made to an older version of this "
+                            f"demo; f12 resets it to the new original.", timeout=10)
+            self._saved[demo.name] = saved
+        return self._saved[demo.name]
+
+    def _state_problem(self, message: str) -> None:
+        self.notify(message, severity="error", timeout=10)
+
+    def on_demo_pane_edited(self, event: DemoPane.Edited) -> None:
+        pane = event.pane
+        self.autosave.touch(pane)
+        name = pane.demo.name
+        tab = self.query_one("#panes", TabbedContent).get_tab(f"pane-{name}")
+        tab.label = name + ("*" if pane.modified else "")  # type: ignore[assignment]
+
+    def action_reset_demo(self) -> None:
+        pane = self.current_pane
+        if not pane.modified:
+            self.notify(f"{pane.demo.name} is already the original.", timeout=3)
+            return
+        pane.reset()
+        self.notify(f"{pane.demo.name}: back to the original code and inputs. "
+                    f"ctrl+z in the editor brings your code back.", timeout=6)
+
+    @property
+    def tour_panel(self) -> Any:
+        from jaxtui.screens.tour import TourPanel
+
+        return next((p for p in self.screen_stack[0].query(TourPanel) if p.active), None)
+
+    def start_tour(self, tour: Tour) -> None:
+        from jaxtui.screens.tour import TourPanel
+
+        if self.tour_panel is not None:
+            self.tour_panel.end()
+        self.screen_stack[0].mount(TourPanel(tour, id="tour"), before=self.query_one(Footer))
+
+    def action_tour_next(self) -> None:
+        if self.tour_panel is not None and not self.tour_panel.next():
+            self.action_tour_end()
+
+    def action_tour_back(self) -> None:
+        if self.tour_panel is not None:
+            self.tour_panel.back()
+
+    def action_tour_restart(self) -> None:
+        if self.tour_panel is not None:
+            self.tour_panel.restart()
+
+    def action_tour_end(self) -> None:
+        if self.tour_panel is not None:
+            self.tour_panel.end()
+            self.notify("Tour finished. The panes it used have your own code back.", timeout=5)
+
+    def action_jump(self) -> None:
+        from jaxtui.screens.jump import JumpScreen
+
+        if len(self.screen_stack) == 1:  # not over the palette, help or another jump
+            self.push_screen(JumpScreen(self.screen))
+
+    async def on_unmount(self) -> None:
+        await self.kernel.stop()  # however the app ends, no kernel outlives it
 
     async def action_quit(self) -> None:
+        self.autosave.flush()  # the last half second of typing
         await self.kernel.stop()  # SIGKILL: a busy XLA computation must not hold up the exit
         self.exit(0)

@@ -13,7 +13,7 @@ from pathlib import Path
 
 from jaxtui.inputs import InputSpec, declared_inputs
 
-ORDER = ("grad", "jit", "vmap", "lax", "pmap", "stax")
+ORDER = ("grad", "jit", "vmap", "lax", "pmap", "stax", "playground")
 
 
 class UnknownDemo(LookupError):

@@ -13,7 +13,7 @@ from typing import Any
 from jaxtui import __version__
 from jaxtui.client import MAX_HOST_DEVICES, PLATFORMS, KernelConfig
 
-SUBCOMMANDS = ("list", "run", "doctor")
+SUBCOMMANDS = ("list", "run", "doctor", "tour", "serve")
 
 
 def _host_devices(text: str) -> int:
@@ -52,7 +52,7 @@ def _app_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(
         prog="jaxtui", description="Explore JAX in the terminal: grad, jit, vmap, lax, pmap, stax.",
         epilog="Other commands: `jaxtui list`, `jaxtui run NAME|FILE [--json] [--timeout S]`, "
-               "`jaxtui doctor [--json]`.")
+               "`jaxtui doctor [--json]`, `jaxtui tour [NAME|FILE]`, `jaxtui serve [--host H] [--port P]`.")
     p.add_argument("file", nargs="?", help="your own demo file (.py), opened in its own pane")
     p.add_argument("--pane", metavar="NAME", help="open on this pane (grad, jit, vmap, lax, pmap, stax)")
     _add_kernel_options(p)
@@ -145,8 +145,61 @@ def cmd_app(argv: list[str]) -> int:
     return app.return_code or 0
 
 
+def _tour_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(
+        prog="jaxtui tour", description="Open the app and walk through a tour (f8 next, f7 back, f9 again).")
+    p.add_argument("tour", nargs="?", default=None, metavar="NAME|FILE",
+                   help="a built-in tour (default: notes) or a .tour file of your own")
+    p.add_argument("--list", action="store_true", help="list the built-in tours and exit")
+    p.add_argument("--check", action="store_true",
+                   help="check the tour against the demos (panes, inputs, code changes) and exit")
+    _add_kernel_options(p)
+    return p
+
+
+def cmd_tour(argv: list[str]) -> int:
+    from jaxtui.catalog import builtin_demos
+    from jaxtui.tour import TourError, UnknownTour, builtin_tour_names, check_tour, find_tour
+
+    args = _tour_parser().parse_args(argv)
+    if args.list:
+        for name in builtin_tour_names():
+            try:
+                tour = find_tour(name)
+                print(f"{name:<10} {len(tour.steps):>3} steps  {tour.title}")
+            except TourError as exc:
+                print(f"{name:<10} cannot be read: {exc}")
+        return 0
+    try:
+        tour = find_tour(args.tour)
+    except (UnknownTour, TourError) as exc:
+        print(f"jaxtui tour: {exc}", file=sys.stderr)
+        return 2
+    problems = check_tour(tour, {d.name: (d.code, d.inputs) for d in builtin_demos()})
+    for problem in problems:
+        print(f"jaxtui tour: {problem}", file=sys.stderr)
+    if args.check:
+        if not problems:
+            print(f"{tour.source}: {len(tour.steps)} steps, no problems")
+        return 1 if problems else 0
+    if problems:
+        return 2
+    from jaxtui.app import JaxTUI
+
+    app = JaxTUI(kernel_config=KernelConfig(platform=args.platform, host_devices=args.host_devices),
+                 initial_pane=tour.steps[0].pane, tour=tour)
+    app.run()
+    return app.return_code or 0
+
+
 def main(argv: list[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
+    if argv and argv[0] == "tour":
+        return cmd_tour(argv[1:])
+    if argv and argv[0] == "serve":
+        from jaxtui.serve import main as serve_main
+
+        return serve_main(argv[1:])
     if argv and argv[0] == "list":
         return cmd_list()
     if argv and argv[0] == "run":

@@ -21,7 +21,7 @@ MAX_MESSAGE_BYTES = 64 * 1024 * 1024
 
 # Requests the kernel understands.
 OP_EXEC = "exec"  # run code: params = RunParams; "device": a device id to run on (None: JAX's default)
-OP_INSPECT = "inspect"  # trace/lower only (live mode): params = RunParams
+OP_INSPECT = "inspect"  # live mode: RunParams + "live" (run only what demo.inspect needs), "budget_s"
 OP_DEVICES = "devices"  # list devices and memory
 OP_SMOKE = "smoke"  # doctor's smoke test: params {"devices": [ids] | None, "budget_s": float}
 OP_PING = "ping"
@@ -32,6 +32,7 @@ OPS = (OP_EXEC, OP_INSPECT, OP_DEVICES, OP_SMOKE, OP_PING, OP_SHUTDOWN)
 EV_READY = "ready"
 EV_STREAM = "stream"  # data: {"name": "stdout"|"stderr", "text": str}
 EV_PROGRESS = "progress"  # data: {"label": str, "done": int, "total": int}
+EV_INSPECTION = "inspection"  # data: {"inspections": [...], "partial": True}: views before compiling
 EV_RESULT = "result"  # data: the op's result (RunResult as a dict for exec/inspect)
 EV_ERROR = "error"  # data: {"type", "message"}: the request itself failed (bad op...)
 FINAL_KINDS = (EV_RESULT, EV_ERROR)

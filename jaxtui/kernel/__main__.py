@@ -98,6 +98,8 @@ def handle(req: P.Request, channel: Channel) -> tuple[str, dict[str, Any]]:
             emit=emit,
             inspect=bool(p.get("inspect", True)),
             device=p.get("device"),
+            live=req.op == P.OP_INSPECT and bool(p.get("live")),
+            budget_s=float(p["budget_s"]) if p.get("budget_s") else None,
         )
         return P.EV_RESULT, asdict(result)
     if req.op == P.OP_DEVICES:

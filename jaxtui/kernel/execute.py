@@ -22,9 +22,10 @@ import jax
 
 import jaxtui.demo as demo_api
 from jaxtui.kernel import compiles
+from jaxtui.kernel import live as live_code
 from jaxtui.kernel.devices import DeviceChoiceError, pick_device
 from jaxtui.kernel.display import summarize
-from jaxtui.kernel.inspect import inspect_target
+from jaxtui.kernel.inspect import inspect_targets
 from jaxtui.protocol import ErrorInfo, RunResult
 
 Emit = Callable[[str, dict[str, Any]], None]
@@ -159,8 +160,12 @@ def default_device() -> str:
 
 def run_code(code: str, *, filename: str, demo: str, inputs: dict[str, Any] | None = None,
              mode: str = "run", emit: Emit | None = None, inspect: bool = True,
-             device: int | None = None) -> RunResult:
-    """Execute `code` as a script and return what it produced (on device id `device`, if given)."""
+             device: int | None = None, live: bool = False, budget_s: float | None = None) -> RunResult:
+    """Execute `code` as a script and return what it produced (on device id `device`, if given).
+
+    `live`: run only the statements the marked functions need (kernel/live.py), stopped
+    after `budget_s` seconds.
+    """
     linecache.cache[filename] = (len(code), None, code.splitlines(True), filename)
     result = RunResult(demo=demo, ok=True, device=default_device(), platform=jax.default_backend())
     try:
@@ -179,17 +184,22 @@ def run_code(code: str, *, filename: str, demo: str, inputs: dict[str, Any] | No
                                         traceback="".join(traceback.format_exception_only(type(exc), exc)),
                                         kind="syntax"))
         return result
+    sliced = live_code.compile_slice(code, filename) if live else None
+    if sliced is not None:
+        body, last = sliced, None
 
     session = demo_api.Session(inputs=dict(inputs or {}), mode=mode, filename=filename, emit=emit)
     namespace: dict[str, Any] = {"__name__": "__main__", "__file__": filename, "__builtins__": __builtins__}
     demo_api._session = session
-    recorder = compiles.Recorder()
+    recorder = compiles.Recorder(filename)
     session.recorder = recorder  # demo.time files the harness's own compiles apart from the run's
+    budget = live_code.Budget(budget_s)
     t0 = time.perf_counter()
     # default_device(None) changes nothing: JAX's own default (device 0) applies.
     with _captured(emit) as (parts, out), recorder, jax.default_device(target):
         try:
-            exec(body, namespace)  # noqa: S102 - running the user's code is the point
+            with budget:
+                exec(body, namespace)  # noqa: S102 - running the user's code is the point
             if last is not None:
                 value = eval(last, namespace)  # noqa: S307
                 if value is not None:
@@ -201,14 +211,18 @@ def run_code(code: str, *, filename: str, demo: str, inputs: dict[str, Any] | No
             else:
                 result.ok = False
                 result.error = asdict(error_from_exception(exc, filename))
+                if budget.fired:
+                    result.error.update(type="LiveBudgetExceeded", message=(
+                        f"live mode stops code that runs longer than {budget_s:g} s; "
+                        "run it (ctrl+r) to see everything"))
                 if not isinstance(exc, Exception | KeyboardInterrupt | SystemExit):
                     raise
         finally:
             result.elapsed_s = time.perf_counter() - t0
             demo_api._session = None
         if inspect and result.ok:
-            for target in session.targets:
-                result.inspections.append(inspect_target(target))
+            recorder.phase = "inspect"  # the views' own compilations are not the run's
+            result.inspections = inspect_targets(session.targets, filename=filename, emit=emit)
     result.stdout = "".join(parts)
     if out.dropped:
         result.stdout += f"\n… output cut: {out.dropped:,} more characters were printed\n"
@@ -218,6 +232,9 @@ def run_code(code: str, *, filename: str, demo: str, inputs: dict[str, Any] | No
     result.plots = list(session.plots.values())
     result.inputs = session.used_inputs
     result.compiles = recorder.summary()
+    if sliced is not None and live_code.slice_missed_a_name(asdict(result)):
+        return run_code(code, filename=filename, demo=demo, inputs=inputs, mode=mode, emit=emit,
+                        inspect=inspect, device=device, budget_s=budget_s)
     return result
 
 

@@ -1,19 +1,31 @@
 """What JAX made of a marked function: jaxpr, StableHLO, optimised HLO, cost and memory.
 
 Each stage is computed with JAX's ahead-of-time API (trace -> lower -> compile), so one
-failure (say, a tracer error) reports the stage it happened in and keeps what came before.
+failure (say, a tracer error) reports the stage it happened in, with the user's line, and
+keeps what came before.
+
+Each view also carries `<view>_links`: [view line, source line] pairs (both 1-based) for
+the lines that came from the run's own file, read from the jaxpr's source-info comments
+and the HLO's stack-frame metadata. The app links the editor's cursor to them.
 """
 
 from __future__ import annotations
 
+import os
+import re
 import time
-from typing import Any
+import traceback
+from typing import Any, Callable
 
 import jax
 
 from jaxtui.demo import InspectTarget
+from jaxtui.protocol import EV_INSPECTION
 
 MAX_VIEW_CHARS = 8 * 1024 * 1024  # a view bigger than this is cut (HLO of unrolled loops)
+VIEWS = ("jaxpr", "stablehlo", "hlo")
+
+Emit = Callable[[str, dict[str, Any]], None]
 
 
 def _cut(text: str) -> str:
@@ -45,32 +57,183 @@ def _memory_dict(compiled: Any) -> dict[str, int]:
     return {k: int(getattr(mem, k)) for k in keys if hasattr(mem, k)}
 
 
-def inspect_target(target: InspectTarget, *, compile_: bool = True) -> dict[str, Any]:
-    """All views for one target. Keys: name, line, jaxpr, stablehlo, hlo, cost, memory,
-    stage_s (trace/lower/compile seconds), error (None or {stage, type, message})."""
-    out: dict[str, Any] = {"name": target.name, "line": target.line, "jaxpr": "", "stablehlo": "",
-                           "hlo": "", "cost": {}, "memory": {}, "stage_s": {}, "error": None}
+# -- source links -------------------------------------------------------------------------
+
+def jaxpr_with_links(text: str, filename: str) -> tuple[str, list[list[int]]]:
+    """Shorten the run's own path in the jaxpr's `# /path/demo.py:18:13 (f)` comments to
+    its base name (the column stays narrow), and list which jaxpr line came from which line."""
+    if not filename:
+        return text, []
+    base = os.path.basename(filename)
+    marker = re.compile(r"# " + re.escape(filename) + r":(\d+):\d+")
+    lines = text.split("\n")
+    links: list[list[int]] = []
+    for i, line in enumerate(lines):
+        found = marker.search(line)
+        if found:
+            links.append([i + 1, int(found.group(1))])
+            lines[i] = line[: found.start()] + f"# {base}:" + line[found.start() + 2 + len(filename) + 1:]
+    return "\n".join(lines), links
+
+
+_HLO_FILE = re.compile(r'^(\d+) "(.*)"$')
+_HLO_LOCATION = re.compile(r"^(\d+) \{file_name_id=(\d+) .*?\bline=(\d+)")
+_HLO_FRAME = re.compile(r"^(\d+) \{file_location_id=(\d+) parent_frame_id=(\d+)")
+_HLO_FRAME_REF = re.compile(r"stack_frame_id=(\d+)")
+
+
+def hlo_links(text: str, filename: str, shown: str | None = None) -> list[list[int]]:
+    """Which HLO instruction came from which line of `filename`, from the module's
+    FileNames / FileLocations / StackFrames tables (the innermost frame in that file).
+    Line numbers are those of `shown` (the text as displayed) when given."""
+    if not filename or "StackFrames" not in text:
+        return []
+    files: dict[int, str] = {}
+    locations: dict[int, tuple[int, int]] = {}
+    frames: dict[int, tuple[int, int]] = {}
+    section = ""
+    lines = text.split("\n")
+    for line in lines:
+        if line in ("FileNames", "FunctionNames", "FileLocations", "StackFrames"):
+            section = line
+            continue
+        if not line or line.startswith(("%", "ENTRY", "ROOT", " ")):
+            if line.startswith(("%", "ENTRY")):
+                break  # the tables come before the first computation
+            continue
+        if section == "FileNames" and (m := _HLO_FILE.match(line)):
+            files[int(m.group(1))] = m.group(2)
+        elif section == "FileLocations" and (m := _HLO_LOCATION.match(line)):
+            locations[int(m.group(1))] = (int(m.group(2)), int(m.group(3)))
+        elif section == "StackFrames" and (m := _HLO_FRAME.match(line)):
+            frames[int(m.group(1))] = (int(m.group(2)), int(m.group(3)))
+    own = {fid for fid, name in files.items() if name == filename}
+    if not own:
+        return []
+
+    def source_line(frame_id: int) -> int | None:
+        seen = set()
+        while frame_id in frames and frame_id not in seen:
+            seen.add(frame_id)
+            location_id, parent = frames[frame_id]
+            file_id, line_no = locations.get(location_id, (0, 0))
+            if file_id in own:
+                return line_no
+            frame_id = parent
+        return None
+
+    links = []
+    for i, line in enumerate(lines if shown is None else shown.split("\n")):
+        if "stack_frame_id=" in line and (m := _HLO_FRAME_REF.search(line)):
+            src = source_line(int(m.group(1)))
+            if src is not None:
+                links.append([i + 1, src])
+    return links
+
+
+_HLO_TABLES = ("FileNames", "FunctionNames", "FileLocations", "StackFrames")
+
+
+def strip_hlo_tables(text: str) -> str:
+    """The optimised HLO without its source-location tables (FileNames ... StackFrames):
+    dozens of lines about the kernel's own frames before the first instruction. The
+    links are read from them first; `stack_frame_id=` in the metadata stays."""
+    lines = text.split("\n")
+    out: list[str] = []
+    skipping = False
+    for line in lines:
+        if line in _HLO_TABLES:
+            skipping = True
+            continue
+        if skipping and line and not line[0].isdigit():  # table rows start with their id
+            skipping = False
+        if skipping:
+            continue
+        out.append(line)
+    return "\n".join(out)
+
+
+def _user_line(exc: BaseException, filename: str) -> int | None:
+    frames = [f for f in traceback.extract_tb(exc.__traceback__) if f.filename == filename]
+    return frames[-1].lineno if frames else None
+
+
+def _source_text(filename: str, line: int | None) -> str:
+    import linecache
+
+    return linecache.getline(filename, line).strip() if filename and line else ""
+
+
+# -- the stages -----------------------------------------------------------------------------
+
+def _new_record(target: InspectTarget) -> dict[str, Any]:
+    return {"name": target.name, "fn_name": getattr(target.fn, "__name__", ""), "line": target.line,
+            "jaxpr": "", "stablehlo": "", "hlo": "", "jaxpr_links": [], "hlo_links": [],
+            "cost": {}, "memory": {}, "stage_s": {}, "error": None, "compiled": False}
+
+
+def _fail(out: dict[str, Any], stage: str, exc: BaseException, filename: str) -> None:
+    line = _user_line(exc, filename)
+    message = str(exc).replace(filename, os.path.basename(filename)) if filename else str(exc)
+    out["error"] = {"stage": stage, "type": type(exc).__name__, "message": message,
+                    "line": line, "source": _source_text(filename, line)}
+
+
+def _trace_and_lower(target: InspectTarget, filename: str) -> tuple[dict[str, Any], Any]:
+    out = _new_record(target)
     stage = "trace"
     try:
         jitted = _jitted(target)
         t = time.perf_counter()
         traced = jitted.trace(*target.args, **target.kwargs)
         out["stage_s"]["trace"] = time.perf_counter() - t
-        out["jaxpr"] = _cut(traced.jaxpr.pretty_print(source_info=True, name_stack=False))
+        text = traced.jaxpr.pretty_print(source_info=True, name_stack=False)
+        out["jaxpr"], out["jaxpr_links"] = jaxpr_with_links(_cut(text), filename)
         stage = "lower"
         t = time.perf_counter()
         lowered = traced.lower()
         out["stage_s"]["lower"] = time.perf_counter() - t
         out["stablehlo"] = _cut(lowered.as_text())
-        if not compile_:
-            return out
-        stage = "compile"
+        return out, lowered
+    except Exception as exc:  # noqa: BLE001 - any failure is shown in the view, not raised
+        _fail(out, stage, exc, filename)
+        return out, None
+
+
+def _compile(out: dict[str, Any], lowered: Any, filename: str) -> None:
+    try:
         t = time.perf_counter()
         compiled = lowered.compile()
         out["stage_s"]["compile"] = time.perf_counter() - t
-        out["hlo"] = _cut(compiled.as_text())
+        full = compiled.as_text()
+        out["hlo"] = _cut(strip_hlo_tables(full))
+        out["hlo_links"] = hlo_links(full, filename, shown=out["hlo"])
         out["cost"] = _cost_dict(compiled)
         out["memory"] = _memory_dict(compiled)
-    except Exception as exc:  # noqa: BLE001 - any failure is shown in the view, not raised
-        out["error"] = {"stage": stage, "type": type(exc).__name__, "message": str(exc)}
+        out["compiled"] = True
+    except Exception as exc:  # noqa: BLE001
+        _fail(out, "compile", exc, filename)
+
+
+def inspect_target(target: InspectTarget, *, filename: str = "", compile_: bool = True) -> dict[str, Any]:
+    """All views for one target. Keys: name, fn_name, line, jaxpr, stablehlo, hlo,
+    jaxpr_links, hlo_links, cost, memory, stage_s (trace/lower/compile seconds), compiled,
+    error (None or {stage, type, message, line, source})."""
+    out, lowered = _trace_and_lower(target, filename)
+    if compile_ and lowered is not None:
+        _compile(out, lowered, filename)
     return out
+
+
+def inspect_targets(targets: list[InspectTarget], *, filename: str = "",
+                    emit: Emit | None = None) -> list[dict[str, Any]]:
+    """Every target's views. Tracing and lowering are quick, compiling can take longer:
+    with `emit`, the jaxprs and StableHLO are sent ("inspection" event) before compiling."""
+    staged = [_trace_and_lower(t, filename) for t in targets]
+    records = [out for out, _ in staged]
+    if emit is not None and any(lowered is not None for _, lowered in staged):
+        emit(EV_INSPECTION, {"inspections": records, "partial": True})
+    for out, lowered in staged:
+        if lowered is not None:
+            _compile(out, lowered, filename)
+    return records

@@ -1,97 +1,453 @@
-"""Views of what JAX made of the marked functions: Jaxpr, StableHLO, HLO, Cost, Compiles."""
+"""Views of what JAX made of the marked functions: Jaxpr, StableHLO, HLO, Cost, Compiles.
+
+All five are the same widget, `InspectionView`: a status line, a problem box (shown when
+the view is stale), a find bar, and a read-only `TextView`. A subclass only says how to
+turn a result into text blocks (`blocks`). Results come from a real run (ctrl+r) or from
+live mode (jaxtui/live.py); a result that failed keeps the last good text on screen,
+marked stale, with JAX's error and the offending line above it.
+
+Keys inside a view: `/` or ctrl+f find, `n`/`N` next/previous match, `y` copy (OSC 52,
+works over SSH), `s` save to a file. Moving the cursor onto a jaxpr equation or an HLO
+instruction tints the source line it came from in the editor, and the reverse.
+"""
 
 from __future__ import annotations
 
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
+from rich.text import Text
+from textual import on
 from textual.app import ComposeResult
-from textual.containers import VerticalScroll
-from textual.widgets import Static
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.message import Message
+from textual.widgets import Input, Label, Static, TextArea
 
-from jaxtui.report import format_seconds
+from jaxtui.report import error_text, format_seconds
 from jaxtui.widgets.text_view import TextView
 
-
-def _inspection_text(result: dict[str, Any], key: str) -> str:
-    """The view text of every marked function, each under a header line."""
-    blocks = []
-    for ins in result.get("inspections") or []:
-        head = f";; ── {ins['name']} (demo.inspect at line {ins.get('line')})"
-        body = ins.get(key) or ""
-        if ins.get("error") and not body:
-            err = ins["error"]
-            body = f";; {err['stage']} failed: {err['type']}: {err['message']}"
-        blocks.append(f"{head}\n{body.rstrip()}")
-    if not blocks:
-        return ";; No function is marked for inspection in this demo.\n;; Add `demo.inspect(f, *example_args)` to your code and run it."
-    return "\n\n".join(blocks)
+NOTHING_MARKED = ("No function is marked for inspection in this code.\n"
+                  "Add `demo.inspect(f, *example_args)` and run it (ctrl+r), or turn on live mode (ctrl+l).")
+STAGE_VERB = {"trace": "tracing", "lower": "lowering", "compile": "compiling"}
+PROBLEM_MAX_LINES = 40  # the problem box scrolls; a huge traceback is cut
 
 
-class InspectionView(TextView):
-    """Jaxpr / StableHLO / optimised HLO of the marked functions."""
+@dataclass
+class Block:
+    """One marked function's part of a view."""
+
+    name: str  # the inspection's name: the key under which the last good block is kept
+    body: str = ""
+    links: list[tuple[int, int]] = field(default_factory=list)  # (body line, source line), 1-based
+    line: int | None = None  # the `demo.inspect` line
+    problem: str = ""  # why the body could not be built this time
+    pending: bool = False  # not built yet (compiling); keep the last good one meanwhile
+
+
+def inspection_problem(ins: dict[str, Any]) -> str:
+    err = ins.get("error")
+    if not err:
+        return ""
+    where = f", line {err['line']}: {err['source']}" if err.get("line") else ""
+    return (f"✗ {ins['name']}: {err['type']} while {STAGE_VERB.get(err['stage'], err['stage'])}{where}\n"
+            f"{err['message']}")
+
+
+def run_problem(error: dict[str, Any]) -> str:
+    if error.get("type") == "LiveBudgetExceeded":
+        return f"✗ The live update was stopped: {error['message']}."
+    return "✗ " + error_text(error)
+
+
+def _bytes(n: float) -> str:
+    for unit in ("B", "KiB", "MiB", "GiB"):
+        if abs(n) < 1024 or unit == "GiB":
+            return f"{n:,.0f} {unit}" if unit == "B" else f"{n:,.2f} {unit}"
+        n /= 1024
+    return f"{n} B"
+
+
+def _stages(ins: dict[str, Any]) -> str:
+    stages = ins.get("stage_s") or {}
+    return " · ".join(f"{k} {format_seconds(v)}" for k, v in stages.items())
+
+
+class InspectionView(Vertical):
+    """Jaxpr / StableHLO / optimised HLO of the marked functions (and the base of the
+    Cost and Compiles views)."""
+
+    HELP = ("What JAX made of the functions the code marks with demo.inspect(f, *args). "
+            "Updated by a run (ctrl+r), or after each pause in typing when live mode is on "
+            "(ctrl+l). Keys: / or ctrl+f find, n / N next and previous match, y copy the "
+            "view (or the selection) to the clipboard (OSC 52, works over SSH; in tmux it "
+            "needs `set -g set-clipboard on`), s save it to a file. Moving the cursor in the "
+            "code tints the equations that came from that line, and moving it here tints "
+            "the source line.")
+    BINDINGS = [
+        Binding("slash,ctrl+f", "find", "Find"),
+        Binding("n", "find_next", "Next match", show=False),
+        Binding("N,shift+n", "find_previous", "Previous match", show=False),
+        Binding("y", "copy_view", "Copy"),
+        Binding("s", "save_view", "Save"),
+    ]
+    empty_text = "Run the code (ctrl+r) or turn on live mode (ctrl+l) to see this view."
+
+    class SourceLinked(Message):
+        """The view's cursor is on lines that came from these source lines (1-based)."""
+
+        def __init__(self, view: InspectionView, lines: list[int]) -> None:
+            super().__init__()
+            self.view = view
+            self.lines = lines
 
     def __init__(self, key: str, language: str | None = None, **kwargs: Any) -> None:
-        super().__init__(language=language, **kwargs)
+        super().__init__(**kwargs)
         self.key = key
+        self._language = language
+        self.stale = False
+        self.problem = ""
+        self.origin = ""  # "run" or "live"
+        self.shown_at = 0.0
+        self._good: dict[str, Block] = {}  # last good block per marked function
+        self._links: list[tuple[int, int]] = []  # (view line, source line), 1-based
+        self._rows_by_source: dict[int, list[int]] = {}
+        self._linked_source: int | None = None  # the editor line the tint follows
+        self._unloaded: str | None = None  # text waiting until the view is shown
 
-    def show_result(self, result: dict[str, Any]) -> None:
-        if result.get("error") and not result.get("inspections"):
-            return  # keep the last good view
-        self.set_text(_inspection_text(result, self.key))
+    def compose(self) -> ComposeResult:
+        yield Static(self.empty_text, classes="inspect-status")
+        with VerticalScroll(classes="inspect-problem"):
+            yield Static("", classes="inspect-problem-text")
+        with Horizontal(classes="inspect-find"):
+            yield Label("find ", classes="inspect-find-label")
+            yield Input(placeholder="text (enter: next, ↑/↓: previous/next, esc: close)",
+                        compact=True, classes="inspect-find-input")
+            yield Label("", classes="inspect-find-count")
+        yield TextView(language=self._language, classes="inspect-text")
+
+    def on_mount(self) -> None:
+        self.query_one(".inspect-problem").display = False
+        self.query_one(".inspect-find").display = False
+        self.query_one(".inspect-find-input", Input).cursor_blink = False
+
+    @property
+    def view(self) -> TextView:
+        return self.query_one(TextView)
+
+    @property
+    def text(self) -> str:
+        """What the view shows (or will show when its tab is opened)."""
+        return self._unloaded if self._unloaded is not None else self.view.text
+
+    # -- what the view shows -------------------------------------------------------------
+    def blocks(self, result: dict[str, Any]) -> list[Block]:
+        """The view's text for each marked function in `result`."""
+        out = []
+        for ins in result.get("inspections") or []:
+            body = ins.get(self.key) or ""
+            pending = not body and not ins.get("error") and self.key == "hlo" and not ins.get("compiled")
+            links = [(a, b) for a, b in ins.get(f"{self.key}_links") or []]
+            out.append(Block(ins["name"], body, links, ins.get("line"),
+                             "" if body else inspection_problem(ins), pending))
+        return out
+
+    @property
+    def comment(self) -> str:
+        """How a header line starts: a comment in the view's language."""
+        return "#" if self.key == "jaxpr" else "//"
+
+    def header(self, block: Block, stale: bool) -> str:
+        where = f" · demo.inspect at line {block.line}" if block.line else ""
+        return f"{self.comment} ── {block.name}{where}{' · STALE' if stale else ''}"
+
+    def show_result(self, result: dict[str, Any], *, live: bool = False) -> None:
+        """Show a run's (or a live update's) result; a failed one keeps the last good
+        text, marked stale, with the error above it."""
+        self.origin = "live" if live else "run"
+        self.shown_at = time.time()
+        if result.get("error"):
+            self._mark(stale=True, problem=run_problem(result["error"]), partial=False)
+            return
+        blocks = self.blocks(result)
+        if not blocks:
+            if not result.get("partial"):
+                self._good.clear()
+                self._set(self.empty_text if "inspections" not in result else NOTHING_MARKED, [])
+                self._mark(stale=False, problem="", partial=False)
+            return
+        lines: list[str] = []
+        links: list[tuple[int, int]] = []
+        problems: list[str] = []
+        stale = partial = False
+        for block in blocks:
+            if block.pending:
+                partial = True
+            shown = block if block.body else self._good.get(block.name)
+            if block.body:
+                self._good[block.name] = block
+            elif block.problem:
+                problems.append(block.problem)
+            block_stale = not block.body
+            stale |= block_stale and not block.pending
+            if lines:
+                lines.append("")
+            if block.line:
+                links.append((len(lines) + 1, block.line))
+            lines.append(self.header(block, block_stale and not block.pending and shown is not None))
+            if shown is None:
+                lines.append(f"{self.comment} (nothing yet)" if block.pending else f"{self.comment} (no earlier result to show)")
+                continue
+            base = len(lines)
+            body = shown.body.rstrip("\n").split("\n")
+            lines.extend(body)
+            links.extend((base + a, src) for a, src in shown.links)
+        self._set("\n".join(lines), links)
+        self._mark(stale=stale, problem="\n\n".join(problems), partial=partial)
+
+    def _set(self, text: str, links: list[tuple[int, int]]) -> None:
+        self._links = links
+        rows: dict[int, list[int]] = {}
+        for view_line, src in links:
+            rows.setdefault(src, []).append(view_line - 1)
+        self._rows_by_source = rows
+        # A hidden tab loads its text when shown: a live update of a huge module then costs
+        # one TextArea load, not five.
+        if self._displayed():
+            self._unloaded = None
+            self.view.set_text(text)
+        else:
+            self._unloaded = text
+
+    def _displayed(self) -> bool:
+        return all(node.display for node in self.ancestors_with_self if hasattr(node, "display"))
+
+    def on_show(self) -> None:
+        if self._unloaded is not None:
+            text, self._unloaded = self._unloaded, None
+            self.view.set_text(text)
+            if self._linked_source is not None:
+                self.link_source_line(self._linked_source)
+
+    def _mark(self, *, stale: bool, problem: str, partial: bool) -> None:
+        self.stale = stale
+        self.problem = problem
+        self.set_class(stale, "-stale")
+        box = self.query_one(".inspect-problem")
+        box.display = bool(problem)
+        if problem:
+            lines = problem.splitlines()
+            if len(lines) > PROBLEM_MAX_LINES:
+                lines = lines[:PROBLEM_MAX_LINES] + ["…"]
+            shown = "\n".join(lines)
+            if stale:
+                shown += ("\nBelow: the last good result, stale." if self._good
+                          else "\nThere is no earlier result to show.")
+            self.query_one(".inspect-problem-text", Static).update(Text(shown))
+        status = Text()
+        status.append(self.origin or "", style="bold cyan" if self.origin == "live" else "bold")
+        status.append(" " + time.strftime("%H:%M:%S", time.localtime(self.shown_at)), style="dim")
+        if stale:
+            status.append("  STALE: the last good result", style="bold yellow")
+        elif partial:
+            status.append("  compiling…", style="italic")
+        lines = self.text.count("\n") + 1
+        status.append(f"  {lines:,} lines", style="dim")
+        self.query_one(".inspect-status", Static).update(status)
+
+    # -- linking -------------------------------------------------------------------------
+    def link_source_line(self, line: int) -> None:
+        """The editor's cursor is on `line`: tint what came from it."""
+        self._linked_source = line
+        if self._unloaded is None:
+            self.view.set_linked(self._rows_by_source.get(line, ()))
+
+    def source_lines_at(self, row: int) -> list[int]:
+        return sorted({src for view_line, src in self._links if view_line - 1 == row})
+
+    @on(TextArea.SelectionChanged)
+    def _cursor_moved(self, event: TextArea.SelectionChanged) -> None:
+        if event.text_area is not self.view:
+            return
+        event.stop()
+        sources = self.source_lines_at(event.selection.end[0])
+        rows = [r for src in sources for r in self._rows_by_source.get(src, ())]
+        self.view.set_linked(rows, reveal=False)
+        self.post_message(self.SourceLinked(self, sources))
+
+    # -- find ------------------------------------------------------------------------------
+    def action_find(self) -> None:
+        bar = self.query_one(".inspect-find")
+        bar.display = True
+        field = self.query_one(".inspect-find-input", Input)
+        field.focus()
+
+    def _find(self, forward: bool = True, include_current: bool = False) -> None:
+        query = self.query_one(".inspect-find-input", Input).value
+        number, count = self.view.find(query, forward=forward, include_current=include_current)
+        label = self.query_one(".inspect-find-count", Label)
+        label.update(f" {number}/{count}" if count else (" no match" if query else ""))
+
+    def action_find_next(self) -> None:
+        self._find(True)
+
+    def action_find_previous(self) -> None:
+        self._find(False)
+
+    @on(Input.Changed, ".inspect-find-input")
+    def _find_as_typed(self, event: Input.Changed) -> None:
+        event.stop()  # not an edit of the demo
+        self._find(True, include_current=True)
+
+    @on(Input.Submitted, ".inspect-find-input")
+    def _find_submitted(self, event: Input.Submitted) -> None:
+        event.stop()
+        self._find(True)
+
+    def on_key(self, event: Any) -> None:
+        field = self.query_one(".inspect-find-input", Input)
+        if not field.has_focus:
+            return
+        if event.key in ("escape", "up", "down"):
+            event.stop()
+            event.prevent_default()
+            if event.key == "escape":
+                self.query_one(".inspect-find").display = False
+                self.view.focus()
+            else:
+                self._find(event.key == "down")
+
+    # -- copy and save ---------------------------------------------------------------------
+    def action_copy_view(self) -> None:
+        selected = self.view.selected_text
+        text = selected or self.text
+        self.app.copy_to_clipboard(text)
+        what = "the selection" if selected else f"the {self.view_title} view"
+        self.app.notify(f"Copied {what} ({text.count(chr(10)) + 1:,} lines) to the clipboard (OSC 52).")
+
+    def save_path(self) -> Path:
+        pane = next((n for n in self.ancestors if hasattr(n, "demo")), None)
+        demo = getattr(getattr(pane, "demo", None), "name", "jaxtui")
+        return Path.cwd() / f"jaxtui-{demo}-{self.key}.txt"
+
+    def action_save_view(self) -> None:
+        path = self.save_path()
+        try:
+            path.write_text(self.text + "\n", encoding="utf-8")
+        except OSError as exc:
+            self.app.notify(f"Could not save the {self.view_title} view: {exc}", severity="error")
+            return
+        self.app.notify(f"Saved the {self.view_title} view to {path}")
+
+    @property
+    def view_title(self) -> str:
+        return {"jaxpr": "Jaxpr", "stablehlo": "StableHLO", "hlo": "HLO"}.get(self.key, self.key.title())
+
+
+class CostView(InspectionView):
+    """cost_analysis() and memory_analysis() of each marked function's compiled form."""
+
+    comment = " "
+
+    empty_text = "Run the code (ctrl+r) or turn on live mode (ctrl+l) to see cost_analysis() and memory_analysis()."
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__("cost", **kwargs)
+
+    def header(self, block: Block, stale: bool) -> str:
+        return f"── {block.name}{' · STALE' if stale else ''}"
+
+    def blocks(self, result: dict[str, Any]) -> list[Block]:
+        out = []
+        for ins in result.get("inspections") or []:
+            if not ins.get("compiled") and not ins.get("error"):
+                out.append(Block(ins["name"], line=ins.get("line"), pending=True))
+                continue
+            body = cost_lines(ins) if ins.get("compiled") else ""
+            out.append(Block(ins["name"], body, [], ins.get("line"), "" if body else inspection_problem(ins)))
+        return out
+
+
+def cost_lines(ins: dict[str, Any]) -> str:
+    cost, mem = ins.get("cost") or {}, ins.get("memory") or {}
+    lines = []
+    flops, nbytes = cost.get("flops"), cost.get("bytes accessed")
+    if flops is not None:
+        lines.append(f"  flops                  {flops:>16,.0f}")
+    if cost.get("transcendentals") is not None:
+        lines.append(f"  transcendentals        {cost['transcendentals']:>16,.0f}")
+    if nbytes is not None:
+        lines.append(f"  bytes accessed         {nbytes:>16,.0f}  ({_bytes(nbytes)})")
+    if flops is not None and nbytes:
+        intensity = flops / nbytes
+        lines.append(f"  arithmetic intensity   {intensity:>16.3g}  flop/byte"
+                     f"{'  (memory-bound: few flops per byte moved)' if intensity < 4 else ''}")
+    if mem:
+        lines.append("  memory_analysis():")
+        for key, label in (("argument_size_in_bytes", "arguments"), ("output_size_in_bytes", "outputs"),
+                           ("temp_size_in_bytes", "temporaries"), ("alias_size_in_bytes", "aliased"),
+                           ("generated_code_size_in_bytes", "generated code")):
+            if key in mem:
+                lines.append(f"    {label:<20} {mem[key]:>16,} bytes  ({_bytes(mem[key])})")
+    if ins.get("stage_s"):
+        lines.append(f"  {_stages(ins)}")
+    return "\n".join(lines) or "  (the backend reported no cost)"
 
 
 def cost_text(result: dict[str, Any]) -> str:
-    blocks = []
-    for ins in result.get("inspections") or []:
-        cost, mem = ins.get("cost") or {}, ins.get("memory") or {}
-        lines = [f"── {ins['name']}"]
-        flops, nbytes = cost.get("flops"), cost.get("bytes accessed")
-        if flops is not None:
-            lines.append(f"  flops               {flops:,.0f}")
-        if cost.get("transcendentals") is not None:
-            lines.append(f"  transcendentals     {cost['transcendentals']:,.0f}")
-        if nbytes is not None:
-            lines.append(f"  bytes accessed      {nbytes:,.0f}")
-        if flops is not None and nbytes:
-            lines.append(f"  arithmetic intensity {flops / nbytes:.3g} flop/byte")
-        for key, label in (("argument_size_in_bytes", "arguments"), ("output_size_in_bytes", "outputs"),
-                           ("temp_size_in_bytes", "temporaries"), ("alias_size_in_bytes", "aliased")):
-            if key in mem:
-                lines.append(f"  {label:<19} {mem[key]:,} bytes")
-        stages = ins.get("stage_s") or {}
-        if stages:
-            lines.append("  " + "  ".join(f"{k} {format_seconds(v)}" for k, v in stages.items()))
-        blocks.append("\n".join(lines))
-    return "\n\n".join(blocks) or "No function is marked for inspection (demo.inspect)."
+    """The Cost view's text without the widget (headless reports, tests)."""
+    return "\n\n".join(f"── {ins['name']}\n{cost_lines(ins)}" for ins in result.get("inspections") or [])
 
 
-class CostView(VerticalScroll):
-    def compose(self) -> ComposeResult:
-        yield Static("Run the demo to see cost_analysis() and memory_analysis().", id="cost-text")
+class CompilesView(InspectionView):
+    """How many compilations each function triggered in the last run, and why."""
 
-    def show_result(self, result: dict[str, Any]) -> None:
-        if result.get("inspections") or result.get("ok"):
-            self.query_one("#cost-text", Static).update(cost_text(result))
+    comment = " "
+
+    empty_text = "Run the code (ctrl+r) to count its compilations."
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__("compiles", **kwargs)
+
+    def header(self, block: Block, stale: bool) -> str:
+        return f"── compilations{' (live: only the statements the marked functions need ran)' if self.origin == 'live' else ''}{' · STALE' if stale else ''}"
+
+    def blocks(self, result: dict[str, Any]) -> list[Block]:
+        if result.get("partial") or "compiles" not in result:
+            return []
+        return [Block("compiles", compiles_text(result))]
 
 
 def compiles_text(result: dict[str, Any]) -> str:
     rows = result.get("compiles") or []
-    if not rows:
-        return "No compilation happened in this run: every function hit the cache."
-    lines = [f"{'function':<36} {'compiles':>8} {'trace':>9} {'lower':>9} {'compile':>9}"]
-    for r in rows:
-        lines.append(f"{r['name'][:36]:<36} {r['compiles']:>8} {format_seconds(r['trace_s']):>9} "
-                     f"{format_seconds(r['lower_s']):>9} {format_seconds(r['compile_s']):>9}")
-    total = sum(r["compiles"] for r in rows)
-    lines.append(f"\n{total} compilations. Eager jnp operations compile once per shape and dtype "
-                 "(jit(mul), jit(add)...); a jitted function compiles again when an argument's "
-                 "shape, dtype or a static argument changes. A cache hit compiles nothing.")
+    marked = {ins.get("fn_name") for ins in result.get("inspections") or []} - {None, ""}
+    lines = []
+    if rows:
+        lines.append(f"  {'function':<32} {'compiles':>8} {'traces':>6} {'trace':>9} {'lower':>9} {'compile':>9}")
+        for r in rows:
+            star = "★" if r["name"] in marked else " "
+            lines.append(f"{star} {r['name'][:32]:<32} {r['compiles']:>8} {r.get('traces', 0):>6} "
+                         f"{format_seconds(r['trace_s']):>9} {format_seconds(r['lower_s']):>9} "
+                         f"{format_seconds(r['compile_s']):>9}")
+        total = sum(r["compiles"] for r in rows)
+        lines.append(f"\n  {total} compilation{'s' if total != 1 else ''}, each one a cache miss. A cache hit "
+                     "(same function, same shapes, dtypes and static arguments) compiles nothing and "
+                     "fires no event, so it is not in this table. jnp operations outside jit compile "
+                     "once per shape and dtype (broadcast_in_dim, mul...). ★ = marked with demo.inspect.")
+    else:
+        lines.append("  No compilation happened: every call hit a cache (or nothing was called).")
+    explained = [(r["name"], m) for r in rows for m in r.get("misses") or []]
+    if explained:
+        lines.append("\n  Why each trace happened (JAX's cache-miss explanations, jax_explain_cache_misses):")
+        for name, miss in explained:
+            where = f"line {miss['line']}" if miss.get("line") else miss.get("where", "?")
+            reason = miss["reason"].replace("\n", "\n      ")
+            lines.append(f"    {name} at {where}: {reason}")
+    views = [ins for ins in result.get("inspections") or [] if ins.get("stage_s")]
+    if views:
+        lines.append("\n  Building these views (not counted above; a cached function costs ~0):")
+        for ins in views:
+            lines.append(f"    {ins['name']}: {_stages(ins)}")
     return "\n".join(lines)
-
-
-class CompilesView(VerticalScroll):
-    def compose(self) -> ComposeResult:
-        yield Static("Run the demo to count its compilations.", id="compiles-text")
-
-    def show_result(self, result: dict[str, Any]) -> None:
-        self.query_one("#compiles-text", Static).update(compiles_text(result))

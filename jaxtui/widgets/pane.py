@@ -9,12 +9,15 @@ from __future__ import annotations
 import time
 from typing import Any
 
+from textual import on
 from textual.app import ComposeResult
 from textual.containers import Container, Vertical
-from textual.widgets import TextArea
+from textual.message import Message
+from textual.widgets import Input, TextArea
 
 from jaxtui.catalog import Demo
-from jaxtui.widgets.inputs_form import InputsForm
+from jaxtui.state import SavedDemo, demo_key, snapshot
+from jaxtui.widgets.inputs_form import InputField, InputsForm
 from jaxtui.widgets.results import ResultsTabs
 
 
@@ -39,9 +42,18 @@ class CodeEditor(TextArea):
 class DemoPane(Container):
     """Inputs + editor on one side, results tabs on the other (stacked when narrow)."""
 
-    def __init__(self, demo: Demo, *, cursor_blink: bool = True, **kwargs: Any) -> None:
+    class Edited(Message):
+        """The code or an input changed: typed, reset, restored or set by a tour."""
+
+        def __init__(self, pane: DemoPane) -> None:
+            super().__init__()
+            self.pane = pane
+
+    def __init__(self, demo: Demo, *, cursor_blink: bool = True, saved: SavedDemo | None = None,
+                 **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self.demo = demo
+        self.saved = saved  # edits from an earlier session, restored at mount
         self.cursor_blink = cursor_blink
         self.run_started = 0.0
         self.streamed = False
@@ -50,7 +62,8 @@ class DemoPane(Container):
     def compose(self) -> ComposeResult:
         with Vertical(classes="code-side"):
             yield InputsForm(self.demo.inputs, classes="inputs")
-            editor = CodeEditor(self.demo.code, classes="editor")
+            code = self.saved.code if self.saved and self.saved.code is not None else self.demo.code
+            editor = CodeEditor(code, classes="editor")
             editor.cursor_blink = self.cursor_blink
             yield editor
         yield ResultsTabs(self.demo.lesson, classes="results")
@@ -67,9 +80,52 @@ class DemoPane(Container):
     def form(self) -> InputsForm:
         return self.query_one(InputsForm)
 
+    # -- saved work (jaxtui/state.py) ------------------------------------------------
+    def on_mount(self) -> None:
+        if self.saved and self.saved.inputs:
+            self.set_inputs(self.saved.inputs)
+
+    @on(TextArea.Changed, ".editor")  # not the read-only views, nor their find bars
+    @on(Input.Changed, ".input-value")
+    def _note_edit(self) -> None:
+        self.post_message(self.Edited(self))
+
     @property
     def modified(self) -> bool:
-        return self.editor.text != self.demo.code
+        """The code or an input differs from the demo's original."""
+        return self.editor.text != self.demo.code or self.input_texts() != self.default_inputs()
+
+    @property
+    def state_key(self) -> str:
+        return demo_key(self.demo.name, self.demo.path, self.demo.builtin)
+
+    def saved_state(self) -> SavedDemo | None:
+        """What to save (None once the pane is gone: the app is closing)."""
+        if not self.is_attached or not self.query(CodeEditor):
+            return None
+        return snapshot(self.demo.code, self.editor.text, self.default_inputs(), self.input_texts())
+
+    def input_texts(self) -> dict[str, str]:
+        """Each input's text as typed (valid or not)."""
+        return {f.spec.name: f.input.value for f in self.form.query(InputField)}
+
+    def default_inputs(self) -> dict[str, str]:
+        return {spec.name: spec.format(spec.default) for spec in self.demo.inputs}
+
+    def set_inputs(self, texts: dict[str, str]) -> None:
+        for f in self.form.query(InputField):
+            if f.spec.name in texts and f.input.value != texts[f.spec.name]:
+                f.input.value = texts[f.spec.name]
+
+    def replace_code(self, code: str) -> None:
+        """Replace all of the code as one edit, so ctrl+z brings the old code back."""
+        if self.editor.text != code:
+            self.editor.replace(code, self.editor.document.start, self.editor.document.end)
+
+    def reset(self) -> None:
+        """Back to the demo's original code and input values (undoable in the editor)."""
+        self.replace_code(self.demo.code)
+        self.set_inputs(self.default_inputs())
 
     def run_params(self) -> dict[str, Any] | None:
         """What to send the kernel, or None when an input is invalid (it is marked)."""

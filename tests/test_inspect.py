@@ -1,0 +1,528 @@
+"""Inspection: jaxpr, StableHLO, HLO, cost, memory and compiles; live mode and linking.
+
+Through the public surfaces: the kernel's protocol (one kernel for the module), the
+`jaxtui run --json` command line, and the app driven with Pilot.
+"""
+
+from __future__ import annotations
+
+import ast
+import asyncio
+import json
+import subprocess
+import textwrap
+import time
+from pathlib import Path
+from typing import Any
+
+import pytest
+import pytest_asyncio
+
+from conftest import DEMOS, PYTHON
+from jaxtui import protocol as P
+from jaxtui.app import JaxTUI
+from jaxtui.catalog import load
+from jaxtui.client import KernelClient, KernelConfig
+from jaxtui.kernel.live import inspection_slice
+from jaxtui.live import LiveInspector
+from jaxtui.widgets.inspect_views import InspectionView
+from jaxtui.widgets.text_view import TextView
+
+MODULE_LOOP = pytest.mark.asyncio(loop_scope="module")
+USER_FILE = "/tmp/jaxtui_inspect_test.py"
+
+
+@pytest_asyncio.fixture(scope="module", loop_scope="module")
+async def kernel():
+    client = KernelClient(KernelConfig(host_devices=2))
+    await client.start()
+    yield client
+    await client.stop()
+
+
+async def inspect(kernel: KernelClient, code: str, *, live: bool = True, filename: str = USER_FILE,
+                  events: list[P.Event] | None = None, **params: Any) -> dict[str, Any]:
+    return await kernel.request(P.OP_INSPECT, {"code": textwrap.dedent(code), "filename": filename,
+                                               "demo": "t", "live": live, **params},
+                                on_event=events.append if events is not None else None)
+
+
+def demo_params(name: str) -> dict[str, Any]:
+    demo = load(DEMOS / f"{name}.py", builtin=True)
+    return {"code": demo.code, "filename": str(demo.path), "demo": name}
+
+
+# -- the kernel: views of the lessons ---------------------------------------------------------
+
+@MODULE_LOOP
+async def test_jit_lesson_views_and_compiles(kernel):
+    """Inspect mode runs the whole lesson without its timings; every view has content."""
+    r = await kernel.request(P.OP_INSPECT, demo_params("jit"))
+    assert r["ok"] and r["timings"] == []
+    chain, scale = r["inspections"]
+    assert chain["name"].startswith("jit(chain)")
+    assert "stablehlo.multiply" in chain["stablehlo"] and "stablehlo.sine" in chain["stablehlo"]
+    assert "sin" in chain["jaxpr"] and "# jit.py:" in chain["jaxpr"], "the path is shortened"
+    assert "fusion" in chain["hlo"] and "HloModule" in chain["hlo"]
+    assert "FileNames" not in chain["hlo"], "the source-location tables are not shown"
+    assert chain["cost"]["flops"] > 0 and chain["cost"]["bytes accessed"] > 0
+    assert chain["memory"]["argument_size_in_bytes"] == 4 * 1_000_000  # n float32
+    code_lines = demo_params("jit")["code"].splitlines()
+    def_line = next(i for i, line in enumerate(code_lines, 1) if line.startswith("def chain"))
+    assert {src for _, src in chain["jaxpr_links"]} <= set(range(def_line, def_line + 5)), "chain's body"
+    assert chain["hlo_links"], "HLO instructions link to their source lines too"
+    assert "mul" in scale["jaxpr"] and scale["error"] is None
+    # the lesson calls scale_jit with a new static value, shape and dtype: each one a miss,
+    # explained at its line; the first call is "never seen"
+    rows = {row["name"]: row for row in r["compiles"]}
+    assert rows["scale"]["compiles"] == 4
+    reasons = [m["reason"] for m in rows["scale"]["misses"]]
+    assert reasons[0].startswith("first call") and any("Static(val=3)" in x for x in reasons)
+    assert all(m["line"] for m in rows["scale"]["misses"])
+
+
+@MODULE_LOOP
+async def test_vmap_of_cond_becomes_select_n_in_live_mode(kernel):
+    r = await kernel.request(P.OP_INSPECT, {**demo_params("lax"), "live": True, "budget_s": 10})
+    assert r["ok"], r["error"]
+    vf = r["inspections"][0]
+    assert vf["name"].startswith("vmap(f)")
+    assert "select_n" in vf["jaxpr"] and "cond[" not in vf["jaxpr"]
+    assert "scan[" in r["inspections"][1]["jaxpr"]
+    # live mode ran only what the marked functions need: none of the lesson's prints
+    assert "f(3.0) =" not in r["stdout"] and r["corrections"] == []
+
+
+@MODULE_LOOP
+async def test_playground_views(kernel):
+    r = await kernel.request(P.OP_INSPECT, {**demo_params("playground"), "live": True})
+    f, grad = r["inspections"]
+    assert "sin" in f["jaxpr"] and "cos" in f["jaxpr"] and "stablehlo.cosine" in f["stablehlo"]
+    assert "transcendentals" in f["cost"] and f["memory"]["output_size_in_bytes"] == 4 * 8
+    assert "neg" in grad["jaxpr"], "the gradient of cos needs -sin"
+
+
+# -- the kernel: errors, budget, partial results -------------------------------------------
+
+TRACER_IF = """
+    import jax.numpy as jnp
+    from jaxtui import demo
+
+    def f(x):
+        if x.sum() > 0:
+            return x
+        return -x
+
+    demo.inspect(f, jnp.ones(3))
+"""
+
+
+@MODULE_LOOP
+async def test_python_if_on_a_tracer_names_the_line(kernel):
+    r = await inspect(kernel, TRACER_IF)
+    assert r["ok"], "the code itself runs; only tracing f fails"
+    err = r["inspections"][0]["error"]
+    assert err["stage"] == "trace" and err["type"] == "TracerBoolConversionError"
+    assert err["line"] == 6 and err["source"] == "if x.sum() > 0:"
+    assert "jaxpr" in r["inspections"][0] and r["inspections"][0]["jaxpr"] == ""
+
+
+@MODULE_LOOP
+async def test_value_dependent_shape_names_the_line(kernel):
+    r = await inspect(kernel, """
+        import jax.numpy as jnp
+        from jaxtui import demo
+
+        def nz(x):
+            return jnp.nonzero(x)
+
+        demo.inspect(nz, jnp.array([0, 3, 0, 5]))
+    """)
+    err = r["inspections"][0]["error"]
+    assert err["type"] == "ConcretizationTypeError" and err["line"] == 6
+
+
+@MODULE_LOOP
+async def test_live_budget_stops_a_slow_slice_and_the_kernel_carries_on(kernel):
+    r = await inspect(kernel, """
+        import jax.numpy as jnp
+        from jaxtui import demo
+        x = jnp.ones(3)
+        while True:
+            x = x + 0
+        demo.inspect(jnp.sin, x)
+    """, budget_s=0.3)
+    assert not r["ok"] and r["error"]["type"] == "LiveBudgetExceeded" and r["error"]["line"] in (5, 6)
+    again = await inspect(kernel, TRACER_IF.replace("if x.sum() > 0:", "if True:"))
+    assert again["ok"] and "neg" not in again["inspections"][0]["jaxpr"]
+    assert (await kernel.request(P.OP_PING))["pong"]
+
+
+@MODULE_LOOP
+async def test_jaxpr_comes_before_compiling(kernel):
+    events: list[P.Event] = []
+    r = await inspect(kernel, "import jax.numpy as jnp\nfrom jaxtui import demo\n"
+                              "demo.inspect(lambda v: jnp.tanh(v) * 2, jnp.ones(5), name='t')\n",
+                      events=events)
+    partial = [e.data for e in events if e.kind == P.EV_INSPECTION]
+    assert len(partial) == 1 and partial[0]["partial"]
+    early = partial[0]["inspections"][0]
+    assert "tanh" in early["jaxpr"] and "stablehlo.tanh" in early["stablehlo"]
+    assert early["hlo"] == "" and not early["compiled"]
+    assert r["inspections"][0]["compiled"] and r["inspections"][0]["hlo"]
+
+
+@MODULE_LOOP
+async def test_a_slice_that_misses_a_name_runs_in_full(kernel):
+    r = await inspect(kernel, """
+        import jax.numpy as jnp
+        from jaxtui import demo
+        exec("k = 3.0")  # invisible to the syntax tree: the slice drops it
+
+        def f(x):
+            return x * k
+
+        demo.inspect(f, jnp.ones(2))
+    """)
+    assert r["ok"] and "3.0" in r["inspections"][0]["jaxpr"]
+
+
+@MODULE_LOOP
+async def test_the_views_own_compilations_are_not_counted_as_the_runs(kernel):
+    r = await inspect(kernel, """
+        import jax, jax.numpy as jnp
+        from jaxtui import demo
+
+        def marked(x):
+            return x * 2
+
+        g = jax.jit(lambda x: x + 1)
+        g(jnp.ones(2)); g(jnp.ones(2)); g(jnp.ones(3))
+        demo.inspect(marked, jnp.ones(2))
+        demo.inspect(g, jnp.ones(2))
+    """, live=False)
+    rows = {row["name"]: row for row in r["compiles"]}
+    assert rows["<lambda>"]["compiles"] == 2, "a cache hit compiles nothing"
+    assert "marked" not in rows, "compiled only to build the views"
+    assert r["inspections"][0]["stage_s"]["compile"] > 0
+
+
+# -- the slice (kernel/live.py), on syntax alone ------------------------------------------
+
+def sliced_lines(source: str) -> list[int] | None:
+    tree = inspection_slice(ast.parse(textwrap.dedent(source)))
+    return None if tree is None else [s.lineno for s in tree.body]
+
+
+def test_slice_keeps_what_the_marked_functions_need():
+    assert sliced_lines("""
+        import jax
+        from jaxtui import demo
+        n = demo.input("n", 3)
+        print("slow aside")
+        data = list(range(n))
+        data.append(7)
+        unrelated = [i * 2 for i in range(10**6)]
+        demo.time("t", sum, unrelated)
+        jax.config.update("jax_enable_x64", True)
+        jax.block_until_ready(None)
+
+        def f(x):
+            return x * len(data)
+
+        demo.show(f(2))
+        demo.inspect(f, 1.0)
+        print("after")
+    """) == [2, 3, 4, 6, 7, 10, 13, 17]
+
+
+def test_slice_gives_up_when_inspect_is_not_top_level():
+    assert sliced_lines("""
+        from jaxtui import demo
+        def main():
+            demo.inspect(abs, 1.0)
+        main()
+    """) is None
+
+
+def test_slice_of_the_jit_lesson_skips_its_timings():
+    code = load(DEMOS / "jit.py", builtin=True).code
+    tree = inspection_slice(ast.parse(code))
+    kept = "\n".join(ast.unparse(s) for s in tree.body)
+    assert "def chain" in kept and "def scale" in kept and "demo.time" not in kept
+    assert "clear_caches" not in kept
+
+
+# -- live mode's timing rules (jaxtui/live.py), with a stand-in kernel ---------------------
+
+class FakeKernel:
+    def __init__(self, delay_s: float = 0.05) -> None:
+        self.delay_s = delay_s
+        self.requests: list[dict[str, Any]] = []
+        self.busy = False
+        self.state = "ready"
+
+    async def request(self, op, params, *, on_event=None, background=False):
+        assert op == P.OP_INSPECT and background and params["live"]
+        self.requests.append(params)
+        if on_event is not None:
+            on_event(P.Event(1, P.EV_INSPECTION, {"inspections": [{"name": params["code"]}]}))
+        await asyncio.sleep(self.delay_s)
+        return {"ok": True, "code": params["code"]}
+
+
+def live_setup(kernel: FakeKernel, delay_s: float = 0.05):
+    code = {"text": "v0"}
+    shown: list[dict[str, Any]] = []
+    live = LiveInspector(kernel, lambda: {"code": code["text"]} if code["text"] else None, shown.append,
+                         delay_s=delay_s)
+    return live, code, shown
+
+
+async def settle(live: LiveInspector) -> None:
+    for _ in range(200):
+        if not live.pending:
+            return
+        await asyncio.sleep(0.01)
+    raise AssertionError("live update never settled")
+
+
+async def test_live_debounces_edits_into_one_request():
+    kernel = FakeKernel()
+    live, code, shown = live_setup(kernel)
+    for i in range(5):
+        code["text"] = f"v{i}"
+        live.edited()
+        await asyncio.sleep(0.01)  # typing faster than the pause
+    await settle(live)
+    assert [r["code"] for r in kernel.requests] == ["v4"]
+    assert [s["code"] for s in shown if not s.get("partial")] == ["v4"]
+    assert shown[0]["partial"], "the jaxpr (partial result) is shown first"
+
+
+async def test_live_drops_a_result_edited_since_and_sends_the_newest():
+    kernel = FakeKernel(delay_s=0.2)
+    live, code, shown = live_setup(kernel, delay_s=0.01)
+    live.edited()
+    await asyncio.sleep(0.05)  # v0 is in flight
+    code["text"] = "v1"
+    live.edited()
+    await asyncio.sleep(0.02)
+    code["text"] = "v2"
+    live.edited()  # v1 never leaves: replaced while waiting for v0
+    await settle(live)
+    assert [r["code"] for r in kernel.requests] == ["v0", "v2"]
+    assert [s["code"] for s in shown if not s.get("partial")] == ["v2"]
+    assert live.dropped == 1 and live.last_latency_s is not None
+
+
+async def test_live_waits_for_a_real_run_and_a_ready_kernel():
+    kernel = FakeKernel()
+    kernel.busy, kernel.state = True, "busy"
+    live, code, shown = live_setup(kernel, delay_s=0.01)
+    live.edited()
+    await asyncio.sleep(0.15)
+    assert kernel.requests == [] and live.pending
+    kernel.busy, kernel.state = False, "starting"
+    await asyncio.sleep(0.15)
+    assert kernel.requests == [], "live mode never starts a kernel"
+    kernel.state = "ready"
+    await settle(live)
+    assert len(kernel.requests) == 1
+    code["text"] = ""  # an invalid input: nothing to send
+    live.edited()
+    await settle(live)
+    assert len(kernel.requests) == 1
+
+
+# -- the views in the app (Pilot, no kernel) ----------------------------------------------
+
+def fake_result(jaxpr_body: str = "  c:f32[3] = sin a  # mine.py:5:8 (f)", **extra: Any) -> dict[str, Any]:
+    ins = {"name": "f", "fn_name": "f", "line": 9, "jaxpr": "{ lambda ; a:f32[3]. let\n" + jaxpr_body + "\n  in (c,) }",
+           "jaxpr_links": [[2, 5]], "stablehlo": "module @jit_f {\n  stablehlo.sine\n}",
+           "hlo": "HloModule jit_f\n" + "\n".join(f"%i.{i} = f32[] sine()" for i in range(6000)),
+           "hlo_links": [[2, 5]], "cost": {"flops": 30.0, "bytes accessed": 24.0, "transcendentals": 3.0},
+           "memory": {"argument_size_in_bytes": 12, "output_size_in_bytes": 12, "temp_size_in_bytes": 0},
+           "stage_s": {"trace": 0.001, "lower": 0.002, "compile": 0.01}, "compiled": True, "error": None}
+    ins.update(extra)
+    return {"demo": "playground", "ok": True, "error": None, "inspections": [ins], "stdout": "", "values": [],
+            "timings": [], "corrections": [], "plots": [],
+            "compiles": [{"name": "f", "compiles": 1, "traces": 1, "trace_s": 0.001, "lower_s": 0.002,
+                          "compile_s": 0.01, "misses": [{"line": 12, "where": "mine.py:12",
+                                                         "reason": "first call: never seen this function before"}]}]}
+
+
+def ui_app() -> JaxTUI:
+    return JaxTUI(start_kernel=False, cursor_blink=False, initial_pane="playground")
+
+
+def view(app: JaxTUI, tab: str) -> InspectionView:
+    return app.current_pane.results.query_one(f"#{tab} InspectionView", InspectionView)
+
+
+async def test_views_show_every_marked_function_and_load_hidden_tabs_when_shown():
+    app = ui_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        pane = app.current_pane
+        pane.results.active = "jaxpr"
+        await pilot.pause()
+        pane.show_result(fake_result())
+        await pilot.pause()
+        jaxpr = view(app, "jaxpr")
+        assert jaxpr.view.text.startswith("# ── f · demo.inspect at line 9\n{ lambda")
+        hlo = view(app, "hlo")
+        assert hlo.text.startswith("// ── f") and hlo.view.text == "", "hidden: loaded when shown"
+        pane.results.active = "hlo"
+        await pilot.pause()
+        assert hlo.view.document.line_count > 6000
+        assert "flops" in view(app, "cost").text and "arithmetic intensity" in view(app, "cost").text
+        compiles = view(app, "compiles").text
+        assert "★ f" in compiles and "line 12: first call" in compiles
+        assert pane.results.output.plain_lines, "a real run writes the Output"
+
+
+async def test_a_failed_update_keeps_the_last_good_view_marked_stale():
+    app = ui_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        pane = app.current_pane
+        pane.results.active = "jaxpr"
+        pane.show_live(fake_result())
+        await pilot.pause()
+        jaxpr = view(app, "jaxpr")
+        good = jaxpr.text
+        error = {"stage": "trace", "type": "TracerBoolConversionError", "message": "Attempted boolean conversion",
+                 "line": 6, "source": "if x.sum() > 0:"}
+        pane.show_live(fake_result(jaxpr="", stablehlo="", hlo="", compiled=False, error=error, stage_s={}))
+        await pilot.pause()
+        assert jaxpr.stale and jaxpr.has_class("-stale")
+        assert "sin a" in jaxpr.text and "· STALE" in jaxpr.text.splitlines()[0]
+        assert "TracerBoolConversionError while tracing, line 6: if x.sum() > 0:" in jaxpr.problem
+        assert jaxpr.query_one(".inspect-problem").display
+        # a syntax error (the whole code failed) keeps everything
+        pane.show_live({"ok": False, "error": {"type": "SyntaxError", "message": "invalid syntax", "line": 3,
+                                               "kind": "syntax"}, "inspections": []})
+        assert jaxpr.stale and "SyntaxError at line 3" in jaxpr.problem and "sin a" in jaxpr.text
+        pane.show_live(fake_result("  c:f32[3] = cos a  # mine.py:5:8 (f)"))
+        await pilot.pause()
+        assert not jaxpr.stale and "cos a" in jaxpr.text and jaxpr.text != good
+        assert not jaxpr.query_one(".inspect-problem").display
+        assert pane.results.output.plain_lines == [], "live updates never touch the Output"
+
+
+async def test_cursor_links_source_lines_and_jaxpr_equations_both_ways():
+    app = ui_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        pane = app.current_pane
+        pane.results.active = "jaxpr"
+        pane.show_result(fake_result())
+        await pilot.pause()
+        jaxpr = view(app, "jaxpr")
+        pane.editor.focus()
+        pane.editor.move_cursor((4, 0))  # line 5
+        await pilot.pause()
+        assert jaxpr.view.linked_rows == {2}, "header + lambda line, then the equation"
+        pane.editor.move_cursor((2, 0))
+        await pilot.pause()
+        assert jaxpr.view.linked_rows == frozenset()
+        jaxpr.view.focus()
+        jaxpr.view.move_cursor((2, 3))
+        await pilot.pause()
+        assert pane.editor.linked_rows == {4}
+        jaxpr.view.move_cursor((0, 0))  # the header links to the demo.inspect line
+        await pilot.pause()
+        assert pane.editor.linked_rows == {8}
+
+
+async def test_find_copy_and_save_from_the_keyboard(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    app = ui_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        pane = app.current_pane
+        pane.results.active = "hlo"
+        pane.show_result(fake_result())
+        await pilot.pause()
+        hlo = view(app, "hlo")
+        hlo.view.focus()
+        await pilot.press("slash", *"%i.59")
+        await pilot.pause()
+        assert hlo.view.selected_text == "%i.59"
+        count = str(hlo.query_one(".inspect-find-count").render())
+        assert count.strip() == "1/111"  # %i.59 and %i.590 ... %i.5999
+        await pilot.press("enter")
+        assert hlo.view.selected_text == "%i.59" and hlo.view.cursor_location[0] == 592
+        await pilot.press("up")
+        assert hlo.view.cursor_location[0] == 61
+        await pilot.press("escape")
+        assert app.focused is hlo.view
+        await pilot.press("n")
+        assert hlo.view.cursor_location[0] == 592
+        hlo.view.move_cursor((0, 0))
+        await pilot.press("y")
+        assert app.clipboard == hlo.text
+        await pilot.press("ctrl+s")
+        saved = tmp_path / "jaxtui-playground-hlo.txt"
+        assert saved.read_text() == hlo.text + "\n"
+        pane.results.active = "lesson"
+        await pilot.press("ctrl+s")  # not a view: says so, saves nothing
+        assert len(list(tmp_path.iterdir())) == 1
+
+
+async def test_a_5000_line_view_scrolls_by_page():
+    app = ui_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        pane = app.current_pane
+        pane.results.active = "hlo"
+        pane.show_result(fake_result())
+        await pilot.pause()
+        text_view = view(app, "hlo").query_one(TextView)
+        text_view.focus()
+        for _ in range(3):
+            await pilot.press("pagedown")
+        assert text_view.scroll_offset.y > 0 and text_view.cursor_location[0] > 10
+
+
+# -- live mode end to end: the app with its kernel ----------------------------------------
+
+async def wait_until(pilot, predicate, timeout: float = 60.0) -> None:
+    t0 = time.monotonic()
+    while not predicate():
+        assert time.monotonic() - t0 < timeout, "timed out waiting"
+        await pilot.pause(0.05)
+
+
+async def test_live_mode_follows_typing_and_marks_a_tracing_error_stale():
+    app = JaxTUI(kernel_config=KernelConfig(host_devices=1), initial_pane="playground", cursor_blink=False)
+    async with app.run_test(size=(120, 40)) as pilot:
+        pane = app.current_pane
+        pane.results.active = "jaxpr"
+        jaxpr = view(app, "jaxpr")
+        await wait_until(pilot, lambda: app.kernel.state == "ready")
+        await pilot.press("ctrl+l")
+        assert app.live_mode
+        await wait_until(pilot, lambda: "sin a" in jaxpr.text)
+        editor = pane.editor
+        row = editor.text.splitlines().index("    z = jnp.sin(x) * y")
+        editor.focus()
+        editor.move_cursor((row, 8))
+        await pilot.press(*"jnp.tanh(x) + ")  # z = jnp.tanh(x) + jnp.sin(x) * y
+        await wait_until(pilot, lambda: "tanh" in jaxpr.text and not pane.live.pending)
+        assert not jaxpr.stale and pane.live.sent <= 3, "typing was debounced"
+        editor.move_cursor((row, 0))
+        await pilot.press(*"    if x.sum() > 0:", "enter", *"        return x", "enter")
+        await wait_until(pilot, lambda: jaxpr.stale)
+        assert "TracerBoolConversionError" in jaxpr.problem and f"line {row + 1}" in jaxpr.problem
+        assert "tanh" in jaxpr.text, "the last good jaxpr stays, marked stale"
+        assert pane.results.output.plain_lines == []
+        await pilot.press("ctrl+l")
+        assert not app.live_mode
+
+
+def test_headless_json_has_the_views_of_the_marked_functions():
+    proc = subprocess.run([PYTHON, "-m", "jaxtui", "run", "playground", "--json"], capture_output=True,
+                          text=True, timeout=120)
+    result = json.loads(proc.stdout)
+    assert proc.returncode == 0 and result["ok"]
+    assert "sin" in result["jaxpr"] and "stablehlo.sine" in result["stablehlo"]
+    assert "HloModule" in result["hlo"] and "fusion" in result["hlo"]
+    assert result["cost"]["flops"] > 0 and result["memory"]["argument_size_in_bytes"] == 64
+    assert len(result["inspections"]) == 2
