@@ -253,7 +253,9 @@ def limits_notes(timings: list[Record]) -> str:
                      "flops each: a function heavy in them sits below its roof.")
     if any(_above_peak(t) for t in rated):
         notes.append("* above the peak: the data stayed in the CPU caches, which are faster "
-                     "than the memory the bandwidth probe streams.")
+                     "than the memory the bandwidth probe streams; or the probe ran while the "
+                     "machine was busy (it runs once per kernel: restart the kernel to measure "
+                     "again).")
     return "\n".join(notes)
 
 
