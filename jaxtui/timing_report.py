@@ -200,6 +200,8 @@ def peak_line(peak: Record | None) -> str:
 def _pct(frac: float | None) -> str:
     if frac is None:
         return "-"
+    if frac < 1e-4:
+        return "<0.01%"
     return f"{frac * 100:.2g}%" if frac < 0.1 else f"{frac * 100:.0f}%"
 
 
