@@ -24,23 +24,30 @@ async def run_demo(demo: Demo, *, config: KernelConfig, inputs: dict[str, Any] |
     """Run a demo in a fresh kernel; returns (result dict, exit status)."""
     client = KernelClient(config)
     params = {"code": demo.code, "filename": str(demo.path), "demo": demo.name, "inputs": inputs or {}}
+    taken: list[dict[str, Any]] = []  # timing records as they come: a run cut short keeps them
+
+    def collect(event: P.Event) -> None:
+        if event.kind == P.EV_TIMING:
+            taken.append(event.data)
+        if on_event is not None:
+            on_event(event)
     try:
         try:
             await client.start()
         except KernelStartError as exc:
             return _failure(demo, "KernelStartError", str(exc) or client.stderr_text(), "kernel_died"), EXIT_KERNEL
         try:
-            result = await client.request(P.OP_EXEC, params, timeout=timeout, on_event=on_event)
+            result = await client.request(P.OP_EXEC, params, timeout=timeout, on_event=collect)
         except asyncio.TimeoutError:
             outcome = await client.interrupt()
             how = "killed" if outcome == "restarted" else "interrupted"
             return _failure(demo, "Timeout", f"no result after {timeout:g} s; the run was {how}",
-                            "timeout", client.info), EXIT_TIMEOUT
+                            "timeout", client.info, taken), EXIT_TIMEOUT
         except KernelDied as exc:
             detail = f"{exc} (the demo's code ended the kernel process)"
             if exc.stderr:
                 detail += "\n" + exc.stderr
-            return _failure(demo, "KernelDied", detail, "kernel_died", client.info), EXIT_FAILED
+            return _failure(demo, "KernelDied", detail, "kernel_died", client.info, taken), EXIT_FAILED
         except RequestFailed as exc:
             return _failure(demo, exc.data.get("type", "Error"), exc.data.get("message", ""),
                             "exception", client.info), EXIT_FAILED
@@ -49,11 +56,12 @@ async def run_demo(demo: Demo, *, config: KernelConfig, inputs: dict[str, Any] |
     return with_top_level_views(result), EXIT_OK if result.get("ok") else EXIT_FAILED
 
 
-def _failure(demo: Demo, type_: str, message: str, kind: str, info: dict[str, Any] | None = None) -> dict[str, Any]:
+def _failure(demo: Demo, type_: str, message: str, kind: str, info: dict[str, Any] | None = None,
+             timings: list[dict[str, Any]] | None = None) -> dict[str, Any]:
     info = info or {}
     result = P.RunResult(demo=demo.name, ok=False, device=(info.get("devices") or [""])[0],
                          platform=info.get("platform", ""),
-                         error=asdict(P.ErrorInfo(type_, message, kind=kind)))
+                         error=asdict(P.ErrorInfo(type_, message, kind=kind)), timings=list(timings or []))
     return with_top_level_views(asdict(result))
 
 
@@ -77,11 +85,17 @@ def print_report(result: dict[str, Any], out: TextIO) -> None:
 def main(demo: Demo, *, config: KernelConfig, as_json: bool, timeout: float | None,
          inputs: dict[str, Any]) -> int:
     stream_live = not as_json and sys.stdout.isatty()
+    show_progress = sys.stderr.isatty()  # a sweep's "3/12", rewritten in place
 
     def on_event(event: P.Event) -> None:
         if stream_live and event.kind == P.EV_STREAM:
             sys.stdout.write(event.data.get("text", ""))
             sys.stdout.flush()
+        elif show_progress and event.kind == P.EV_PROGRESS:
+            d = event.data
+            end = "\n" if d.get("done") == d.get("total") else ""
+            sys.stderr.write(f"\r{d.get('label', '')} {d.get('done')}/{d.get('total')}{end}")
+            sys.stderr.flush()
 
     result, status = asyncio.run(run_demo(demo, config=config, inputs=inputs, timeout=timeout,
                                           on_event=on_event))

@@ -366,6 +366,31 @@ def test_headless_text_prints_tables_and_charts(demo_file):
         assert expected in out, expected
 
 
+SLOW_SWEEP = '''
+"""# a slow sweep"""
+import time
+import jax.numpy as jnp
+from jaxtui import demo
+
+def slow(v):
+    time.sleep(0.02)  # Python code: SIGINT interrupts it at once
+    return v + 1
+
+demo.sweep("slow", slow, [2 ** k for k in range(4, 40)], lambda n: jnp.ones(min(n, 1024)), budget_s=0.05)
+'''
+
+
+def test_headless_timeout_keeps_the_sweep_points_taken(tmp_path):
+    path = tmp_path / "sweepy.py"
+    path.write_text(SLOW_SWEEP)
+    proc = subprocess.run([PYTHON, "-m", "jaxtui", "run", str(path), "--json", "--timeout", "4"],
+                          capture_output=True, text=True, timeout=120)
+    result = json.loads(proc.stdout)
+    assert proc.returncode == 124 and result["error"]["kind"] == "timeout"
+    assert len(result["timings"]) >= 2 and all(t["median_s"] > 0 for t in result["timings"])
+    assert [t["size"] for t in result["timings"]] == [2 ** k for k in range(4, 4 + len(result["timings"]))]
+
+
 # -- the app --------------------------------------------------------------------------------------
 
 
@@ -442,19 +467,7 @@ async def test_a_real_sweep_streams_progress_and_an_interrupt_keeps_its_points(t
     from jaxtui.widgets.timing_view import TimingView
 
     path = tmp_path / "sweepy.py"
-    path.write_text(textwrap.dedent('''
-        """# a slow sweep"""
-        import time
-        import jax.numpy as jnp
-        from jaxtui import demo
-
-        def slow(v):
-            time.sleep(0.02)  # Python code: SIGINT interrupts it at once
-            return v + 1
-
-        demo.sweep("slow", slow, [2 ** k for k in range(4, 40)], lambda n: jnp.ones(min(n, 1024)),
-                   budget_s=0.05)
-        '''))
+    path.write_text(SLOW_SWEEP)
     app = JaxTUI(kernel_config=KernelConfig(host_devices=1), user_demo=load(path), initial_pane="sweepy",
                  cursor_blink=False)
     async with app.run_test(size=(100, 30)) as pilot:
