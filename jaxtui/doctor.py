@@ -74,6 +74,7 @@ async def collect(config: KernelConfig, *, budget_s: float = 0.2, start_timeout:
                    "XLA_PYTHON_CLIENT_PREALLOCATE": env.get("XLA_PYTHON_CLIENT_PREALLOCATE", "")},
         "kernel": None, "versions": {}, "devices": [], "smoke": [], "problems": [], "ok": False,
     }
+    asked = hardware.requested_platform(config.platform)
     client = KernelClient(config)
     status = EXIT_OK
     problems: list[hardware.Problem] = []
@@ -82,7 +83,7 @@ async def collect(config: KernelConfig, *, budget_s: float = 0.2, start_timeout:
             info = await asyncio.wait_for(client.start(), start_timeout)
         except KernelStartError as exc:
             report["kernel"] = {"ok": False, "error": exc.reason}
-            problems = hardware.diagnose(found, platform=config.platform, error=exc.reason)
+            problems = hardware.diagnose(found, platform=asked, error=exc.reason)
             if not problems:
                 problems.append(hardware.Problem("kernel-start", "error", "The kernel could not start",
                                                  exc.reason, ["Run it by hand to see the whole error: "
@@ -91,7 +92,7 @@ async def collect(config: KernelConfig, *, budget_s: float = 0.2, start_timeout:
         except (asyncio.TimeoutError, TimeoutError):
             stderr = client.stderr_text(50)
             report["kernel"] = {"ok": False, "error": f"not ready after {start_timeout:g} s", "stderr": stderr}
-            problems = hardware.diagnose(found, platform=config.platform, stderr=stderr,
+            problems = hardware.diagnose(found, platform=asked, stderr=stderr,
                                          error=f"the kernel was not ready after {start_timeout:g} s")
             if not any(p.code == "multi-host" for p in problems):
                 problems.append(hardware.Problem(
@@ -110,7 +111,7 @@ async def collect(config: KernelConfig, *, budget_s: float = 0.2, start_timeout:
                 report["smoke"] = smoke.get("devices", [])
             except RequestFailed as exc:
                 report["smoke_error"] = str(exc)
-            problems = hardware.diagnose(found, platform=config.platform, info=info,
+            problems = hardware.diagnose(found, platform=asked, info=info,
                                          stderr=client.stderr_text(200))
             problems += smoke_problems(report["smoke"])
     finally:

@@ -264,6 +264,16 @@ def survey(*, sysfs: str | os.PathLike[str] = "/sys", proc: str | os.PathLike[st
 
 
 # -- problems and their fixes --------------------------------------------------------
+def requested_platform(platform: str | None, env: Mapping[str, str] | None = None) -> str | None:
+    """What the user asked for: --platform, else the first of a JAX_PLATFORMS they set
+    themselves (cuda and rocm are "gpu"); None when JAX chooses."""
+    if platform:
+        return platform
+    first = (os.environ if env is None else env).get("JAX_PLATFORMS", "").split(",")[0].strip().lower()
+    return {"cuda": "gpu", "rocm": "gpu"}.get(first, first) or None
+
+
+
 @dataclass
 class Problem:
     code: str  # tpu-in-use, tpu-lock, tpu-busy, tpu-fallback, multi-host, libtpu-missing, ...
@@ -441,7 +451,7 @@ def diagnose(found: Survey, *, platform: str | None = None, info: Mapping[str, A
 def start_failure_advice(error: str, platform: str | None, found: Survey | None = None) -> str:
     """Steps to fix a kernel that could not start ("" when we know nothing useful)."""
     found = survey() if found is None else found
-    return "\n\n".join(p.text() for p in diagnose(found, platform=platform, error=error))
+    return "\n\n".join(p.text() for p in diagnose(found, platform=requested_platform(platform), error=error))
 
 
 # -- after jaxtui killed its own kernel ------------------------------------------------

@@ -172,8 +172,11 @@ def test_a_silent_fallback_to_cpu_on_a_tpu_vm_is_an_error_with_its_cause(tmp_pat
     bare = tpu_survey(tmp_path / "b", packages=NO_PACKAGES)
     fix = hardware.diagnose(bare, info={"platform": "cpu"})[0].fix
     assert fix[0] == f"Install libtpu: {hardware.INSTALL['tpu']}"
-    # asking for CPU on a TPU VM is not a problem
+    # asking for CPU on a TPU VM is not a problem, with --platform or JAX_PLATFORMS
     assert hardware.diagnose(found, platform="cpu", info={"platform": "cpu"}) == []
+    assert hardware.requested_platform(None, {"JAX_PLATFORMS": "cpu"}) == "cpu"
+    assert hardware.requested_platform(None, {"JAX_PLATFORMS": "cuda,cpu"}) == "gpu"
+    assert hardware.requested_platform(None, {}) is None and hardware.requested_platform("tpu", {}) == "tpu"
 
 
 def test_multi_host_slice_is_explained_from_env_metadata_or_the_hang_warning(tmp_path):
@@ -526,7 +529,8 @@ async def test_devices_tab_targets_a_device_and_changes_the_count_keeping_edits(
         await app.action_quit()
 
 
-async def test_a_cpu_fallback_on_a_tpu_vm_is_loud(tmp_path):
+async def test_a_cpu_fallback_on_a_tpu_vm_is_loud(tmp_path, monkeypatch):
+    monkeypatch.delenv("JAX_PLATFORMS")  # the tests' own choice of CPU would be the user's
     app = JaxTUI(start_kernel=False, cursor_blink=False)
     async with app.run_test(size=(100, 30)) as pilot:
         view = app.query_one(DevicesView)
@@ -543,7 +547,8 @@ async def test_a_cpu_fallback_on_a_tpu_vm_is_loud(tmp_path):
         assert "hardware: 4 TPU v4 chips" in str(view.query_one("#devices-summary").render())
 
 
-async def test_a_multi_host_slice_is_announced_before_the_kernel_hangs(tmp_path):
+async def test_a_multi_host_slice_is_announced_before_the_kernel_hangs(tmp_path, monkeypatch):
+    monkeypatch.delenv("JAX_PLATFORMS")  # on CPU a slice does not matter
     app = JaxTUI(start_kernel=False, cursor_blink=False)
     async with app.run_test(size=(100, 30)) as pilot:
         view = app.query_one(DevicesView)

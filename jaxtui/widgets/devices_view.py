@@ -127,7 +127,8 @@ class DevicesView(Vertical):
         if self.survey is None:
             return
         info = self.kernel.info if self.state in ("ready", "busy") else None
-        self.problems = hardware.diagnose(self.survey, platform=self.kernel.config.platform, info=info,
+        platform = hardware.requested_platform(self.kernel.config.platform)
+        self.problems = hardware.diagnose(self.survey, platform=platform, info=info,
                                           error=self.start_error, stderr=self.kernel.stderr_text(200))
         banner = self.query_one("#devices-problems", Static)
         banner.set_class(bool(self.problems), "-shown")
