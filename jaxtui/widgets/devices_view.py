@@ -44,9 +44,10 @@ class DevicesView(Vertical):
             "Changing them starts a new kernel; your edits and results stay. Problems with the "
             "TPU or GPU (held by another process, a fallback to CPU) show at the top with the "
             "steps to fix them.")
+    # Not in the footer (80 columns are taken): the hint line under the table shows them.
     BINDINGS = [
-        Binding("a", "default_target", "JAX's default device"),
-        Binding("r", "refresh", "Refresh now"),
+        Binding("a", "default_target", "JAX's default device", show=False),
+        Binding("r", "refresh", "Refresh now", show=False),
     ]
 
     class TargetChosen(Message):
