@@ -72,7 +72,7 @@ class JaxTUI(App[int]):
                                        id=f"demo-{demo.name}")
             with TabPane("devices", id=f"pane-{DEVICES}"):
                 yield DevicesView(self.kernel, id="devices-view")
-        yield Footer()
+        yield Footer(compact=True)  # every key the footer must show fits in 80 columns, with a tour
 
     def get_default_screen(self) -> MainScreen:
         return MainScreen(id="_default")  # the footer lists keys in the registry's order

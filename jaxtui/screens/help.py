@@ -138,9 +138,12 @@ class HelpScreen(ModalScreen[None]):
             yield Markdown(content.text, classes="help-text")
             if content.here:
                 yield Static(Text(f"Keys here ({content.where})", style="bold"), classes="help-title")
-                yield Static(_keys_table(content.here, ("key", "action", "from"), key_style))
+                # The focused widget's own keys need no "from"; a parent's say whose they are.
+                rows = [(keys, action, "" if owner == content.where else owner)
+                        for keys, action, owner in content.here]
+                yield Static(_keys_table(rows, ("key", "action", ""), key_style), classes="help-keys")
             yield Static(Text("Keys everywhere", style="bold"), classes="help-title")
-            yield Static(_keys_table(content.everywhere, ("key", "action"), key_style))
+            yield Static(_keys_table(content.everywhere, ("key", "action"), key_style), classes="help-keys")
             yield Static(Text(CLOSING, style="italic"), classes="help-closing")
 
     def on_mount(self) -> None:
