@@ -52,6 +52,7 @@ class TourPanel(Vertical):
         self.settled = False  # the current step has done its action (tests wait on this)
         self.run_ok: bool | None = None  # the step's run: True, False (error), None (no run)
         self._ticker: Timer | None = None
+        self._doing = "running"
         self._spin = 0
 
     @property
@@ -213,7 +214,21 @@ class TourPanel(Vertical):
             return
         pane.results.active = step.show
 
+    def _run_in_flight(self) -> bool:
+        app: Any = self.app
+        return app.kernel.busy or any(w.group == "run" and w.is_running for w in app.workers)
+
     async def _run(self, pane: Any, step: Step) -> None:
+        if self._run_in_flight():
+            # The presenter moved on while a run was going: let it finish (an XLA computation
+            # cannot be interrupted without a new kernel), then run this step, not both at once.
+            self.run_started = time.monotonic()
+            self._start_ticker("waiting for the last run")
+            try:
+                while self._run_in_flight():
+                    await asyncio.sleep(0.05)
+            finally:
+                self._stop_ticker()
         worker: Worker[Any] | None = self.app.action_run()  # type: ignore[attr-defined]
         if worker is None:  # an input was refused; the app marked it
             self._say("This step's inputs were refused: see the marked field.")
@@ -234,8 +249,9 @@ class TourPanel(Vertical):
         verdict = f"✓ ran in {elapsed:.1f} s" if ok else f"✗ error after {elapsed:.1f} s: see Output"
         self.status = verdict
 
-    def _start_ticker(self) -> None:
+    def _start_ticker(self, doing: str = "running") -> None:
         self._stop_ticker()
+        self._doing = doing
         self._ticker = self.set_interval(0.1, self._tick)
         self._tick()
 
@@ -253,4 +269,4 @@ class TourPanel(Vertical):
         detail = app.sub_title or ""
         if not detail and app.kernel.state not in ("ready", "busy"):
             detail = f"kernel {app.kernel.state}"
-        self.status = f"{SPINNER[self._spin]} running {elapsed:.1f} s" + (f" · {detail}" if detail else "")
+        self.status = f"{SPINNER[self._spin]} {self._doing} {elapsed:.1f} s" + (f" · {detail}" if detail else "")
