@@ -62,16 +62,6 @@ class HelpContent:
     here: list[tuple[str, str, str]] = field(default_factory=list)  # keys, action, defined by
     everywhere: list[tuple[str, str]] = field(default_factory=list)  # keys, action (+ when)
 
-    def as_markdown(self) -> str:
-        lines = [f"## {self.title}", "", self.text, ""]
-        if self.here:
-            lines += [f"## Keys here ({self.where})", "", "| key | action | from |", "|---|---|---|"]
-            lines += [f"| `{k}` | {a} | {f} |" for k, a, f in self.here] + [""]
-        lines += ["## Keys everywhere", "", "| key | action |", "|---|---|"]
-        lines += [f"| `{k}` | {a} |" for k, a in self.everywhere]
-        lines += ["", CLOSING]
-        return "\n".join(lines)
-
 
 CLOSING = ("Every action is also in the command palette (ctrl+p), with its key. "
            "Press escape or f1 to close this help.")
@@ -103,11 +93,6 @@ def help_for(app: Any, focused: Any, bindings: dict[str, Any]) -> HelpContent:
     return content
 
 
-def help_markdown(app: Any, focused: Any, bindings: dict[str, Any]) -> str:
-    """The same help as Markdown (for export and tests)."""
-    return help_for(app, focused, bindings).as_markdown()
-
-
 def _keys_table(rows: list[tuple[str, ...]], headers: tuple[str, ...], key_style: str) -> Table:
     table = Table(box=None, pad_edge=False, show_edge=False, expand=True, header_style="dim")
     for i, header in enumerate(headers):
@@ -123,7 +108,7 @@ class HelpScreen(ModalScreen[None]):
 
     BINDINGS = [Binding("escape,f1,q", "dismiss", "Close help")]
 
-    def __init__(self, content: HelpContent | str) -> None:
+    def __init__(self, content: HelpContent) -> None:
         super().__init__(id="help-screen")
         self.content = content
 
@@ -131,9 +116,6 @@ class HelpScreen(ModalScreen[None]):
         with VerticalScroll(id="help-body"):
             content = self.content
             key_style = f"bold {self.app.current_theme.accent or ''}".strip()
-            if isinstance(content, str):
-                yield Markdown(content)
-                return
             yield Static(Text(content.title, style="bold"), classes="help-title")
             yield Markdown(content.text, classes="help-text")
             if content.here:

@@ -40,12 +40,12 @@ class TourPanel(Vertical):
             "the step's code back and runs it once more, so you can experiment freely. "
             "When the tour ends, every pane it used gets your own code back.")
 
-    index: reactive[int] = reactive(0, init=False)
-    status: reactive[str] = reactive("", init=False)
+    status: reactive[str] = reactive("", init=False)  # the right end of the header line
 
     def __init__(self, tour: Tour, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self.tour = tour
+        self.index = 0
         self.borrowed: dict[str, tuple[Any, str, dict[str, str]]] = {}  # key -> pane, code, inputs
         self.run_started = 0.0
         self.active = True  # False once ended (removal takes a moment)
@@ -158,7 +158,7 @@ class TourPanel(Vertical):
                       f"in this app.", "error")
             return
         app.show_pane(step.pane)
-        pane = await self._mounted(app._ensure_pane(step.pane))
+        pane = await self._mounted(app.current_pane)
         if pane is None:
             return
         self._borrow(pane)
