@@ -8,7 +8,8 @@ every later call with the same signature.
   eager op compiles once per shape). Dispatch is asynchronous, so block on the result
   (`demo.time` warms up, blocks and takes the median).
 - **Where jit wins:** one elementwise op is memory-bound, so jit gains little. A chain
-  of ops is **fused** into one loop over memory: that is where jit pays off.
+  of ops is **fused** into one loop over memory: that is where jit pays off (the size
+  sweep in the Timing tab draws eager vs jit from 1e3 elements up, on log-log axes).
 - **Printing:** Python `print` runs while tracing (it shows a tracer, not a value),
   again on every retrace, and never on a cached call. `jax.debug.print("x={x}", x=x)`
   prints values at run time; pass the format string and the values separately.
@@ -29,6 +30,8 @@ from jaxtui import demo
 n = demo.input("n", 1_000_000, "array size for the timings (the notes use 1e7)", min=1, max=100_000_000)
 steps = demo.input("steps", 2, "steps of `sin(x) * 0.5 + x * x - 0.1` (5 elementwise ops each)",
                    min=1, max=50)
+sweep_to = demo.input("sweep_to", 6, "largest size in the eager vs jit sweep, a power of ten "
+                      "(sizes 1e3, 1e4, ... 1e<this>)", min=3, max=8)
 
 x = jnp.ones(n)
 y = jnp.ones(n)
@@ -81,6 +84,22 @@ if t_eager and t_jit and c_eager and c_jit:  # demo.time returns None in live-in
                     "dispatch), so it gains little; fusing a chain of ops into one pass over "
                     "memory is where jit wins",
                     actual=f"median eager/jit: one op {one:.2f}x, {5 * steps} chained ops {many:.2f}x")
+
+# --- Size sweep: eager vs jit over array sizes, log-log ----------------------------------
+# Small arrays: the time is per-call overhead (eager pays one dispatch per op, jit one per
+# call), so the lines are nearly flat. Large arrays: time grows with the bytes moved, and jit
+# moves fewer (one fused pass instead of one pass per op). The Timing tab draws both on log-log
+# axes. Its bytes/s chart counts the bytes each program moves: eager moves more of them, so its
+# rate reads higher although it takes longer.
+sweep_sizes = [10**k for k in range(3, sweep_to + 1)]
+swept = demo.sweep(f"{fused}, by size", {"no jit": chain, "jit": jax.jit(chain)},
+                   sweep_sizes, lambda size: jnp.ones(size), budget_s=0.1)
+medians = {(r["label"], r["size"]): r["median_s"] for r in swept}
+for size in sweep_sizes:
+    if ("no jit", size) in medians and ("jit", size) in medians:
+        eager_s, jit_s = medians["no jit", size], medians["jit", size]
+        print(f"  sweep n = {size:>11,}: eager {ms(eager_s):>9}, jit {ms(jit_s):>9}, "
+              f"eager/jit {eager_s / jit_s:.2f}x")
 
 # --- print vs jax.debug.print --------------------------------------------------------
 baked = []  # what the f-string looked like: it is formatted once, at trace time

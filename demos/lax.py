@@ -15,6 +15,9 @@ control flow whose body is traced **once** and compiled, not unrolled:
 Under `vmap` with a batched predicate or index, `cond` and `switch` become a `select_n`:
 **every branch runs** on every example. `scan` and static-bound `fori_loop` are
 reverse-differentiable; `while_loop` is not (forward mode works).
+
+A jitted `scan` is one compiled loop; a Python loop of the same steps dispatches eager ops
+on every step (the Timing tab compares them, and `jnp.cumsum`, which is one op).
 """
 import contextlib
 import io
@@ -28,6 +31,7 @@ from jaxtui import demo
 index = demo.input("index", 1, "branch index for lax.switch (out-of-range values are clamped)",
                    min=-100, max=100)
 steps = demo.input("steps", 5, "loop length for scan / fori_loop / while_loop", min=1, max=10_000)
+timed_steps = demo.input("timed_steps", 300, "steps in the scan vs Python loop timing", min=1, max=100_000)
 
 
 def captured(fn, *args):
@@ -112,6 +116,30 @@ try:
 except TypeError as exc:
     print("carry type must not change (int32 -> float32) ->", type(exc).__name__ + ":",
           str(exc).splitlines()[0])
+
+
+# scan vs a Python loop of the same steps: the loop dispatches a few eager ops per step; the
+# jitted scan is one compiled loop, one call. jnp.cumsum does this recurrence in one op.
+def loop_scan(xs):  # index, don't iterate: `for x in xs` first compiles an unstack
+    carry, ys = 0.0, []
+    for i in range(xs.shape[0]):
+        carry, y = step(carry, xs[i])
+        ys.append(y)
+    return carry, jnp.stack(ys)
+
+
+scan_jit = jax.jit(lambda xs: lax.scan(step, 0.0, xs))
+xs_timed = jnp.linspace(0.0, 1.0, timed_steps)
+same = bool(jnp.allclose(loop_scan(xs_timed)[1], scan_jit(xs_timed)[1], rtol=1e-5)
+            and jnp.allclose(jnp.cumsum(xs_timed), scan_jit(xs_timed)[1], rtol=1e-5))
+print(f"python loop == jit(scan) == jnp.cumsum over {timed_steps} steps:", same)
+scan_group = f"scan vs Python loop ({timed_steps} steps)"
+t_loop = demo.time("python loop", loop_scan, xs_timed, group=scan_group, budget_s=0.3)
+t_scan = demo.time("jit(scan)", scan_jit, xs_timed, group=scan_group, budget_s=0.3)
+t_cumsum = demo.time("jnp.cumsum", jnp.cumsum, xs_timed, group=scan_group, budget_s=0.3)
+if t_loop and t_scan and t_cumsum:  # demo.time returns None in live-inspect mode
+    print(f"median: python loop {t_loop['median_s'] * 1e3:.3g} ms, jit(scan) "
+          f"{t_scan['median_s'] * 1e3:.3g} ms, jnp.cumsum {t_cumsum['median_s'] * 1e3:.3g} ms")
 
 # --- select ------------------------------------------------------------------------------
 x = jnp.array([1.0, 2.0, 3.0])

@@ -19,6 +19,7 @@ import pytest
 
 from jaxtui.catalog import load
 from jaxtui.inputs import parse_value
+from jaxtui.timing_report import timing_charts
 
 REPO = Path(__file__).resolve().parent.parent
 DEMOS = REPO / "demos"
@@ -214,7 +215,7 @@ def test_grad_value_and_grad_has_aux_and_pytrees() -> None:
 
 def test_jit_timings_separate_first_call_from_cached() -> None:
     r = ok_run("jit")
-    groups = {t["group"] for t in r["timings"]}
+    groups = {t["group"] for t in r["timings"] if t["size"] is None}
     assert groups == {"x * y (one op)", "10 chained elementwise ops"}
     for label in ("no jit: x * y", "jit: x * y", "no jit: chain", "jit: chain"):
         t = timing(r, label)
@@ -223,6 +224,32 @@ def test_jit_timings_separate_first_call_from_cached() -> None:
     assert jitted["first_call_s"] > jitted["median_s"], "the first call includes the compile"
     actual = correction(r, "about 10x faster")["actual"]
     assert re.fullmatch(r"median eager/jit: one op [0-9.]+x, 10 chained ops [0-9.]+x", actual)
+
+
+def test_jit_size_sweep_eager_vs_jit() -> None:
+    r = ok_run("jit")
+    swept = [t for t in r["timings"] if t["size"] is not None]
+    assert {t["group"] for t in swept} == {"10 chained elementwise ops, by size"}
+    sizes = [10**k for k in range(3, 7)]  # sweep_to defaults to 6
+    for label in ("no jit", "jit"):
+        points = [t for t in swept if t["label"] == label]
+        assert [t["size"] for t in points] == sizes
+        assert all(not t["error"] and t["median_s"] > 0 and t["n"] >= 3 for t in points)
+        assert [t["sweep"]["index"] for t in points] == list(range(label == "jit", 8, 2))
+    assert r["inputs"]["sweep_to"] == 6
+    assert r["stdout"].count("  sweep n = ") == 4
+    assert "  sweep n =   1,000,000: eager " in r["stdout"]
+
+
+def test_jit_sweep_draws_log_log_charts() -> None:
+    charts = {c["title"]: c for c in timing_charts(ok_run("jit")["timings"])}
+    group = "10 chained elementwise ops, by size"
+    for kind in ("time per call", "memory throughput"):
+        chart = charts[f"{group}: {kind} vs size (log-log)"]
+        assert chart["kind"] == "lines" and chart["logx"] and chart["logy"]
+        assert {"no jit", "jit"} <= {s["name"] for s in chart["series"]}
+    # the size-free groups still get their bar charts
+    assert charts["10 chained elementwise ops: first call vs cached"]["kind"] == "bars"
 
 
 def test_jit_print_runs_at_trace_time() -> None:
@@ -307,6 +334,17 @@ def test_vmap_beats_the_python_loop() -> None:
     assert timing(r, "python loop")["median_s"] > timing(r, "jit(vmap)")["median_s"]
 
 
+def test_vmap_timing_has_manual_batching_variant() -> None:
+    r = ok_run("vmap")
+    labels = [t["label"] for t in r["timings"] if t["group"] == "vmap vs loop (256 examples)"]
+    assert labels == ["python loop", "vmap", "jit(vmap)", "manual batching", "jit(manual batching)"]
+    for label in labels:
+        t = timing(r, label)
+        assert not t["error"] and t["median_s"] > 0 and t["first_call_s"] > 0
+    assert "manual batching == vmap: True" in r["stdout"]
+    assert re.search(r"manual batching [0-9.e-]+ ms, jit\(manual batching\) [0-9.e-]+ ms", r["stdout"])
+
+
 # --- lax ------------------------------------------------------------------------------------
 
 
@@ -370,6 +408,19 @@ def test_lax_loops_and_differentiability() -> None:
     assert "grad(while_loop version) -> ValueError: Reverse-mode differentiation does not work" in out
     assert "jax.jvp(while_loop version) = (Array(32." in out
     assert "scan[" in r["inspections"][1]["jaxpr"]
+
+
+def test_lax_times_scan_against_a_python_loop() -> None:
+    r = ok_run("lax")
+    group = "scan vs Python loop (300 steps)"
+    labels = [t["label"] for t in r["timings"] if t["group"] == group]
+    assert labels == ["python loop", "jit(scan)", "jnp.cumsum"]
+    for label in labels:
+        t = timing(r, label)
+        assert not t["error"] and t["median_s"] > 0 and t["n"] >= 3
+    assert timing(r, "jit(scan)")["jitted"] and not timing(r, "python loop")["jitted"]
+    assert "python loop == jit(scan) == jnp.cumsum over 300 steps: True" in r["stdout"]
+    assert r["inputs"]["timed_steps"] == 300
 
 
 def test_lax_has_no_normalization() -> None:
