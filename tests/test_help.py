@@ -106,6 +106,9 @@ async def test_the_footer_fits_80_columns_most_important_first():
 async def test_jump_mode_reaches_tabs_fields_and_the_editor():
     app = app_without_kernel()
     async with app.run_test(size=(80, 24)) as pilot:
+        while not app.query("ResultsTabs"):  # the start-up pane's results mount after the first frame
+            await pilot.pause(0.05)
+        await pilot.pause()
         await pilot.press("ctrl+o")
         await pilot.pause(0.1)
         jump = app.screen

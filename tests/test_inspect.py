@@ -515,6 +515,7 @@ async def test_live_mode_follows_typing_and_marks_a_tracing_error_stale():
         assert pane.results.output.plain_lines == []
         await pilot.press("ctrl+l")
         assert not app.live_mode
+        await app.kernel.stop()
 
 
 def test_headless_json_has_the_views_of_the_marked_functions():

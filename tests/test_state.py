@@ -210,6 +210,7 @@ def test_edits_survive_kill_9(state):
     tmux("new-session", "-d", "-s", "app", "-x", "80", "-y", "24", command)
     try:
         wait_for("import jax")  # the grad pane's code is up
+        wait_for("Lesson")  # and its results tabs, mounted just after the first frame
         tmux("send-keys", "-t", "app", "C-o")  # jump mode puts a key on the editor's first row
         wait_for("jump: press")
         row = next(line for line in screen().splitlines() if "import jax" in line)
