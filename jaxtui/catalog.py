@@ -41,12 +41,20 @@ class Demo:
 
     @property
     def summary(self) -> str:
-        """The lesson's first sentence, for `jaxtui list`."""
+        """The lesson's first sentence, on one line, for `jaxtui list`."""
+        paragraph: list[str] = []
         for line in self.lesson.splitlines():
             line = line.strip()
-            if line and not line.startswith("#"):
-                return line.split(". ")[0].rstrip(".")
-        return self.title
+            if line.startswith("#"):
+                continue
+            if not line:
+                if paragraph:
+                    break
+                continue
+            paragraph.append(line)
+        text = " ".join(paragraph).replace("**", "")
+        sentence = text.split(". ")[0].rstrip(".") or self.title
+        return sentence if len(sentence) <= 100 else sentence[:99] + "…"
 
 
 def split_lesson(source: str) -> tuple[str, str]:
