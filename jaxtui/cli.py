@@ -96,8 +96,10 @@ def _parse_inputs(pairs: list[str], demo: Any) -> dict[str, Any]:
 def cmd_list() -> int:
     from jaxtui.catalog import builtin_demos
 
-    for d in builtin_demos():
-        print(f"{d.name:<8} {d.summary}")
+    demos = builtin_demos()
+    width = max(len(d.name) for d in demos)
+    for d in demos:
+        print(f"{d.name:<{width}}  {d.summary}")
     return 0
 
 
