@@ -32,6 +32,15 @@ ACTIONS: tuple[Action, ...] = (
     Action("next_pane", "f2", "Pane", "pane: next", "Go to the next pane"),
     Action("prev_pane", "f3", "", "pane: previous", "Go to the previous pane"),
     Action("next_result", "f4", "Tab", "view: next results tab", "Cycle the results tabs (Lesson, Output, Jaxpr...)"),
+    Action("toggle_live", "ctrl+l", "Live", "live: toggle live inspection",
+           "Live mode: after each pause in typing, update the Jaxpr, StableHLO, HLO, Cost and Compiles "
+           "views (only the code the marked functions need runs; no timings)"),
+    Action("save_view", "ctrl+s", "", "view: save the current view to a file",
+           "Save the Jaxpr, StableHLO, HLO, Cost or Compiles view shown to jaxtui-<demo>-<view>.txt in "
+           "the working directory (in a view: s)"),
+    Action("copy_view", "", "", "view: copy the current view to the clipboard",
+           "Copy the view shown (or its selection) to the clipboard with OSC 52, which works over SSH "
+           "(in a view: y)"),
     Action("export_timings", "", "", "timing: export this pane's timings (CSV + JSON)",
            "Save the current pane's timings in the working directory: CSV, one row per timing, and "
            "JSON with every sample (in the Timing tab: e)"),

@@ -21,10 +21,12 @@ from jaxtui import protocol as P
 from jaxtui.catalog import Demo, builtin_demos
 from jaxtui.client import KernelClient, KernelConfig, KernelDied, KernelError, RequestFailed
 from jaxtui.commands import JaxtuiCommands
+from jaxtui.live import delay_from_env
 from jaxtui.screens.main import MainScreen
 from jaxtui.state import Autosave, DemoStore, SavedDemo, StateProblem, demo_key
 from jaxtui.tour import Tour
 from jaxtui.widgets.devices_view import DevicesView
+from jaxtui.widgets.inspect_views import InspectionView
 from jaxtui.widgets.pane import DemoPane
 from jaxtui.widgets.status import KernelStatus
 
@@ -59,6 +61,8 @@ class JaxTUI(App[int]):
         self.store = DemoStore()  # saved edits: jaxtui/state.py
         self.autosave = Autosave(self.store, self.set_timer, self._state_problem)
         self._saved: dict[str, SavedDemo | None] = {}
+        self.live_mode = False  # ctrl+l: re-inspect after each pause in typing (jaxtui/live.py)
+        self.live_delay_s = delay_from_env()
 
     # -- layout --------------------------------------------------------------------
     def compose(self) -> ComposeResult:
@@ -109,8 +113,10 @@ class JaxTUI(App[int]):
             return
         name = event.pane.id.removeprefix("pane-")
         if name != DEVICES:
-            self._ensure_pane(name)
+            pane = self._ensure_pane(name)
             self._last_demo = name
+            if self.live_mode:
+                pane.live.now()
         self.query_one(KernelStatus).pane = name
 
     @property
@@ -260,6 +266,35 @@ class JaxTUI(App[int]):
     def action_export_timings(self) -> None:
         pane = self.current_pane
         pane.results.query_one("TimingView").export(demo=pane.demo.name)  # type: ignore[attr-defined]
+
+    # -- live mode and the inspection views ------------------------------------------
+    def action_toggle_live(self) -> None:
+        self.live_mode = not self.live_mode
+        if self.live_mode:
+            self.current_pane.live.now()
+            self.notify(f"Live mode on: Jaxpr, StableHLO, HLO, Cost and Compiles update "
+                        f"{self.live_delay_s * 1000:.0f} ms after you stop typing. Only the code the "
+                        "marked functions need runs; ctrl+r runs everything.", timeout=5)
+        else:
+            for pane in self.query(DemoPane):
+                pane.live.cancel()
+            self.notify("Live mode off: the views update when you run (ctrl+r).", timeout=3)
+
+    def _shown_view(self) -> InspectionView | None:
+        results = self.current_pane.results
+        found = results.query(f"#{results.active} InspectionView")
+        if not found:
+            self.notify("Show a Jaxpr, StableHLO, HLO, Cost or Compiles tab first (f4).", severity="warning")
+            return None
+        return found.first(InspectionView)
+
+    def action_save_view(self) -> None:
+        if view := self._shown_view():
+            view.action_save_view()
+
+    def action_copy_view(self) -> None:
+        if view := self._shown_view():
+            view.action_copy_view()
 
     def action_help(self) -> None:
         from jaxtui.screens.help import HelpScreen, help_for

@@ -16,13 +16,17 @@ from textual.message import Message
 from textual.widgets import Input, TextArea
 
 from jaxtui.catalog import Demo
+from jaxtui.live import DEFAULT_DELAY_S, LiveInspector
 from jaxtui.state import SavedDemo, demo_key, snapshot
 from jaxtui.widgets.inputs_form import InputField, InputsForm
+from jaxtui.widgets.inspect_views import InspectionView
 from jaxtui.widgets.results import ResultsTabs
+from jaxtui.widgets.text_view import LinkedLines
 
 
-class CodeEditor(TextArea):
-    """The demo's code: Python highlighting, line numbers, undo; Tab indents."""
+class CodeEditor(LinkedLines):
+    """The demo's code: Python highlighting, line numbers, undo; Tab indents. Lines that a
+    results view's cursor links back to (the source of a jaxpr equation) are tinted."""
 
     HELP = ("The demo's code. Edit it freely and press ctrl+r (or f5) to run it on the kernel. "
             "Tab indents; Escape moves focus on. Syntax errors and exceptions move the cursor "
@@ -58,6 +62,7 @@ class DemoPane(Container):
         self.run_started = 0.0
         self.streamed = False
         self.last_result: dict[str, Any] | None = None
+        self._live: LiveInspector | None = None
 
     def compose(self) -> ComposeResult:
         with Vertical(classes="code-side"):
@@ -127,12 +132,12 @@ class DemoPane(Container):
         self.replace_code(self.demo.code)
         self.set_inputs(self.default_inputs())
 
-    def run_params(self) -> dict[str, Any] | None:
+    def run_params(self, *, focus_invalid: bool = True) -> dict[str, Any] | None:
         """What to send the kernel, or None when an input is invalid (it is marked)."""
         inputs = self.form.collect()
         if inputs is None:
             bad = self.form.first_invalid()
-            if bad is not None:
+            if bad is not None and focus_invalid:
                 bad.input.focus()
             return None
         return {"code": self.editor.text, "filename": str(self.demo.path), "demo": self.demo.name,
@@ -164,6 +169,7 @@ class DemoPane(Container):
         self.last_result = result
         self.results.output.show_result(result, streamed=self.streamed)
         self.results.show_result(result)
+        self.relink()
         error = result.get("error")
         if error and error.get("line") and error.get("kind") in ("syntax", "exception"):
             self.editor.go_to(error["line"], error.get("col"))
@@ -172,3 +178,43 @@ class DemoPane(Container):
         self.results.active = "output"
         self.results.output.message(message, style="bold red")
         self.results.query_one("TimingView").run_ended()  # type: ignore[attr-defined]
+
+    # -- live mode and linking (jaxtui/live.py, widgets/inspect_views.py) ---------------
+    @property
+    def live(self) -> LiveInspector:
+        """Inspects the code again after each pause in typing, while live mode is on."""
+        if self._live is None:
+            self._live = LiveInspector(self.app.kernel, lambda: self.run_params(focus_invalid=False),
+                                       self.show_live,
+                                       delay_s=getattr(self.app, "live_delay_s", DEFAULT_DELAY_S))
+        return self._live
+
+    @on(TextArea.Changed, ".editor")
+    @on(Input.Changed)
+    def _live_edit(self) -> None:
+        if getattr(self.app, "live_mode", False):
+            self.live.edited()
+
+    def show_live(self, result: dict[str, Any]) -> None:
+        """A live update: the inspection views only; Output, Timing and Plots keep the run's."""
+        for view in self.query(InspectionView):  # none while the results tabs are being built
+            view.show_result(result, live=True)
+        self.relink()
+
+    def relink(self) -> None:
+        """Tint what came from the editor's cursor line in every view."""
+        line = self.editor.cursor_location[0] + 1
+        for view in self.query(InspectionView):
+            view.link_source_line(line)
+
+    @on(TextArea.SelectionChanged, ".editor")
+    def _link_from_editor(self) -> None:
+        self.editor.set_linked(())
+        self.relink()
+
+    @on(InspectionView.SourceLinked)
+    def _link_from_view(self, event: InspectionView.SourceLinked) -> None:
+        self.editor.set_linked([line - 1 for line in event.lines])
+        for view in self.query(InspectionView):
+            if view is not event.view and event.lines:
+                view.link_source_line(event.lines[0])
