@@ -356,6 +356,13 @@ def ui_app() -> JaxTUI:
     return JaxTUI(start_kernel=False, cursor_blink=False, initial_pane="playground")
 
 
+async def results_ready(pilot, app: JaxTUI) -> None:
+    """The start-up pane's results tabs mount just after the first frame."""
+    while not app.query("ResultsTabs"):
+        await pilot.pause(0.05)
+    await pilot.pause()
+
+
 def view(app: JaxTUI, tab: str) -> InspectionView:
     return app.current_pane.results.query_one(f"#{tab} InspectionView", InspectionView)
 
@@ -363,6 +370,7 @@ def view(app: JaxTUI, tab: str) -> InspectionView:
 async def test_views_show_every_marked_function_and_load_hidden_tabs_when_shown():
     app = ui_app()
     async with app.run_test(size=(120, 40)) as pilot:
+        await results_ready(pilot, app)
         pane = app.current_pane
         pane.results.active = "jaxpr"
         await pilot.pause()
@@ -384,6 +392,7 @@ async def test_views_show_every_marked_function_and_load_hidden_tabs_when_shown(
 async def test_a_failed_update_keeps_the_last_good_view_marked_stale():
     app = ui_app()
     async with app.run_test(size=(120, 40)) as pilot:
+        await results_ready(pilot, app)
         pane = app.current_pane
         pane.results.active = "jaxpr"
         pane.show_live(fake_result())
@@ -412,6 +421,7 @@ async def test_a_failed_update_keeps_the_last_good_view_marked_stale():
 async def test_cursor_links_source_lines_and_jaxpr_equations_both_ways():
     app = ui_app()
     async with app.run_test(size=(120, 40)) as pilot:
+        await results_ready(pilot, app)
         pane = app.current_pane
         pane.results.active = "jaxpr"
         pane.show_result(fake_result())
@@ -437,6 +447,7 @@ async def test_find_copy_and_save_from_the_keyboard(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     app = ui_app()
     async with app.run_test(size=(120, 40)) as pilot:
+        await results_ready(pilot, app)
         pane = app.current_pane
         pane.results.active = "hlo"
         pane.show_result(fake_result())
@@ -470,6 +481,7 @@ async def test_find_copy_and_save_from_the_keyboard(tmp_path, monkeypatch):
 async def test_a_5000_line_view_scrolls_by_page():
     app = ui_app()
     async with app.run_test(size=(80, 24)) as pilot:
+        await results_ready(pilot, app)
         pane = app.current_pane
         pane.results.active = "hlo"
         pane.show_result(fake_result())
@@ -493,6 +505,7 @@ async def wait_until(pilot, predicate, timeout: float = 60.0) -> None:
 async def test_live_mode_follows_typing_and_marks_a_tracing_error_stale():
     app = JaxTUI(kernel_config=KernelConfig(host_devices=1), initial_pane="playground", cursor_blink=False)
     async with app.run_test(size=(120, 40)) as pilot:
+        await results_ready(pilot, app)
         pane = app.current_pane
         pane.results.active = "jaxpr"
         jaxpr = view(app, "jaxpr")
