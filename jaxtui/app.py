@@ -84,7 +84,9 @@ class JaxTUI(App[int]):
     def on_mount(self) -> None:
         self.query_one(KernelStatus).pane = self.initial_pane
         if self.start_kernel:
-            self.start_kernel_worker()
+            # Spawned once the first frame is up: on 2 cores, the kernel's `import jax`
+            # would otherwise compete with the UI's own start-up.
+            self.call_after_refresh(self.start_kernel_worker)
         if self.tour_at_start is not None:
             self.start_tour(self.tour_at_start)
 
@@ -132,6 +134,8 @@ class JaxTUI(App[int]):
 
     # -- kernel --------------------------------------------------------------------
     def _on_kernel_state(self, state: str, info: dict[str, Any]) -> None:
+        if not self.is_running or not self.query(KernelStatus):
+            return  # the app is closing: its own stop() is not news
         status = self.query_one(KernelStatus)
         self.query_one(DevicesView).kernel_state(state, info)
         if state == "dead" and info.get("start_failed"):
