@@ -12,7 +12,6 @@ import json
 import subprocess
 import textwrap
 import time
-from pathlib import Path
 from typing import Any
 
 import pytest

@@ -31,6 +31,7 @@ _GLUED_URL = re.compile(r"(?<=\S)(https://)")
 _NEVER_SEEN = re.compile(r"never seen function:\s*\n\s*(\S+) id=\d+")
 _FOR_FN = re.compile(r"^\s*for (\S+) defined at")
 _ID = re.compile(r" id=\d+")
+_JAXTUI_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__))) + os.sep
 
 
 def bare_name(fun_name: str) -> str:
@@ -92,10 +93,12 @@ class Recorder:
         if self.filename:
             reason = reason.replace(self.filename, os.path.basename(self.filename))
         own = bool(self.filename) and where == self.filename
+        place = f"{os.path.basename(where)}:{line}"
+        if os.path.abspath(where).startswith(_JAXTUI_DIR):
+            place = f"inside jaxtui ({place})"  # e.g. the timing harness's first call
         with self._lock:
-            self.misses.append({"name": name, "line": line if own else None,
-                                "where": f"{os.path.basename(where)}:{line}", "reason": reason,
-                                "phase": self.phase})
+            self.misses.append({"name": name, "line": line if own else None, "where": place,
+                                "reason": reason, "phase": self.phase})
 
     def __enter__(self) -> Recorder:
         jax.monitoring.register_event_duration_secs_listener(self._on_duration)

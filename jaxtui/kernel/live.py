@@ -24,7 +24,6 @@ from __future__ import annotations
 import ast
 import ctypes
 import threading
-from contextlib import contextmanager
 from typing import Any, Iterator
 
 DEMO_MODULE = "jaxtui.demo"

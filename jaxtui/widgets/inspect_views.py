@@ -63,11 +63,14 @@ def run_problem(error: dict[str, Any]) -> str:
 
 
 def _bytes(n: float) -> str:
-    for unit in ("B", "KiB", "MiB", "GiB"):
-        if abs(n) < 1024 or unit == "GiB":
-            return f"{n:,.0f} {unit}" if unit == "B" else f"{n:,.2f} {unit}"
+    """`  (3.81 MiB)` beside a byte count of a KiB or more; nothing for smaller ones."""
+    if abs(n) < 1024:
+        return ""
+    for unit in ("KiB", "MiB", "GiB"):
         n /= 1024
-    return f"{n} B"
+        if abs(n) < 1024 or unit == "GiB":
+            break
+    return f"  ({n:,.2f} {unit})"
 
 
 def _stages(ins: dict[str, Any]) -> str:
@@ -379,7 +382,7 @@ def cost_lines(ins: dict[str, Any]) -> str:
     if cost.get("transcendentals") is not None:
         lines.append(f"  transcendentals        {cost['transcendentals']:>16,.0f}")
     if nbytes is not None:
-        lines.append(f"  bytes accessed         {nbytes:>16,.0f}  ({_bytes(nbytes)})")
+        lines.append(f"  bytes accessed         {nbytes:>16,.0f}{_bytes(nbytes)}")
     if flops is not None and nbytes:
         intensity = flops / nbytes
         lines.append(f"  arithmetic intensity   {intensity:>16.3g}  flop/byte"
@@ -390,7 +393,7 @@ def cost_lines(ins: dict[str, Any]) -> str:
                            ("temp_size_in_bytes", "temporaries"), ("alias_size_in_bytes", "aliased"),
                            ("generated_code_size_in_bytes", "generated code")):
             if key in mem:
-                lines.append(f"    {label:<20} {mem[key]:>16,} bytes  ({_bytes(mem[key])})")
+                lines.append(f"    {label:<20} {mem[key]:>16,} bytes{_bytes(mem[key])}")
     if ins.get("stage_s"):
         lines.append(f"  {_stages(ins)}")
     return "\n".join(lines) or "  (the backend reported no cost)"
@@ -438,13 +441,23 @@ def compiles_text(result: dict[str, Any]) -> str:
                      "once per shape and dtype (broadcast_in_dim, mul...). ★ = marked with demo.inspect.")
     else:
         lines.append("  No compilation happened: every call hit a cache (or nothing was called).")
-    explained = [(r["name"], m) for r in rows for m in r.get("misses") or []]
+    explained: list[tuple[str, str, str]] = []
+    counts: list[int] = []
+    for r in rows:
+        for miss in r.get("misses") or []:
+            where = f"line {miss['line']}" if miss.get("line") else miss.get("where", "?")
+            key = (r["name"], where, miss["reason"])
+            if explained and explained[-1] == key:  # a loop retracing: once, with a count
+                counts[-1] += 1
+            else:
+                explained.append(key)
+                counts.append(1)
     if explained:
         lines.append("\n  Why each trace happened (JAX's cache-miss explanations, jax_explain_cache_misses):")
-        for name, miss in explained:
-            where = f"line {miss['line']}" if miss.get("line") else miss.get("where", "?")
-            reason = miss["reason"].replace("\n", "\n      ")
-            lines.append(f"    {name} at {where}: {reason}")
+        for (name, where, reason), count in zip(explained, counts):
+            times = f" (×{count})" if count > 1 else ""
+            reason = reason.replace("\n", "\n      ")
+            lines.append(f"    {name} at {where}{times}: {reason}")
     views = [ins for ins in result.get("inspections") or [] if ins.get("stage_s")]
     if views:
         lines.append("\n  Building these views (not counted above; a cached function costs ~0):")
