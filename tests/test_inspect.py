@@ -434,6 +434,7 @@ async def test_cursor_links_source_lines_and_jaxpr_equations_both_ways():
         await pilot.pause()
         assert jaxpr.view.linked_rows == frozenset()
         jaxpr.view.focus()
+        await pilot.pause()
         jaxpr.view.move_cursor((2, 3))
         await pilot.pause()
         assert pane.editor.linked_rows == {4}

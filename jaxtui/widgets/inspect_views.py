@@ -275,6 +275,8 @@ class InspectionView(Vertical):
         if event.text_area is not self.view:
             return
         event.stop()
+        if not self.view.has_focus:
+            return  # moved by new text or a search: the editor's cursor leads the tint
         sources = self.source_lines_at(event.selection.end[0])
         rows = [r for src in sources for r in self._rows_by_source.get(src, ())]
         self.view.set_linked(rows, reveal=False)
