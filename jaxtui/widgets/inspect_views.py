@@ -207,6 +207,7 @@ class InspectionView(Vertical):
             body = shown.body.rstrip("\n").split("\n")
             lines.extend(body)
             links.extend((base + a, src) for a, src in shown.links)
+        self._good = {b.name: self._good[b.name] for b in blocks if b.name in self._good}  # renamed: forget
         self._set("\n".join(lines), links)
         self._mark(stale=stale, problem="\n\n".join(problems), partial=partial)
 
