@@ -55,6 +55,11 @@ def loss(params, x, y):
     return jnp.mean((apply_fun(params, x) - y) ** 2)
 
 
+# Marked before training (with the initial params: same shapes), so live mode's views
+# need only the lines above, not the training loop.
+demo.inspect(loss, params, x, y, name="loss(params, x, y)")
+
+
 # --- Training with Adam ---------------------------------------------------------------------
 opt_init, opt_update, get_params = optimizers.adam(lr)
 opt_state = opt_init(params)
@@ -99,5 +104,3 @@ batch_grad = jax.jit(jax.grad(loss))(params, x[:8], y[:8])
 print("mean of per-example grads == grad of the mean loss:",
       all(bool(jnp.allclose(a, b, atol=1e-6)) for a, b in
           zip(jax.tree.leaves(mean_grad), jax.tree.leaves(batch_grad))))
-
-demo.inspect(loss, params, x, y, name="loss(params, x, y)")
