@@ -9,11 +9,12 @@ from __future__ import annotations
 
 import asyncio
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from textual import work
 from textual.app import App, ComposeResult
 from textual.widgets import Footer, TabbedContent, TabPane
+from textual.widget import AwaitMount
 from textual.worker import Worker
 
 from jaxtui import actions
@@ -22,13 +23,16 @@ from jaxtui.catalog import Demo, builtin_demos
 from jaxtui.client import KernelClient, KernelConfig, KernelDied, KernelError, RequestFailed
 from jaxtui.commands import JaxtuiCommands
 from jaxtui.live import delay_from_env
-from jaxtui.screens.main import MainScreen
+from jaxtui.screens.main import MainScreen, breakpoint_class
 from jaxtui.state import Autosave, DemoStore, SavedDemo, StateProblem, demo_key
 from jaxtui.tour import Tour
-from jaxtui.widgets.devices_view import DevicesView
-from jaxtui.widgets.inspect_views import InspectionView
+from jaxtui.widgets.deferred import Deferred, built
 from jaxtui.widgets.pane import DemoPane
 from jaxtui.widgets.status import KernelStatus
+
+if TYPE_CHECKING:  # imported where they are built, after the first frame
+    from jaxtui.widgets.devices_view import DevicesView
+    from jaxtui.widgets.inspect_views import InspectionView
 
 RESTART_LIMIT = 3  # deaths within a minute before we stop restarting and say why
 DEVICES = "devices"  # the Devices tab, after the demo panes (not a DemoPane)
@@ -61,6 +65,7 @@ class JaxTUI(App[int]):
         self.store = DemoStore()  # saved edits: jaxtui/state.py
         self.autosave = Autosave(self.store, self.set_timer, self._state_problem)
         self._saved: dict[str, SavedDemo | None] = {}
+        self._pane_mounts: dict[str, AwaitMount] = {}  # panes being built: _pane_built
         self.live_mode = False  # ctrl+l: re-inspect after each pause in typing (jaxtui/live.py)
         self.live_delay_s = delay_from_env()
 
@@ -75,18 +80,25 @@ class JaxTUI(App[int]):
                         yield DemoPane(demo, cursor_blink=self.cursor_blink, saved=saved,
                                        id=f"demo-{demo.name}")
             with TabPane("devices", id=f"pane-{DEVICES}"):
-                yield DevicesView(self.kernel, id="devices-view")
+                yield Deferred(self._devices_view)
         yield Footer(compact=True)  # every key the footer must show fits in 80 columns, with a tour
 
+    def _devices_view(self) -> DevicesView:
+        from jaxtui.widgets.devices_view import DevicesView
+
+        return DevicesView(self.kernel, id="devices-view")
+
     def get_default_screen(self) -> MainScreen:
-        return MainScreen(id="_default")  # the footer lists keys in the registry's order
+        # The footer lists keys in the registry's order; the layout fits the terminal at once.
+        return MainScreen(id="_default", classes=breakpoint_class(self.size.width, self.HORIZONTAL_BREAKPOINTS))
 
     def on_mount(self) -> None:
         self.query_one(KernelStatus).pane = self.initial_pane
         if self.start_kernel:
             # Spawned once the first frame is up: on 2 cores, the kernel's `import jax`
             # would otherwise compete with the UI's own start-up.
-            self.call_after_refresh(self.start_kernel_worker)
+            # A run asked for before then starts it itself: join that one, never kill it.
+            self.call_after_refresh(self.start_kernel_worker, restart=False)
         if self.tour_at_start is not None:
             self.start_tour(self.tour_at_start)
 
@@ -107,15 +119,23 @@ class JaxTUI(App[int]):
         demo = next(d for d in self.demos if d.name == name)
         pane = DemoPane(demo, cursor_blink=self.cursor_blink, saved=self._saved.get(name),
                         id=f"demo-{name}")
-        self.query_one(f"#pane-{name}", TabPane).mount(pane)
+        self._pane_mounts[name] = self.query_one(f"#pane-{name}", TabPane).mount(pane)
         return pane
 
-    def on_tabbed_content_tab_activated(self, event: TabbedContent.TabActivated) -> None:
+    async def _pane_built(self, name: str) -> None:
+        """Wait until a pane created just now has its editor and form: the keys after the one
+        that opened it (f2 then ctrl+r, typed fast or sent by a script) need them."""
+        mounting = self._pane_mounts.pop(name, None)
+        if mounting is not None:
+            await mounting
+
+    async def on_tabbed_content_tab_activated(self, event: TabbedContent.TabActivated) -> None:
         if event.tabbed_content.id != "panes" or event.pane is None or not event.pane.id:
             return
         name = event.pane.id.removeprefix("pane-")
         if name != DEVICES:
             pane = self._ensure_pane(name)
+            await self._pane_built(name)
             self._last_demo = name
             if self.live_mode:
                 pane.live.now()
@@ -137,7 +157,8 @@ class JaxTUI(App[int]):
         if not self.is_running or not self.query(KernelStatus):
             return  # the app is closing: its own stop() is not news
         status = self.query_one(KernelStatus)
-        self.query_one(DevicesView).kernel_state(state, info)
+        for view in built(self.query("DevicesView")):  # it catches up when built: deferred.py
+            view.kernel_state(state, info)  # type: ignore[attr-defined]
         if state == "dead" and info.get("start_failed"):
             return  # start_kernel_worker says why; the same environment would fail again
         if state == "dead":
@@ -161,9 +182,10 @@ class JaxTUI(App[int]):
         self.start_kernel_worker()
 
     @work(exclusive=True, group="kernel")
-    async def start_kernel_worker(self) -> None:
+    async def start_kernel_worker(self, restart: bool = True) -> None:
+        """Start a kernel (restart: a new one even if one runs; else the one running or starting)."""
         try:
-            await self.kernel.start()
+            await (self.kernel.start() if restart else self.kernel.wait_ready())
         except (KernelError, ValueError) as exc:
             reason = str(exc)  # the kernel's error, its stderr, and the steps to fix it
             self.query_one(KernelStatus).set_kernel("dead", detail="failed to start (ctrl+t to retry)")
@@ -182,7 +204,8 @@ class JaxTUI(App[int]):
     def on_devices_view_target_chosen(self, event: DevicesView.TargetChosen) -> None:
         self.kernel.config.device = event.device
         self.query_one(KernelStatus).target = event.name if event.device is not None else ""
-        self.query_one(DevicesView).target_changed()
+        for view in built(self.query("DevicesView")):
+            view.target_changed()  # type: ignore[attr-defined]
         where = f"on {event.name}" if event.device is not None else "on JAX's default device"
         self.notify(f"Runs go {where}.", timeout=3)
 
@@ -250,17 +273,19 @@ class JaxTUI(App[int]):
             self.notify("XLA did not stop on SIGINT: the kernel was restarted.", severity="warning")
 
     # -- navigation ----------------------------------------------------------------
-    def _cycle_pane(self, step: int) -> None:
+    async def _cycle_pane(self, step: int) -> None:
         names = [d.name for d in self.demos] + [DEVICES]
         current = (self.query_one("#panes", TabbedContent).active or "").removeprefix("pane-")
         current = current if current in names else self.current_pane.demo.name
-        self.show_pane(names[(names.index(current) + step) % len(names)])
+        name = names[(names.index(current) + step) % len(names)]
+        self.show_pane(name)
+        await self._pane_built(name)
 
-    def action_next_pane(self) -> None:
-        self._cycle_pane(1)
+    async def action_next_pane(self) -> None:
+        await self._cycle_pane(1)
 
-    def action_prev_pane(self) -> None:
-        self._cycle_pane(-1)
+    async def action_prev_pane(self) -> None:
+        await self._cycle_pane(-1)
 
     def action_next_result(self) -> None:
         tabs = self.current_pane.results
@@ -269,7 +294,8 @@ class JaxTUI(App[int]):
 
     def action_export_timings(self) -> None:
         pane = self.current_pane
-        pane.results.query_one("TimingView").export(demo=pane.demo.name)  # type: ignore[attr-defined]
+        for view in built(pane.results.query("TimingView")):  # (built after the first frame)
+            view.export(demo=pane.demo.name)  # type: ignore[attr-defined]
 
     # -- live mode and the inspection views ------------------------------------------
     def action_toggle_live(self) -> None:
@@ -286,11 +312,11 @@ class JaxTUI(App[int]):
 
     def _shown_view(self) -> InspectionView | None:
         results = self.current_pane.results
-        found = results.query(f"#{results.active} InspectionView")
+        found = built(results.query(f"#{results.active} InspectionView"))
         if not found:
             self.notify("Show a Jaxpr, StableHLO, HLO, Cost or Compiles tab first (f4).", severity="warning")
             return None
-        return found.first(InspectionView)
+        return found[0]  # type: ignore[return-value]
 
     def action_save_view(self) -> None:
         if view := self._shown_view():

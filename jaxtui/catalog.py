@@ -8,7 +8,8 @@ nor textual: the UI reads demos without running them.
 from __future__ import annotations
 
 import ast
-from dataclasses import dataclass, field
+from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
 
 from jaxtui.inputs import InputSpec, declared_inputs
@@ -31,13 +32,42 @@ def demos_dir() -> Path:
 
 @dataclass
 class Demo:
+    """A demo file. Its lesson, code, title and inputs are parsed on first use: the app
+    lists every demo at start-up but parses only the one it shows first."""
+
     name: str
     path: Path
-    title: str
-    lesson: str  # Markdown
-    code: str  # what the editor shows and the kernel runs
     builtin: bool = True
-    inputs: list[InputSpec] = field(default_factory=list)
+
+    @cached_property
+    def source(self) -> str:
+        return self.path.read_text(encoding="utf-8")
+
+    @cached_property
+    def _parts(self) -> tuple[str, str]:
+        return split_lesson(self.source)
+
+    @property
+    def lesson(self) -> str:
+        """The module docstring (Markdown)."""
+        return self._parts[0]
+
+    @property
+    def code(self) -> str:
+        """What the editor shows and the kernel runs: the file without its docstring."""
+        return self._parts[1]
+
+    @cached_property
+    def title(self) -> str:
+        """The lesson's first heading, or the demo's name."""
+        for line in self.lesson.splitlines():
+            if line.startswith("# "):
+                return line[2:].strip()
+        return self.name
+
+    @cached_property
+    def inputs(self) -> list[InputSpec]:
+        return declared_inputs(self.code)
 
     @property
     def summary(self) -> str:
@@ -74,15 +104,9 @@ def split_lesson(source: str) -> tuple[str, str]:
 
 
 def load(path: Path, *, builtin: bool = False, name: str | None = None) -> Demo:
-    source = path.read_text(encoding="utf-8")
-    lesson, code = split_lesson(source)
-    title = name or path.stem
-    for line in lesson.splitlines():
-        if line.startswith("# "):
-            title = line[2:].strip()
-            break
-    return Demo(name=name or path.stem, path=path, title=title, lesson=lesson, code=code,
-                builtin=builtin, inputs=declared_inputs(code))
+    demo = Demo(name=name or path.stem, path=path, builtin=builtin)
+    demo.source  # read now: a missing or unreadable file fails here, not later in the UI
+    return demo
 
 
 def builtin_names() -> list[str]:

@@ -113,6 +113,7 @@ class KernelClient:
         self.config = config or KernelConfig()
         self.on_state = on_state
         self.state = "stopped"
+        self.state_info: dict[str, Any] = {}
         self.info: dict[str, Any] = {}
         self.proc: asyncio.subprocess.Process | None = None
         self.stderr_tail: collections.deque[str] = collections.deque(maxlen=200)
@@ -128,8 +129,9 @@ class KernelClient:
     # -- lifecycle -----------------------------------------------------------------
     def _set_state(self, state: str, info: dict[str, Any] | None = None) -> None:
         self.state = state
+        self.state_info = info if info is not None else self.info  # for views that join late
         if self.on_state is not None:
-            self.on_state(state, info if info is not None else self.info)
+            self.on_state(state, self.state_info)
 
     async def start(self) -> dict[str, Any]:
         """Spawn the kernel and wait until it has imported JAX and initialised its backend."""

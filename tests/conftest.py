@@ -18,3 +18,16 @@ os.environ["JAXTUI_STATE_DIR"] = tempfile.mkdtemp(prefix="jaxtui-test-state-")
 REPO = Path(__file__).resolve().parent.parent
 DEMOS = REPO / "demos"
 PYTHON = sys.executable
+
+
+async def views_built(pilot, timeout: float = 10.0) -> None:
+    """Wait until the widgets built after the first frame (jaxtui/widgets/deferred.py) are."""
+    import time
+
+    from jaxtui.widgets.deferred import pending
+
+    t0 = time.monotonic()
+    while pending(pilot.app):
+        assert time.monotonic() - t0 < timeout, "the deferred widgets were not built"
+        await pilot.pause(0.02)
+    await pilot.pause()

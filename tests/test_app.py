@@ -14,6 +14,8 @@ from jaxtui.catalog import load
 from jaxtui.client import KernelConfig
 from jaxtui.widgets.pane import DemoPane
 
+from conftest import views_built
+
 
 def make_app(tmp_path: Path, code: str, **kw) -> JaxTUI:
     path = tmp_path / "mine.py"
@@ -167,3 +169,86 @@ async def test_quit_does_not_wait_for_a_busy_kernel(tmp_path):
         await pilot.press("ctrl+q")
         await asyncio.wait_for(proc.wait(), 5)
         assert time.monotonic() - t0 < 3
+
+
+async def test_the_views_behind_the_first_frame_are_built_next_and_miss_nothing():
+    """The first frame shows the shell, the editor and Output; the lesson's Markdown, the
+    results views and the Devices tab come one refresh later. A result that arrives before
+    they exist still reaches them."""
+    from jaxtui.widgets.deferred import Deferred
+
+    app = JaxTUI(start_kernel=False, cursor_blink=False)
+    async with app.run_test(size=(100, 30)) as pilot:
+        pane = app.current_pane
+        result = {"ok": True, "elapsed_s": 0.1, "cost": [{"name": "f", "flops": 1234.0, "bytes_accessed": 56.0}],
+                  "plots": [{"name": "loss", "x": [0, 1, 2], "y": [3.0, 2.0, 1.0], "label": "loss"}]}
+        pane.results.show_result(result)  # before the views exist
+        assert app.query(Deferred)
+        await views_built(pilot)
+        assert not app.query(Deferred)
+        lesson = pane.results.query_one("Markdown.lesson")
+        assert "automatic differentiation" in lesson.source
+        for name in ("InspectionView", "CostView", "CompilesView", "TimingView", "PlotsView"):
+            assert pane.results.query(name), name
+        assert app.query("DevicesView")
+        assert pane.results.query("SeriesPlot"), "the plot came before the Plots view and still shows"
+        assert pane.editor.language == "python"  # highlighting is switched on after the first frame
+
+
+async def test_quitting_while_the_later_views_are_being_built_is_clean():
+    for delay in (0, 0.01, 0.03, 0.06, 0.1, 0.2):
+        app = JaxTUI(start_kernel=False, cursor_blink=False)
+        async with app.run_test(size=(80, 24)):
+            if delay:
+                await asyncio.sleep(delay)
+        assert app.return_code in (0, None), delay
+
+
+async def test_a_run_asked_for_before_the_kernel_start_is_not_killed_by_it(tmp_path):
+    """The app starts its kernel after the first frame; a run (a tour's first step) that came
+    first has started one already: the app's start joins it instead of replacing it."""
+    app = make_app(tmp_path, "print('the early run', flush=True)\n", start_kernel=False)
+    spawned = []
+    start = app.kernel.start
+
+    async def counted():
+        spawned.append(1)
+        return await start()
+
+    app.kernel.start = counted
+    async with app.run_test(size=(80, 24)) as pilot:
+        worker = app.action_run()  # the kernel is stopped: the run starts it
+        await wait_for(pilot, lambda: app.kernel.state == "starting")
+        app.start_kernel_worker(restart=False)  # what on_mount schedules after the first frame
+        await worker.wait()
+        await pilot.pause()
+        assert "the early run" in output_text(app) and "── mine: ok" in output_text(app)
+        assert len(spawned) == 1
+
+
+async def test_the_first_frame_has_the_layout_of_the_terminal_width():
+    """Textual adds the breakpoint class on the first Resize, after the first frame; the main
+    screen has it from the start, so 80 columns never flash the side-by-side layout."""
+    for width, expected in ((80, "-narrow"), (200, "-wide")):
+        app = JaxTUI(start_kernel=False, cursor_blink=False)
+        async with app.run_test(size=(width, 30)):
+            fresh = app.get_default_screen()  # as built before the first frame
+            assert fresh.has_class(expected) and app.screen.has_class(expected)
+
+
+async def test_a_view_still_being_built_is_left_alone():
+    """A query finds a deferred view as soon as it is mounted, before its own children are;
+    a cursor move or a result in that moment must not touch it (it catches up once built)."""
+    from jaxtui.widgets.inspect_views import InspectionView
+
+    app = JaxTUI(start_kernel=False, cursor_blink=False)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await views_built(pilot)
+        pane = app.current_pane
+        late = InspectionView("jaxpr")
+        pane.results.mount(late)  # not awaited: in the DOM, its children not composed yet
+        assert late in pane.query("InspectionView") and not late.is_mounted
+        pane.relink()  # what every cursor move does
+        pane.results.show_result({"ok": True, "elapsed_s": 0.0})
+        await pilot.pause()
+        assert late.is_mounted

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import PYTHON, REPO
+from conftest import PYTHON, REPO, views_built
 from jaxtui import doctor, hardware
 from jaxtui import protocol as P
 from jaxtui.app import JaxTUI
@@ -533,6 +533,7 @@ async def test_a_cpu_fallback_on_a_tpu_vm_is_loud(tmp_path, monkeypatch):
     monkeypatch.delenv("JAX_PLATFORMS")  # the tests' own choice of CPU would be the user's
     app = JaxTUI(start_kernel=False, cursor_blink=False)
     async with app.run_test(size=(100, 30)) as pilot:
+        await views_built(pilot)  # the Devices view is built after the first frame
         view = app.query_one(DevicesView)
         await app.workers.wait_for_complete()  # the real survey first; then the simulated one
         view.set_survey(tpu_survey(tmp_path, holders={4242: ("python train.py", ["/dev/accel0"])}))
@@ -551,6 +552,7 @@ async def test_a_multi_host_slice_is_announced_before_the_kernel_hangs(tmp_path,
     monkeypatch.delenv("JAX_PLATFORMS")  # on CPU a slice does not matter
     app = JaxTUI(start_kernel=False, cursor_blink=False)
     async with app.run_test(size=(100, 30)) as pilot:
+        await views_built(pilot)
         view = app.query_one(DevicesView)
         await app.workers.wait_for_complete()
         app._on_kernel_state("starting", {})
@@ -558,3 +560,16 @@ async def test_a_multi_host_slice_is_announced_before_the_kernel_hangs(tmp_path,
         await pilot.pause()
         assert [p.code for p in view.problems] == ["multi-host"]
         assert any("one of 4 hosts" in n.message for n in app._notifications)
+
+
+async def test_the_devices_view_catches_up_with_a_kernel_that_failed_before_it_was_built():
+    """The Devices view is built after the first frame; a kernel that failed to start before
+    then still has its reason shown there."""
+    app = JaxTUI(start_kernel=False, cursor_blink=False)
+    app.kernel._set_state("dead", {"error": "boom", "reason": "the TPU is held by pid 77",
+                                   "start_failed": True})
+    async with app.run_test(size=(100, 30)) as pilot:
+        await views_built(pilot)
+        view = app.query_one(DevicesView)
+        assert view.state == "dead"
+        assert "could not start: the TPU is held by pid 77" in str(view.query_one("#devices-message").render())

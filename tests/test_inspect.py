@@ -17,7 +17,7 @@ from typing import Any
 import pytest
 import pytest_asyncio
 
-from conftest import DEMOS, PYTHON
+from conftest import DEMOS, PYTHON, views_built
 from jaxtui import protocol as P
 from jaxtui.app import JaxTUI
 from jaxtui.catalog import load
@@ -359,7 +359,7 @@ async def results_ready(pilot, app: JaxTUI) -> None:
     """The start-up pane's results tabs mount just after the first frame."""
     while not app.query("ResultsTabs"):
         await pilot.pause(0.05)
-    await pilot.pause()
+    await views_built(pilot)
 
 
 def view(app: JaxTUI, tab: str) -> InspectionView:

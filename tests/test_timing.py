@@ -19,7 +19,7 @@ from typing import Any
 
 import pytest
 
-from conftest import PYTHON
+from conftest import PYTHON, views_built
 from jaxtui import textplot
 from jaxtui import timing_report as report
 
@@ -403,9 +403,9 @@ async def test_timing_tab_draws_redraws_and_exports(headless_json, tmp_path, mon
     app = JaxTUI(start_kernel=False, cursor_blink=False, initial_pane="jit")
     async with app.run_test(size=(80, 24)) as pilot:
         pane = app.current_pane
-        pane.show_result(headless_json)
+        pane.show_result(headless_json)  # before the Timing view is built: it catches up
         pane.results.active = "timing"
-        await pilot.pause()
+        await views_built(pilot)
         view = pane.results.query_one(TimingView)
         bars, lines = view.query(BarChart), view.query(SeriesPlot)
         assert len(bars) == 2 and len(lines) == 3  # first vs cached, cached; time, throughput, roofline
@@ -431,6 +431,7 @@ async def test_live_records_stay_when_the_run_is_killed(headless_json):
 
     app = JaxTUI(start_kernel=False, cursor_blink=False, initial_pane="jit")
     async with app.run_test(size=(100, 30)) as pilot:
+        await views_built(pilot)  # the Timing view is built after the first frame
         pane = app.current_pane
         pane.begin_run()
         sweep = [t for t in headless_json["timings"] if t.get("sweep")][:3]
@@ -451,6 +452,7 @@ async def test_export_from_the_palette_action(headless_json, tmp_path, monkeypat
     monkeypatch.chdir(tmp_path)
     app = JaxTUI(start_kernel=False, cursor_blink=False, initial_pane="jit")
     async with app.run_test(size=(100, 30)) as pilot:
+        await views_built(pilot)  # the Timing view is built after the first frame
         assert any(a == "export_timings" for a, _, _ in app.palette_actions())
         await app.run_action("export_timings")  # nothing yet: a warning, no files
         assert not list(tmp_path.glob("jaxtui-timings-*"))

@@ -16,6 +16,13 @@ from jaxtui import actions
 _ORDER = {a.name: i for i, a in enumerate(actions.ACTIONS)}
 
 
+def breakpoint_class(width: int, breakpoints: list[tuple[int, str]] | None) -> str:
+    """The class Textual gives a screen of this width (it does so on the first Resize, after
+    the first frame: the screen is given it up front, so no other layout flashes first)."""
+    fits = [name for min_width, name in breakpoints or () if width >= min_width]
+    return fits[-1] if fits else ""
+
+
 class MainScreen(Screen[Any]):
     """Panes in tabs, the tour bar when a tour runs, the footer."""
 
@@ -26,6 +33,7 @@ class MainScreen(Screen[Any]):
             "Compiles, Timing, Plots. Your edits are saved as you type and come back next "
             "time; a `*` after a pane's name means it differs from the original (f12 resets "
             "it). `jaxtui tour` (or `tour:` in the palette) starts a guided walkthrough.")
+
     @property
     def active_bindings(self) -> dict[str, Any]:
         bindings = super().active_bindings

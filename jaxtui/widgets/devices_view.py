@@ -17,7 +17,7 @@ from dataclasses import replace
 from typing import Any
 
 from rich.text import Text
-from textual import on, work
+from textual import events, on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
@@ -34,6 +34,15 @@ REFRESH_S = 2.0
 AUTO = "auto"  # the platform Select's value for "JAX chooses"
 COLUMNS = (("target", ""), ("id", "id"), ("device", "device"), ("kind", "kind"), ("proc", "proc"),
            ("in_use", "in use"), ("peak", "peak"), ("limit", "limit"), ("live", "live arrays"))
+
+
+class PlatformSelect(Select[str]):
+    """Textual's Select, safe to remove while it mounts (the app quitting within its first
+    second): Select's own mount handler looks up its children and raises if they are gone."""
+
+    def _on_mount(self, event: events.Mount) -> None:
+        if not (self.query("SelectCurrent #label") and self.query("SelectOverlay")):
+            event.prevent_default()  # skip Select._on_mount: there is nothing left to set up
 
 
 class DevicesView(Vertical):
@@ -90,9 +99,10 @@ class DevicesView(Vertical):
         hosts = self.kernel.config.host_devices
         with Horizontal(id="devices-config"):
             yield Label("platform ")
-            yield Select([("auto", AUTO), ("cpu", "cpu"), ("gpu", "gpu"), ("tpu", "tpu")],
-                         value=platform, allow_blank=False, compact=True, id="platform-select",
-                         tooltip="auto: JAX picks (TPU, then GPU, then CPU)")
+            yield PlatformSelect([("auto", AUTO), ("cpu", "cpu"), ("gpu", "gpu"), ("tpu", "tpu")],
+                                 value=platform, allow_blank=False, compact=True,
+                                 id="platform-select",
+                                 tooltip="auto: JAX picks (TPU, then GPU, then CPU)")
             yield Label("  CPU devices ")
             yield Input(str(hosts) if hosts is not None else "", type="integer", max_length=6,
                         compact=True, id="host-devices-input", placeholder=f"1-{MAX_HOST_DEVICES}")
@@ -101,8 +111,11 @@ class DevicesView(Vertical):
         yield Static(id="devices-message")
 
     def on_mount(self) -> None:
+        if not self.query("#devices-table"):
+            return  # removed while it mounted: the app is quitting
         self._timer = self.set_interval(REFRESH_S, self.refresh_devices, pause=True)
-        self._render_summary()
+        # Built after the first frame: catch up with a kernel that may have moved on.
+        self.kernel_state(self.kernel.state, self.kernel.state_info)
         self.run_survey()
 
     def on_show(self) -> None:

@@ -122,19 +122,18 @@ class InspectionView(Vertical):
 
     def compose(self) -> ComposeResult:
         yield Static(self.empty_text, classes="inspect-status")
-        with VerticalScroll(classes="inspect-problem"):
+        with VerticalScroll(classes="inspect-problem") as problem:
+            problem.display = False
             yield Static("", classes="inspect-problem-text")
-        with Horizontal(classes="inspect-find"):
+        with Horizontal(classes="inspect-find") as find:
+            find.display = False
             yield Label("find ", classes="inspect-find-label")
-            yield Input(placeholder="text (enter: next, ↑/↓: previous/next, esc: close)",
-                        compact=True, classes="inspect-find-input")
+            find_input = Input(placeholder="text (enter: next, ↑/↓: previous/next, esc: close)",
+                               compact=True, classes="inspect-find-input")
+            find_input.cursor_blink = False
+            yield find_input
             yield Label("", classes="inspect-find-count")
         yield TextView(language=self._language, classes="inspect-text")
-
-    def on_mount(self) -> None:
-        self.query_one(".inspect-problem").display = False
-        self.query_one(".inspect-find").display = False
-        self.query_one(".inspect-find-input", Input).cursor_blink = False
 
     @property
     def view(self) -> TextView:

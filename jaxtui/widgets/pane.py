@@ -7,7 +7,7 @@ or jit.
 from __future__ import annotations
 
 import time
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from textual import on
 from textual.app import ComposeResult
@@ -18,10 +18,13 @@ from textual.widgets import Input, TextArea
 from jaxtui.catalog import Demo
 from jaxtui.live import DEFAULT_DELAY_S, LiveInspector
 from jaxtui.state import SavedDemo, demo_key, snapshot
+from jaxtui.widgets.deferred import built
 from jaxtui.widgets.inputs_form import InputField, InputsForm
-from jaxtui.widgets.inspect_views import InspectionView
 from jaxtui.widgets.results import ResultsTabs
 from jaxtui.widgets.text_view import LinkedLines
+
+if TYPE_CHECKING:
+    from jaxtui.widgets.inspect_views import InspectionView
 
 
 class CodeEditor(LinkedLines):
@@ -33,8 +36,19 @@ class CodeEditor(LinkedLines):
             "to the line they name.")
 
     def __init__(self, code: str, **kwargs: Any) -> None:
-        super().__init__(code, language="python", theme="monokai", soft_wrap=False,
+        # Plain text until the first frame is up: preparing tree-sitter's highlight query
+        # costs ~40 ms, and TextArea(language=...) prepares it twice.
+        super().__init__(code, language=None, theme="monokai", soft_wrap=False,
                          tab_behavior="indent", show_line_numbers=True, **kwargs)
+
+    def on_mount(self) -> None:
+        self.call_after_refresh(self._highlight)
+
+    def _highlight(self) -> None:
+        cursor, scroll = self.selection, self.scroll_offset
+        self.language = "python"  # rebuilds the document: keep the cursor where it was
+        self.selection = cursor
+        self.scroll_to(scroll.x, scroll.y, animate=False)
 
     def go_to(self, line: int, col: int | None = None) -> None:
         row = max(0, min(line - 1, self.document.line_count - 1))
@@ -158,12 +172,14 @@ class DemoPane(Container):
             plots = dict(((self.last_result or {}).get("_live_plots") or {}))
             plots[data["name"]] = data
             self.last_result = {**(self.last_result or {}), "_live_plots": plots}
-            self.results.query_one("PlotsView").show_series(list(plots.values()))  # type: ignore[attr-defined]
+            for view in built(self.results.query("PlotsView")):  # (built after the first frame)
+                view.show_series(list(plots.values()))  # type: ignore[attr-defined]
         elif kind == "progress":
             done, total = data.get("done", 0), data.get("total", 0)
             self.app.sub_title = f"{data.get('label', '')} {done}/{total}"
         elif kind == "timing":  # each record as it is taken: a killed sweep keeps its points
-            self.results.query_one("TimingView").add_live(data)  # type: ignore[attr-defined]
+            for view in built(self.results.query("TimingView")):
+                view.add_live(data)  # type: ignore[attr-defined]
 
     def show_result(self, result: dict[str, Any]) -> None:
         self.last_result = result
@@ -177,7 +193,8 @@ class DemoPane(Container):
     def show_failure(self, message: str) -> None:
         self.results.active = "output"
         self.results.output.message(message, style="bold red")
-        self.results.query_one("TimingView").run_ended()  # type: ignore[attr-defined]
+        for view in built(self.results.query("TimingView")):
+            view.run_ended()  # type: ignore[attr-defined]
 
     # -- live mode and linking (jaxtui/live.py, widgets/inspect_views.py) ---------------
     @property
@@ -197,24 +214,23 @@ class DemoPane(Container):
 
     def show_live(self, result: dict[str, Any]) -> None:
         """A live update: the inspection views only; Output, Timing and Plots keep the run's."""
-        for view in self.query(InspectionView):  # none while the results tabs are being built
-            view.show_result(result, live=True)
+        for view in built(self.query("InspectionView")):  # none until built: deferred.py
+            view.show_result(result, live=True)  # type: ignore[attr-defined]
         self.relink()
 
     def relink(self) -> None:
         """Tint what came from the editor's cursor line in every view."""
         line = self.editor.cursor_location[0] + 1
-        for view in self.query(InspectionView):
-            view.link_source_line(line)
+        for view in built(self.query("InspectionView")):
+            view.link_source_line(line)  # type: ignore[attr-defined]
 
     @on(TextArea.SelectionChanged, ".editor")
     def _link_from_editor(self) -> None:
         self.editor.set_linked(())
         self.relink()
 
-    @on(InspectionView.SourceLinked)
-    def _link_from_view(self, event: InspectionView.SourceLinked) -> None:
+    def on_inspection_view_source_linked(self, event: InspectionView.SourceLinked) -> None:
         self.editor.set_linked([line - 1 for line in event.lines])
-        for view in self.query(InspectionView):
+        for view in built(self.query("InspectionView")):
             if view is not event.view and event.lines:
-                view.link_source_line(event.lines[0])
+                view.link_source_line(event.lines[0])  # type: ignore[attr-defined]

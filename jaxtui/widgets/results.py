@@ -6,18 +6,34 @@ them (`RESULT_VIEWS`), so adding a view means adding a tab here and a class in i
 
 from __future__ import annotations
 
+from functools import partial
 from typing import Any
 
 from textual.app import ComposeResult
 from textual.containers import Vertical
-from textual.widgets import Markdown, TabbedContent, TabPane
+from textual.widget import Widget
+from textual.widgets import TabbedContent, TabPane
 
-from jaxtui.widgets.inspect_views import CompilesView, CostView, InspectionView
+from jaxtui.widgets.deferred import Deferred, built
 from jaxtui.widgets.output import OutputView
-from jaxtui.widgets.plots_view import PlotsView
-from jaxtui.widgets.timing_view import TimingView
 
 RESULT_VIEWS = "InspectionView, CostView, CompilesView, TimingView, PlotsView"
+# Tabs whose views are built after the first frame (their modules imported then too).
+LATER_TABS = (("jaxpr", "Jaxpr"), ("stablehlo", "StableHLO"), ("hlo", "HLO"), ("cost", "Cost"),
+              ("compiles", "Compiles"), ("timing", "Timing"), ("plots", "Plots"))
+
+
+def build_view(tab_id: str) -> Widget:
+    """The view behind a results tab."""
+    from jaxtui.widgets import inspect_views
+    from jaxtui.widgets.plots_view import PlotsView
+    from jaxtui.widgets.timing_view import TimingView
+
+    if tab_id in ("jaxpr", "stablehlo", "hlo"):
+        return inspect_views.InspectionView(tab_id, language="python" if tab_id == "jaxpr" else None)
+    views: dict[str, type[Widget]] = {"cost": inspect_views.CostView, "timing": TimingView,
+                                      "compiles": inspect_views.CompilesView, "plots": PlotsView}
+    return views[tab_id]()
 
 
 class ResultsTabs(Vertical):
@@ -32,6 +48,7 @@ class ResultsTabs(Vertical):
     def __init__(self, lesson: str, **kwargs: Any):
         super().__init__(**kwargs)
         self.lesson = lesson
+        self.last_result: dict[str, Any] | None = None
 
     @property
     def tabs(self) -> TabbedContent:
@@ -48,29 +65,29 @@ class ResultsTabs(Vertical):
     def compose(self) -> ComposeResult:
         with TabbedContent(initial="lesson"):
             with TabPane("Lesson", id="lesson"):
-                yield Markdown(self.lesson or "*This file has no lesson: add a module docstring.*",
-                               classes="lesson")
+                yield Deferred(self._lesson, visible=True)  # Markdown is slow to build
             with TabPane("Output", id="output"):
                 yield OutputView(classes="output")
-            with TabPane("Jaxpr", id="jaxpr"):
-                yield InspectionView("jaxpr", language="python")
-            with TabPane("StableHLO", id="stablehlo"):
-                yield InspectionView("stablehlo")
-            with TabPane("HLO", id="hlo"):
-                yield InspectionView("hlo")
-            with TabPane("Cost", id="cost"):
-                yield CostView()
-            with TabPane("Compiles", id="compiles"):
-                yield CompilesView()
-            with TabPane("Timing", id="timing"):
-                yield TimingView()
-            with TabPane("Plots", id="plots"):
-                yield PlotsView()
+            for tab_id, title in LATER_TABS:
+                with TabPane(title, id=tab_id):
+                    yield Deferred(partial(build_view, tab_id), then=self._catch_up)
+
+    def _lesson(self) -> Widget:
+        from textual.widgets import Markdown  # markdown-it and the widget: after the first frame
+
+        return Markdown(self.lesson or "*This file has no lesson: add a module docstring.*",
+                        classes="lesson")
+
+    def _catch_up(self, view: Widget) -> None:
+        """A view mounted after a result came (a run that finished within a frame)."""
+        if self.last_result is not None:
+            view.show_result(self.last_result)  # type: ignore[attr-defined]
 
     @property
     def output(self) -> OutputView:
         return self.query_one(OutputView)
 
     def show_result(self, result: dict[str, Any]) -> None:
-        for view in self.query(RESULT_VIEWS):
+        self.last_result = result
+        for view in built(self.query(RESULT_VIEWS)):  # the others catch up when built
             view.show_result(result)  # type: ignore[attr-defined]
