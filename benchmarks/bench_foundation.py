@@ -46,11 +46,23 @@ def tmux(*args: str) -> str:
     return subprocess.run(["tmux", "-L", SOCK, *args], capture_output=True, text=True).stdout
 
 
+def new_session(command: str) -> None:
+    """Start `command` in a fresh 100x30 tmux session (a server still shutting down can
+    refuse the first try)."""
+    for _ in range(5):
+        done = subprocess.run(["tmux", "-L", SOCK, "new-session", "-d", "-s", "b", "-x", "100",
+                               "-y", "30", command], capture_output=True, text=True)
+        if done.returncode == 0:
+            return
+        time.sleep(0.2)
+    raise RuntimeError(f"tmux would not start a session: {done.stderr.strip()}")
+
+
 def time_to_screen(command: str, *markers: str, timeout: float = 30.0) -> list[float]:
     """Seconds from launch until each marker is on the screen (in order)."""
     tmux("kill-server")
     t0 = time.perf_counter()
-    tmux("new-session", "-d", "-s", "b", "-x", "100", "-y", "30", command)
+    new_session(command)
     times: list[float] = []
     try:
         while time.perf_counter() - t0 < timeout:
@@ -78,7 +90,7 @@ def compile_bytecode() -> None:
 def ui_rss_mb() -> float:
     """Start jaxtui in tmux, wait for the kernel, read the UI process's RSS."""
     tmux("kill-server")
-    tmux("new-session", "-d", "-s", "b", "-x", "100", "-y", "30", f"{sys.executable} -m jaxtui")
+    new_session(f"{sys.executable} -m jaxtui")
     try:
         t0 = time.perf_counter()
         while "ready" not in tmux("capture-pane", "-p", "-t", "b"):

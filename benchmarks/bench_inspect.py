@@ -41,6 +41,7 @@ from textual.widgets import Log  # noqa: E402
 from jaxtui import protocol as P  # noqa: E402
 from jaxtui.app import JaxTUI  # noqa: E402
 from jaxtui.client import KernelConfig  # noqa: E402
+from jaxtui.widgets.deferred import pending  # noqa: E402
 from jaxtui.widgets.inspect_views import InspectionView  # noqa: E402
 
 LIVE_TARGET_S = 0.300
@@ -93,6 +94,7 @@ async def live_updates(app: JaxTUI, pilot: Any, demos: list[str], repeats: int) 
     for name in demos:
         app.show_pane(name)
         await wait_until(pilot, lambda: bool(app.current_pane.query("ResultsTabs")))
+        await wait_until(pilot, lambda: not pending(app))  # its views are built after it shows
         pane = app.current_pane
         pane.results.active = "jaxpr"
         live = pane.live
@@ -245,6 +247,7 @@ async def main(repeats: int, demos: list[str]) -> None:
     async with app.run_test(size=size) as pilot:
         await wait_until(pilot, lambda: app.kernel.state == "ready")
         await wait_until(pilot, lambda: bool(app.current_pane.query("ResultsTabs")))
+        await wait_until(pilot, lambda: not pending(app))  # its views are built after it shows
         report = await live_updates(app, pilot, demos, repeats)
         report += await big_view(app, pilot, repeats, size)
         await app.kernel.stop()

@@ -252,3 +252,17 @@ async def test_a_view_still_being_built_is_left_alone():
         pane.results.show_result({"ok": True, "elapsed_s": 0.0})
         await pilot.pause()
         assert late.is_mounted
+
+
+async def test_a_live_inspection_that_comes_before_the_views_reaches_them():
+    """Live mode inspects a pane as soon as it opens; that first answer can come before the
+    pane's inspection views are built, and they show it once they are."""
+    app = JaxTUI(start_kernel=False, cursor_blink=False)
+    async with app.run_test(size=(100, 30)) as pilot:
+        pane = app.current_pane
+        live = {"ok": True, "inspections": [{"name": "loss_fn", "line": 10,
+                                             "jaxpr": "{ lambda ; a:f32[]. let b:f32[] = sin a in (b,) }"}]}
+        pane.show_live(live)
+        await views_built(pilot)
+        jaxpr = pane.results.query_one("#jaxpr InspectionView")
+        assert "sin a" in jaxpr.text and jaxpr.origin == "live"

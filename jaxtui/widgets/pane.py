@@ -214,8 +214,7 @@ class DemoPane(Container):
 
     def show_live(self, result: dict[str, Any]) -> None:
         """A live update: the inspection views only; Output, Timing and Plots keep the run's."""
-        for view in built(self.query("InspectionView")):  # none until built: deferred.py
-            view.show_result(result, live=True)  # type: ignore[attr-defined]
+        self.results.show_live(result)
         self.relink()
 
     def relink(self) -> None:

@@ -48,7 +48,8 @@ class ResultsTabs(Vertical):
     def __init__(self, lesson: str, **kwargs: Any):
         super().__init__(**kwargs)
         self.lesson = lesson
-        self.last_result: dict[str, Any] | None = None
+        self.last_result: dict[str, Any] | None = None  # the last run's
+        self.last_live: dict[str, Any] | None = None  # the last live inspection, if newer
 
     @property
     def tabs(self) -> TabbedContent:
@@ -79,15 +80,26 @@ class ResultsTabs(Vertical):
                         classes="lesson")
 
     def _catch_up(self, view: Widget) -> None:
-        """A view mounted after a result came (a run that finished within a frame)."""
+        """A view built after a result came: a run, or a live inspection (live mode is on
+        when a pane opens: its first inspection can beat its views)."""
         if self.last_result is not None:
             view.show_result(self.last_result)  # type: ignore[attr-defined]
+        from jaxtui.widgets.inspect_views import InspectionView  # (loaded with the view)
+
+        if self.last_live is not None and isinstance(view, InspectionView):
+            view.show_result(self.last_live, live=True)
+
+    def show_live(self, result: dict[str, Any]) -> None:
+        """A live inspection: the inspection views only."""
+        self.last_live = result
+        for view in built(self.query("InspectionView")):  # the others catch up when built
+            view.show_result(result, live=True)  # type: ignore[attr-defined]
 
     @property
     def output(self) -> OutputView:
         return self.query_one(OutputView)
 
     def show_result(self, result: dict[str, Any]) -> None:
-        self.last_result = result
+        self.last_result, self.last_live = result, None
         for view in built(self.query(RESULT_VIEWS)):  # the others catch up when built
             view.show_result(result)  # type: ignore[attr-defined]
