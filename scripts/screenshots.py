@@ -36,6 +36,7 @@ sys.path.insert(0, str(REPO))
 
 from jaxtui.app import JaxTUI  # noqa: E402
 from jaxtui.tour import find_tour  # noqa: E402
+from jaxtui.widgets.deferred import pending  # noqa: E402
 
 WIDE = (120, 36)
 SMALL = (80, 24)
@@ -65,6 +66,7 @@ async def run_pane(pilot: Any, app: JaxTUI, name: str, tab: str) -> None:
     app.show_pane(name)
     await until(pilot, lambda: app.current_pane.is_mounted and bool(app.current_pane.query("CodeEditor")),
                 what=f"the {name} pane")
+    await until(pilot, lambda: not pending(app), what="the views built after the first frame")
     await until(pilot, lambda: app.kernel.state == "ready", what="the kernel")
     worker = app.action_run()
     assert worker is not None, f"{name}: an input was refused"
@@ -87,6 +89,7 @@ def pane_shot(name: str, tab: str, size: tuple[int, int] = WIDE, suffix: str = "
 async def devices(pilot: Any, app: JaxTUI) -> None:
     await until(pilot, lambda: app.kernel.state == "ready", what="the kernel")
     app.show_pane("devices")
+    await until(pilot, lambda: not pending(app), what="the Devices view")
     view = app.query_one("#devices-view")
     await until(pilot, lambda: bool(getattr(view, "described", None)), what="the device table")
     app.set_focus(None)
