@@ -10,6 +10,7 @@ from __future__ import annotations
 import ast
 from dataclasses import dataclass
 from functools import cached_property
+from typing import Any
 from pathlib import Path
 
 from jaxtui.inputs import InputSpec, declared_inputs
@@ -44,7 +45,7 @@ class Demo:
         return self.path.read_text(encoding="utf-8")
 
     @cached_property
-    def _parts(self) -> tuple[str, str]:
+    def _parts(self) -> tuple[str, str, int]:
         return split_lesson(self.source)
 
     @property
@@ -56,6 +57,18 @@ class Demo:
     def code(self) -> str:
         """What the editor shows and the kernel runs: the file without its docstring."""
         return self._parts[1]
+
+    @property
+    def first_line(self) -> int:
+        """The file's line number of the code's first line: the editor numbers its lines
+        from here, and the kernel runs the code at these lines, so every line number the
+        user sees (errors, jaxpr source, corrections) is the file's own."""
+        return self._parts[2]
+
+    def run_params(self, code: str | None = None, inputs: dict[str, Any] | None = None) -> dict[str, Any]:
+        """What the kernel's `exec` and `inspect` take to run this demo (its code, or `code`)."""
+        return {"code": self.code if code is None else code, "filename": str(self.path),
+                "first_line": self.first_line, "demo": self.name, "inputs": inputs or {}}
 
     @cached_property
     def title(self) -> str:
@@ -87,20 +100,22 @@ class Demo:
         return sentence if len(sentence) <= 100 else sentence[:99] + "…"
 
 
-def split_lesson(source: str) -> tuple[str, str]:
-    """(docstring, code without the docstring). Source that does not parse is all code."""
+def split_lesson(source: str) -> tuple[str, str, int]:
+    """(docstring, code without the docstring, the file line the code starts at). Source
+    that does not parse is all code."""
     try:
         tree = ast.parse(source)
     except SyntaxError:
-        return "", source
+        return "", source, 1
     doc = ast.get_docstring(tree, clean=True) or ""
     if not doc or not tree.body:
-        return doc, source
+        return doc, source, 1
     end = tree.body[0].end_lineno or 0
     rest = source.splitlines(keepends=True)[end:]
     while rest and not rest[0].strip():
         rest.pop(0)
-    return doc, "".join(rest)
+        end += 1
+    return doc, "".join(rest), end + 1
 
 
 def load(path: Path, *, builtin: bool = False, name: str | None = None) -> Demo:

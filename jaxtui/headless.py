@@ -23,7 +23,7 @@ async def run_demo(demo: Demo, *, config: KernelConfig, inputs: dict[str, Any] |
                    timeout: float | None = None, on_event: Any = None) -> tuple[dict[str, Any], int]:
     """Run a demo in a fresh kernel; returns (result dict, exit status)."""
     client = KernelClient(config)
-    params = {"code": demo.code, "filename": str(demo.path), "demo": demo.name, "inputs": inputs or {}}
+    params = demo.run_params(inputs=inputs)
     taken: list[dict[str, Any]] = []  # timing records as they come: a run cut short keeps them
 
     def collect(event: P.Event) -> None:

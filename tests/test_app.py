@@ -77,7 +77,11 @@ async def test_exception_points_at_the_users_line(tmp_path):
     async with app.run_test(size=(80, 24)) as pilot:
         text = await run_and_wait(pilot, app)
         assert "ZeroDivisionError" in text and "jaxtui/kernel" not in text
-        assert app.current_pane.editor.cursor_location[0] == 1  # line 2, 0-based
+        editor = app.current_pane.editor
+        assert editor.cursor_location[0] == 1  # the code's second row...
+        # ...which is the file's line 5 below the 3-line lesson docstring, in the gutter and
+        # in the traceback alike
+        assert editor.line_number_start == 4 and 'mine.py", line 5' in text
 
 
 async def test_ctrl_c_interrupts_a_python_loop_and_edits_survive(tmp_path):

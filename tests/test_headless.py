@@ -149,3 +149,17 @@ def test_huge_stdout_is_cut(tmp_path):
     result, status = run_json(path)
     assert status == 0 and len(result["stdout"]) < 600_000
     assert "output cut" in result["stdout"]
+
+
+def test_error_lines_are_the_files_own_below_a_lesson_docstring(tmp_path):
+    """The lesson docstring is not part of the code that runs, but every line number still
+    counts from the top of the file, as any other editor shows it."""
+    source = '"""# mine\n\nA lesson, four lines\nlong."""\n\nimport jax.numpy as jnp\n\njnp.ones(6).reshape(7)\n'
+    path = user_file(tmp_path, source)
+    bad = source.splitlines().index("jnp.ones(6).reshape(7)") + 1
+    result, status = run_json(path)
+    assert status == 1 and result["error"]["line"] == bad == 8
+    assert f'mine.py", line {bad}' in result["error"]["traceback"]
+    path.write_text(source.replace("reshape(7)", "reshape(7"))
+    result, status = run_json(path)
+    assert result["error"]["kind"] == "syntax" and result["error"]["line"] == bad

@@ -47,8 +47,7 @@ async def inspect(kernel: KernelClient, code: str, *, live: bool = True, filenam
 
 
 def demo_params(name: str) -> dict[str, Any]:
-    demo = load(DEMOS / f"{name}.py", builtin=True)
-    return {"code": demo.code, "filename": str(demo.path), "demo": name}
+    return load(DEMOS / f"{name}.py", builtin=True).run_params()
 
 
 # -- the kernel: views of the lessons ---------------------------------------------------------
@@ -66,8 +65,9 @@ async def test_jit_lesson_views_and_compiles(kernel):
     assert "FileNames" not in chain["hlo"], "the source-location tables are not shown"
     assert chain["cost"]["flops"] > 0 and chain["cost"]["bytes accessed"] > 0
     assert chain["memory"]["argument_size_in_bytes"] == 4 * 1_000_000  # n float32
-    code_lines = demo_params("jit")["code"].splitlines()
-    def_line = next(i for i, line in enumerate(code_lines, 1) if line.startswith("def chain"))
+    params = demo_params("jit")  # the code runs at its file's lines (first_line)
+    code_lines = params["code"].splitlines()
+    def_line = next(i for i, line in enumerate(code_lines, params["first_line"]) if line.startswith("def chain"))
     assert {src for _, src in chain["jaxpr_links"]} <= set(range(def_line, def_line + 5)), "chain's body"
     assert chain["hlo_links"], "HLO instructions link to their source lines too"
     assert "mul" in scale["jaxpr"] and scale["error"] is None
@@ -423,11 +423,13 @@ async def test_cursor_links_source_lines_and_jaxpr_equations_both_ways():
         await results_ready(pilot, app)
         pane = app.current_pane
         pane.results.active = "jaxpr"
-        pane.show_result(fake_result())
+        first = pane.editor.line_number_start  # the demo file's line of the editor's first row
+        assert first == pane.demo.first_line > 1, "the gutter numbers the file's lines"
+        pane.show_result(fake_result(line=first + 8, jaxpr_links=[[2, first + 4]]))
         await pilot.pause()
         jaxpr = view(app, "jaxpr")
         pane.editor.focus()
-        pane.editor.move_cursor((4, 0))  # line 5
+        pane.editor.move_cursor((4, 0))  # the file's line first + 4
         await pilot.pause()
         assert jaxpr.view.linked_rows == {2}, "header + lambda line, then the equation"
         pane.editor.move_cursor((2, 0))
@@ -523,7 +525,8 @@ async def test_live_mode_follows_typing_and_marks_a_tracing_error_stale():
         editor.move_cursor((row, 0))
         await pilot.press(*"    if x.sum() > 0:", "enter", *"        return x", "enter")
         await wait_until(pilot, lambda: jaxpr.stale)
-        assert "TracerBoolConversionError" in jaxpr.problem and f"line {row + 1}" in jaxpr.problem
+        assert "TracerBoolConversionError" in jaxpr.problem
+        assert f"line {row + editor.line_number_start}" in jaxpr.problem, "the file's line, as the gutter shows"
         assert "tanh" in jaxpr.text, "the last good jaxpr stays, marked stale"
         assert pane.results.output.plain_lines == []
         await pilot.press("ctrl+l")

@@ -89,8 +89,11 @@ def handle(req: P.Request, channel: Channel) -> tuple[str, dict[str, Any]]:
         from jaxtui.kernel.execute import run_code
 
         p = req.params
+        # Blank lines in place of what precedes the code in its file (the lesson docstring):
+        # tracebacks, syntax errors and jaxpr source lines then name the file's own lines.
+        padding = "\n" * (max(1, int(p.get("first_line") or 1)) - 1)
         result = run_code(
-            str(p.get("code", "")),
+            padding + str(p.get("code", "")),
             filename=str(p.get("filename") or "<jaxtui>"),
             demo=str(p.get("demo") or "code"),
             inputs=p.get("inputs") or {},

@@ -172,7 +172,8 @@ class TourPanel(Vertical):
         pane.set_inputs(pane.default_inputs() | step.inputs)
         changed = first_changed_line(pane.demo.code, code)
         if changed is not None:
-            pane.editor.go_to(changed)  # the audience sees what the step changed
+            # the audience sees what the step changed (`changed` counts from the code's start)
+            pane.editor.go_to(changed + pane.editor.line_number_start - 1)
         if step.action == "run":
             await self._run(pane, step)
         elif step.show:

@@ -7,7 +7,7 @@ or jit.
 from __future__ import annotations
 
 import time
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Iterable
 
 from textual import on
 from textual.app import ComposeResult
@@ -35,11 +35,21 @@ class CodeEditor(LinkedLines):
             "Tab indents; Escape moves focus on. Syntax errors and exceptions move the cursor "
             "to the line they name.")
 
-    def __init__(self, code: str, **kwargs: Any) -> None:
+    def __init__(self, code: str, first_line: int = 1, **kwargs: Any) -> None:
         # Plain text until the first frame is up: preparing tree-sitter's highlight query
         # costs ~40 ms, and TextArea(language=...) prepares it twice.
         super().__init__(code, language=None, theme="monokai", soft_wrap=False,
-                         tab_behavior="indent", show_line_numbers=True, **kwargs)
+                         tab_behavior="indent", show_line_numbers=True,
+                         line_number_start=first_line, **kwargs)
+
+    @property
+    def cursor_line(self) -> int:
+        """The cursor's line, numbered as the gutter shows it (the demo file's lines)."""
+        return self.cursor_location[0] + self.line_number_start
+
+    def rows(self, lines: Iterable[int]) -> list[int]:
+        """0-based rows of these file lines."""
+        return [line - self.line_number_start for line in lines]
 
     def on_mount(self) -> None:
         self.call_after_refresh(self._highlight)
@@ -51,7 +61,8 @@ class CodeEditor(LinkedLines):
         self.scroll_to(scroll.x, scroll.y, animate=False)
 
     def go_to(self, line: int, col: int | None = None) -> None:
-        row = max(0, min(line - 1, self.document.line_count - 1))
+        """Put the cursor on `line` (numbered as the gutter shows it)."""
+        row = max(0, min(line - self.line_number_start, self.document.line_count - 1))
         column = max(0, (col or 1) - 1)
         self.move_cursor((row, column), center=True)
         self.focus()
@@ -82,7 +93,7 @@ class DemoPane(Container):
         with Vertical(classes="code-side"):
             yield InputsForm(self.demo.inputs, classes="inputs")
             code = self.saved.code if self.saved and self.saved.code is not None else self.demo.code
-            editor = CodeEditor(code, classes="editor")
+            editor = CodeEditor(code, first_line=self.demo.first_line, classes="editor")
             editor.cursor_blink = self.cursor_blink
             yield editor
         yield ResultsTabs(self.demo.lesson, classes="results")
@@ -154,8 +165,7 @@ class DemoPane(Container):
             if bad is not None and focus_invalid:
                 bad.input.focus()
             return None
-        return {"code": self.editor.text, "filename": str(self.demo.path), "demo": self.demo.name,
-                "inputs": inputs}
+        return self.demo.run_params(self.editor.text, inputs)
 
     # -- a run's life ----------------------------------------------------------------
     def begin_run(self, note: str = "") -> None:
@@ -219,7 +229,7 @@ class DemoPane(Container):
 
     def relink(self) -> None:
         """Tint what came from the editor's cursor line in every view."""
-        line = self.editor.cursor_location[0] + 1
+        line = self.editor.cursor_line
         for view in built(self.query("InspectionView")):
             view.link_source_line(line)  # type: ignore[attr-defined]
 
@@ -229,7 +239,7 @@ class DemoPane(Container):
         self.relink()
 
     def on_inspection_view_source_linked(self, event: InspectionView.SourceLinked) -> None:
-        self.editor.set_linked([line - 1 for line in event.lines])
+        self.editor.set_linked(self.editor.rows(event.lines))
         for view in built(self.query("InspectionView")):
             if view is not event.view and event.lines:
                 view.link_source_line(event.lines[0])  # type: ignore[attr-defined]
