@@ -77,9 +77,15 @@ LINE_MARKERS = ("braille", "•", "x", "+", "o", "*")  # told apart without colo
 POINT_MARKERS = ("●", "■", "▲", "◆", "✚", "○", "□", "△")
 
 
-def draw_lines(fig: Any, chart: Chart) -> None:
+def fit(text: str, width: int) -> str:
+    """`text` in `width` columns, cut with an ellipsis (plotext drops a title that does not
+    fit instead of shortening it)."""
+    return text if len(text) <= width else text[: max(0, width - 1)] + "…"
+
+
+def draw_lines(fig: Any, chart: Chart, width: int | None = None) -> None:
     """Draw a "lines" chart on a plotext figure (the module itself or a textual-plotext
-    widget's `plt`). The caller sets the size and builds."""
+    widget's `plt`) that will be `width` columns wide. The caller sets the size and builds."""
     fig.clear_figure()
     lines = points = 0
     logx, logy = bool(chart.get("logx")), bool(chart.get("logy"))
@@ -102,9 +108,14 @@ def draw_lines(fig: Any, chart: Chart) -> None:
             lines += 1
     if all_x and logx:
         fig.xticks(*_log_ticks(min(all_x), max(all_x), chart.get("xunit", "")))
+    ytick_width = 8  # plotext's own labels on a linear axis: at most about this wide
     if all_y and logy:
-        fig.yticks(*_log_ticks(min(all_y), max(all_y), chart.get("yunit", "")))
-    fig.title(chart.get("title", ""))
+        yticks = _log_ticks(min(all_y), max(all_y), chart.get("yunit", ""))
+        fig.yticks(*yticks)
+        ytick_width = max((len(label) for label in yticks[1]), default=0)
+    title = chart.get("title", "")
+    # plotext centres the title on the canvas (right of the y labels) and drops it if it spills
+    fig.title(fit(title, width - ytick_width - 2) if width else title)
     fig.xlabel(chart.get("xlabel", ""))
     fig.ylabel(chart.get("ylabel", ""))
 
@@ -166,7 +177,7 @@ def render_text(chart: Chart, width: int = 80, height: int = 16, color: bool = F
         text = bar_text(chart, width)
     else:
         try:
-            draw_lines(plotext, chart)
+            draw_lines(plotext, chart, width)
             plotext.plotsize(width, height)
             if not color:
                 plotext.theme("clear")

@@ -491,3 +491,16 @@ async def test_a_real_sweep_streams_progress_and_an_interrupt_keeps_its_points(t
         status = str(view.query_one("#timing-status").content)
         assert "stopped early" in status or "ended early" in status
         await app.action_quit()
+
+
+def test_a_long_chart_title_is_shortened_not_dropped():
+    """plotext drops a title that does not fit; the charts cut it with an ellipsis instead."""
+    from jaxtui.textplot import render_text
+
+    title = "time per call vs array size for the chain of ten elementwise ops"
+    for logy in (True, False):
+        chart = {"kind": "lines", "title": title, "logx": True, "logy": logy,
+                 "series": [{"name": "jit", "x": [1e3, 1e4, 1e5], "y": [1e-5, 1e-4, 1e-3]}]}
+        shown = render_text(chart, width=44, height=12).splitlines()[0].strip()
+        assert shown.startswith("time per call") and shown.endswith("…"), shown
+        assert render_text(chart, width=100, height=12).splitlines()[0].strip() == title

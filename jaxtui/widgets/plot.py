@@ -52,7 +52,8 @@ class SeriesPlot(PlotextPlot):
             for s in self.series:
                 plt.bar(list(s.get("labels") or s.get("x") or []), list(s.get("y") or []), label=s.get("name"))
         else:
-            draw_lines(self.plt, self.chart if self.chart is not None else series_chart(self.series))
+            draw_lines(self.plt, self.chart if self.chart is not None else series_chart(self.series),
+                       self.size.width)
         return super().render()
 
 
