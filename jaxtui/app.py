@@ -13,8 +13,8 @@ from typing import TYPE_CHECKING, Any
 
 from textual import work
 from textual.app import App, ComposeResult
-from textual.widgets import Footer, TabbedContent, TabPane
 from textual.widget import AwaitMount
+from textual.widgets import Footer, TabbedContent, TabPane
 from textual.worker import Worker
 
 from jaxtui import actions

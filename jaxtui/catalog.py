@@ -10,8 +10,8 @@ from __future__ import annotations
 import ast
 from dataclasses import dataclass
 from functools import cached_property
-from typing import Any
 from pathlib import Path
+from typing import Any
 
 from jaxtui.inputs import InputSpec, declared_inputs
 

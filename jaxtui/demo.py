@@ -97,12 +97,16 @@ def show(value: Any, label: str | None = None) -> Any:
     """Display a value: arrays with shape, dtype and a summary; pytrees as trees."""
     from jaxtui.kernel.display import summarize
 
-    shown = summarize(value, label=label)
-    if _session is not None:
-        _session.values.append(shown)
-    else:
-        print(shown["text"])
+    _show_record(summarize(value, label=label))
     return value
+
+
+def _show_record(record: dict[str, Any]) -> None:
+    """A value for the Output: kept by the kernel's session, or printed in a plain script."""
+    if _session is not None:
+        _session.values.append(record)
+    else:
+        print(record["text"])
 
 
 def sharding(value: Any, label: str | None = None) -> Any:
@@ -112,11 +116,7 @@ def sharding(value: Any, label: str | None = None) -> Any:
     """
     from jaxtui.kernel.display import sharding_record
 
-    record = sharding_record(value, label=label)
-    if _session is not None:
-        _session.values.append(record)
-    else:
-        print(record["text"])
+    _show_record(sharding_record(value, label=label))
     return value
 
 

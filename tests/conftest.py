@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import sys
 import tempfile
+import time
 from pathlib import Path
 
 # Snapshots and colours must not depend on the developer's terminal settings
@@ -20,14 +21,35 @@ DEMOS = REPO / "demos"
 PYTHON = sys.executable
 
 
+async def wait_for(pilot, predicate, timeout: float = 30.0, what: str = "") -> None:
+    """Let the app run until `predicate()` holds (fail after `timeout` seconds)."""
+    t0 = time.monotonic()
+    while not predicate():
+        assert time.monotonic() - t0 < timeout, f"timed out waiting{' for ' + what if what else ''}"
+        await pilot.pause(0.05)
+
+
 async def views_built(pilot, timeout: float = 10.0) -> None:
     """Wait until the widgets built after the first frame (jaxtui/widgets/deferred.py) are."""
-    import time
-
     from jaxtui.widgets.deferred import pending
 
-    t0 = time.monotonic()
-    while pending(pilot.app):
-        assert time.monotonic() - t0 < timeout, "the deferred widgets were not built"
-        await pilot.pause(0.02)
+    await wait_for(pilot, lambda: not pending(pilot.app), timeout, "the deferred widgets")
     await pilot.pause()
+
+
+def count_starts(kernel) -> list[int]:
+    """Record each `kernel.start()` (one entry per kernel process spawned)."""
+    starts: list[int] = []
+    start = kernel.start
+
+    async def counted():
+        starts.append(1)
+        return await start()
+
+    kernel.start = counted
+    return starts
+
+
+def output_text(app) -> str:
+    """What the current pane's Output tab shows, as plain text."""
+    return "\n".join(app.current_pane.results.output.plain_lines)

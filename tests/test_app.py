@@ -14,7 +14,7 @@ from jaxtui.catalog import load
 from jaxtui.client import KernelConfig
 from jaxtui.widgets.pane import DemoPane
 
-from conftest import views_built
+from conftest import count_starts, output_text, views_built, wait_for
 
 
 def make_app(tmp_path: Path, code: str, **kw) -> JaxTUI:
@@ -22,17 +22,6 @@ def make_app(tmp_path: Path, code: str, **kw) -> JaxTUI:
     path.write_text('"""# mine\n\nA test demo."""\n' + textwrap.dedent(code))
     return JaxTUI(kernel_config=KernelConfig(host_devices=2), user_demo=load(path), initial_pane="mine",
                   cursor_blink=False, **kw)
-
-
-async def wait_for(pilot, predicate, timeout: float = 30.0) -> None:
-    t0 = time.monotonic()
-    while not predicate():
-        assert time.monotonic() - t0 < timeout, "timed out waiting"
-        await pilot.pause(0.05)
-
-
-def output_text(app: JaxTUI) -> str:
-    return "\n".join(app.current_pane.results.output.plain_lines)
 
 
 async def run_and_wait(pilot, app: JaxTUI, key: str = "ctrl+r") -> str:
@@ -212,14 +201,7 @@ async def test_a_run_asked_for_before_the_kernel_start_is_not_killed_by_it(tmp_p
     """The app starts its kernel after the first frame; a run (a tour's first step) that came
     first has started one already: the app's start joins it instead of replacing it."""
     app = make_app(tmp_path, "print('the early run', flush=True)\n", start_kernel=False)
-    spawned = []
-    start = app.kernel.start
-
-    async def counted():
-        spawned.append(1)
-        return await start()
-
-    app.kernel.start = counted
+    spawned = count_starts(app.kernel)
     async with app.run_test(size=(80, 24)) as pilot:
         worker = app.action_run()  # the kernel is stopped: the run starts it
         await wait_for(pilot, lambda: app.kernel.state == "starting")

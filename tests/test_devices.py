@@ -9,14 +9,12 @@ import asyncio
 import json
 import os
 import subprocess
-import sys
-import textwrap
 import time
 from pathlib import Path
 
 import pytest
 
-from conftest import PYTHON, REPO, views_built
+from conftest import PYTHON, REPO, count_starts, output_text, views_built, wait_for
 from jaxtui import doctor, hardware
 from jaxtui import protocol as P
 from jaxtui.app import JaxTUI
@@ -418,10 +416,10 @@ async def test_tpu_held_by_another_process_shows_its_pid_in_the_ui_without_a_res
 
         app.kernel.start = counted
         async with app.run_test(size=(100, 30)) as pilot:
-            await _wait(pilot, lambda: app.kernel.state == "dead")
+            await wait_for(pilot, lambda: app.kernel.state == "dead")
             await app.workers.wait_for_complete()
             await pilot.pause(0.5)
-            shown = "\n".join(app.current_pane.results.output.plain_lines)
+            shown = output_text(app)
             assert "The kernel could not start" in shown
             assert f"already in use by process with pid {owner.pid}" in shown
             assert f"kill {owner.pid}" in shown and "sleep 30" in shown
@@ -450,23 +448,12 @@ async def test_a_killed_tpu_kernel_does_not_lock_out_the_next(tmp_path, monkeypa
 
 
 # -- the Devices tab ----------------------------------------------------------------------
-async def _wait(pilot, predicate, timeout: float = 30.0) -> None:
-    t0 = time.monotonic()
-    while not predicate():
-        assert time.monotonic() - t0 < timeout, "timed out waiting"
-        await pilot.pause(0.05)
-
-
-def _output(app: JaxTUI) -> str:
-    return "\n".join(app.current_pane.results.output.plain_lines)
-
-
 async def _run(pilot, app: JaxTUI, name: str) -> str:
-    await _wait(pilot, lambda: app.kernel.state == "ready")
+    await wait_for(pilot, lambda: app.kernel.state == "ready")
     await pilot.press("ctrl+r")
-    await _wait(pilot, lambda: f"── {name}:" in _output(app))
+    await wait_for(pilot, lambda: f"── {name}:" in output_text(app))
     await app.workers.wait_for_complete()
-    return _output(app)
+    return output_text(app)
 
 
 async def test_devices_tab_targets_a_device_and_changes_the_count_keeping_edits(tmp_path):
@@ -475,21 +462,14 @@ async def test_devices_tab_targets_a_device_and_changes_the_count_keeping_edits(
                          'print("devices:", jax.device_count(), "array on:", jnp.ones(2).devices())\n')
     app = JaxTUI(kernel_config=KernelConfig(host_devices=8), user_demo=load(demo_file), initial_pane="where",
                  cursor_blink=False)
-    starts = []
-    start = app.kernel.start
-
-    async def counted():
-        starts.append(1)
-        return await start()
-
-    app.kernel.start = counted
+    starts = count_starts(app.kernel)
     async with app.run_test(size=(80, 24)) as pilot:
-        await _wait(pilot, lambda: app.kernel.state == "ready")
+        await wait_for(pilot, lambda: app.kernel.state == "ready")
         app.current_pane.editor.insert("# my edit\n", (0, 0))
         await pilot.press("f2")  # the Devices tab comes after the last demo pane ("where")
         view = app.query_one(DevicesView)
         table = view.query_one("#devices-table")
-        await _wait(pilot, lambda: table.row_count == 8)
+        await wait_for(pilot, lambda: table.row_count == 8)
         assert "cpu · 8 devices" in str(view.query_one("#devices-summary").render())
         table.focus()
         await pilot.press("down", "down", "down", "enter")
@@ -514,8 +494,8 @@ async def test_devices_tab_targets_a_device_and_changes_the_count_keeping_edits(
         field.value = "2"
         field.focus()
         await pilot.press("enter")
-        await _wait(pilot, lambda: len(starts) == 2 and app.kernel.state == "ready")
-        await _wait(pilot, lambda: table.row_count == 2)
+        await wait_for(pilot, lambda: len(starts) == 2 and app.kernel.state == "ready")
+        await wait_for(pilot, lambda: table.row_count == 2)
         assert app.kernel.config.device is None and app.kernel.config.host_devices == 2
         assert app.query_one("#demo-where").editor.text.startswith("# my edit\n")
         text = await _run(pilot, app, "where")

@@ -8,8 +8,6 @@ import textwrap
 import time
 from pathlib import Path
 
-import pytest
-
 from conftest import PYTHON
 
 BUILTIN = ["grad", "jit", "vmap", "lax", "pmap", "stax"]

@@ -11,13 +11,12 @@ import asyncio
 import json
 import subprocess
 import textwrap
-import time
 from typing import Any
 
 import pytest
 import pytest_asyncio
 
-from conftest import DEMOS, PYTHON, views_built
+from conftest import DEMOS, PYTHON, views_built, wait_for
 from jaxtui import protocol as P
 from jaxtui.app import JaxTUI
 from jaxtui.catalog import load
@@ -497,12 +496,6 @@ async def test_a_5000_line_view_scrolls_by_page():
 
 # -- live mode end to end: the app with its kernel ----------------------------------------
 
-async def wait_until(pilot, predicate, timeout: float = 60.0) -> None:
-    t0 = time.monotonic()
-    while not predicate():
-        assert time.monotonic() - t0 < timeout, "timed out waiting"
-        await pilot.pause(0.05)
-
 
 async def test_live_mode_follows_typing_and_marks_a_tracing_error_stale():
     app = JaxTUI(kernel_config=KernelConfig(host_devices=1), initial_pane="playground", cursor_blink=False)
@@ -511,20 +504,20 @@ async def test_live_mode_follows_typing_and_marks_a_tracing_error_stale():
         pane = app.current_pane
         pane.results.active = "jaxpr"
         jaxpr = view(app, "jaxpr")
-        await wait_until(pilot, lambda: app.kernel.state == "ready")
+        await wait_for(pilot, lambda: app.kernel.state == "ready", 60)
         await pilot.press("ctrl+l")
         assert app.live_mode
-        await wait_until(pilot, lambda: "sin a" in jaxpr.text)
+        await wait_for(pilot, lambda: "sin a" in jaxpr.text, 60)
         editor = pane.editor
         row = editor.text.splitlines().index("    z = jnp.sin(x) * y")
         editor.focus()
         editor.move_cursor((row, 8))
         await pilot.press(*"jnp.tanh(x) + ")  # z = jnp.tanh(x) + jnp.sin(x) * y
-        await wait_until(pilot, lambda: "tanh" in jaxpr.text and not pane.live.pending)
+        await wait_for(pilot, lambda: "tanh" in jaxpr.text and not pane.live.pending, 60)
         assert not jaxpr.stale and pane.live.sent <= 3, "typing was debounced"
         editor.move_cursor((row, 0))
         await pilot.press(*"    if x.sum() > 0:", "enter", *"        return x", "enter")
-        await wait_until(pilot, lambda: jaxpr.stale)
+        await wait_for(pilot, lambda: jaxpr.stale, 60)
         assert "TracerBoolConversionError" in jaxpr.problem
         assert f"line {row + editor.line_number_start}" in jaxpr.problem, "the file's line, as the gutter shows"
         assert "tanh" in jaxpr.text, "the last good jaxpr stays, marked stale"

@@ -25,7 +25,6 @@ from jaxtui.state import (
     snapshot,
     state_dir,
 )
-from jaxtui.widgets.pane import DemoPane
 
 
 @pytest.fixture

@@ -65,13 +65,17 @@ class Deferred(Widget):
 
     async def _swap(self) -> None:
         parent = self.parent
-        if not isinstance(parent, Widget) or not self.is_attached or getattr(self.app, "_exit", False):
-            return  # (the app is quitting: building now would race its teardown)
+        if not isinstance(parent, Widget) or not self.is_attached or _quitting(self.app):
+            return  # building now would race the app's teardown
         widget = self._build()
         await parent.mount(widget, after=self)
         await self.remove()
-        if self._then is not None and widget.is_attached and not getattr(self.app, "_exit", False):
+        if self._then is not None and widget.is_attached and not _quitting(self.app):
             self._then(widget)
+
+
+def _quitting(app: App[object]) -> bool:
+    return bool(getattr(app, "_exit", False))  # App.exit() sets it; Textual has no public flag
 
 
 async def _build_all(app: App[object], queue: deque[Deferred]) -> None:

@@ -82,10 +82,10 @@ class ResultsTabs(Vertical):
     def _catch_up(self, view: Widget) -> None:
         """A view built after a result came: a run, or a live inspection (live mode is on
         when a pane opens: its first inspection can beat its views)."""
-        if self.last_result is not None:
-            view.show_result(self.last_result)  # type: ignore[attr-defined]
         from jaxtui.widgets.inspect_views import InspectionView  # (loaded with the view)
 
+        if self.last_result is not None:
+            view.show_result(self.last_result)  # type: ignore[attr-defined]
         if self.last_live is not None and isinstance(view, InspectionView):
             view.show_result(self.last_live, live=True)
 
