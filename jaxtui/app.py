@@ -221,14 +221,26 @@ class JaxTUI(App[int]):
         """Start a run of the current pane; returns its worker (None: an input is invalid)."""
         pane = self.current_pane
         self.show_pane(pane.demo.name)  # from the Devices tab: the pane it came from, in view
-        params = pane.run_params()
-        if params is None:
+        if pane.run_params() is None:
             self.notify("An input is invalid: fix the marked field, then run.", severity="error")
             return None
-        return self._run(pane, params)
+        return self._run(pane)
+
+    async def _typing_done(self) -> None:
+        """The run key is a priority binding: it acts before the focused editor or field has
+        handled the keys typed just before it (pasted, or sent by a script). Wait for them."""
+        if self.focused is not None:
+            handled = asyncio.Event()
+            self.focused.call_later(handled.set)  # queued behind those keys
+            await handled.wait()
 
     @work(group="run")
-    async def _run(self, pane: DemoPane, params: dict[str, Any]) -> None:
+    async def _run(self, pane: DemoPane) -> None:
+        await self._typing_done()
+        params = pane.run_params()  # the code and inputs with every keystroke in
+        if params is None:
+            self.notify("An input is invalid: fix the marked field, then run.", severity="error")
+            return
         waiting = self.kernel.state not in ("ready", "busy")
         target = self.query_one(KernelStatus).target
         pane.begin_run((f" on {target}" if target else "")

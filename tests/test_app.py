@@ -252,3 +252,19 @@ async def test_a_live_inspection_that_comes_before_the_views_reaches_them():
         await views_built(pilot)
         jaxpr = pane.results.query_one("#jaxpr InspectionView")
         assert "sin a" in jaxpr.text and jaxpr.origin == "live"
+
+
+async def test_a_run_sees_the_keys_typed_just_before_it(tmp_path):
+    """ctrl+r is a priority binding: it acts before the editor has handled the keys queued
+    ahead of it (a paste, a script's keys). The run waits for them."""
+    app = make_app(tmp_path, "print('the file')\n")
+    async with app.run_test(size=(80, 24)) as pilot:
+        await wait_for(pilot, lambda: app.kernel.state == "ready")
+        editor = app.current_pane.editor
+        editor.focus()
+        await pilot.pause()
+        editor.call_later(editor.insert, "print('typed just before the run')\n", (0, 0))  # queued
+        worker = app.action_run()
+        await worker.wait()
+        await pilot.pause()
+        assert "typed just before the run" in output_text(app)
