@@ -107,7 +107,7 @@ def ui_rss_mb() -> float:
 
 async def kernel_figures(repeats: int) -> dict[str, float]:
     from jaxtui import protocol as P
-    from jaxtui.client import KernelClient, KernelConfig
+    from jaxtui.core.client import KernelClient, KernelConfig
 
     ready, overhead = [], []
     for _ in range(max(3, repeats // 2)):
@@ -138,8 +138,8 @@ def bare_import_jax(repeats: int) -> float:
 
 async def app_figures(repeats: int) -> dict[str, float]:
     """Run -> Output latency beyond the kernel's compute time, and loop gaps during compute."""
-    from jaxtui.app import JaxTUI
-    from jaxtui.catalog import load
+    from jaxtui.ui.app import JaxTUI
+    from jaxtui.core.catalog import load
 
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / "bench.py"

@@ -36,7 +36,7 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
-from jaxtui.client import KernelConfig  # noqa: E402 - after the path set-up; imports no jax
+from jaxtui.core.client import KernelConfig  # noqa: E402 - after the path set-up; imports no jax
 
 JIT_DEMO = REPO / "demos" / "jit.py"
 TOLERANCE = 0.15
@@ -72,7 +72,7 @@ def demo_function_source(name: str) -> str:
 
 
 def demo_default_n() -> int:
-    from jaxtui.catalog import load
+    from jaxtui.core.catalog import load
 
     return int(next(spec.default for spec in load(JIT_DEMO).inputs if spec.name == "n"))
 

@@ -1,3 +1,3 @@
-from jaxtui.cli import main
+from jaxtui.cli.main import main
 
 raise SystemExit(main())

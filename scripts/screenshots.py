@@ -34,9 +34,9 @@ for var in ("NO_COLOR", "TEXTUAL_THEME", "TEXTUAL_COLOR_SYSTEM"):  # the default
     os.environ.pop(var, None)
 sys.path.insert(0, str(REPO))
 
-from jaxtui.app import JaxTUI  # noqa: E402
-from jaxtui.tour import find_tour  # noqa: E402
-from jaxtui.widgets.deferred import pending  # noqa: E402
+from jaxtui.ui.app import JaxTUI  # noqa: E402
+from jaxtui.core.tour_format import find_tour  # noqa: E402
+from jaxtui.ui.widgets.deferred import pending  # noqa: E402
 
 WIDE = (120, 36)
 SMALL = (80, 24)

@@ -31,7 +31,7 @@ async def wait_for(pilot, predicate, timeout: float = 30.0, what: str = "") -> N
 
 async def views_built(pilot, timeout: float = 10.0) -> None:
     """Wait until the widgets built after the first frame (jaxtui/widgets/deferred.py) are."""
-    from jaxtui.widgets.deferred import pending
+    from jaxtui.ui.widgets.deferred import pending
 
     await wait_for(pilot, lambda: not pending(pilot.app), timeout, "the deferred widgets")
     await pilot.pause()

@@ -9,10 +9,10 @@ from pathlib import Path
 
 from textual.command import CommandPalette
 
-from jaxtui.app import JaxTUI
-from jaxtui.catalog import load
-from jaxtui.client import KernelConfig
-from jaxtui.widgets.pane import DemoPane
+from jaxtui.ui.app import JaxTUI
+from jaxtui.core.catalog import load
+from jaxtui.core.client import KernelConfig
+from jaxtui.ui.widgets.pane import DemoPane
 
 from conftest import count_starts, output_text, views_built, wait_for
 
@@ -168,7 +168,7 @@ async def test_the_views_behind_the_first_frame_are_built_next_and_miss_nothing(
     """The first frame shows the shell, the editor and Output; the lesson's Markdown, the
     results views and the Devices tab come one refresh later. A result that arrives before
     they exist still reaches them."""
-    from jaxtui.widgets.deferred import Deferred
+    from jaxtui.ui.widgets.deferred import Deferred
 
     app = JaxTUI(start_kernel=False, cursor_blink=False)
     async with app.run_test(size=(100, 30)) as pilot:
@@ -225,7 +225,7 @@ async def test_the_first_frame_has_the_layout_of_the_terminal_width():
 async def test_a_view_still_being_built_is_left_alone():
     """A query finds a deferred view as soon as it is mounted, before its own children are;
     a cursor move or a result in that moment must not touch it (it catches up once built)."""
-    from jaxtui.widgets.inspect_views import InspectionView
+    from jaxtui.ui.widgets.inspect_views import InspectionView
 
     app = JaxTUI(start_kernel=False, cursor_blink=False)
     async with app.run_test(size=(80, 24)) as pilot:

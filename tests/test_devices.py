@@ -15,13 +15,14 @@ from pathlib import Path
 import pytest
 
 from conftest import PYTHON, REPO, count_starts, output_text, views_built, wait_for
-from jaxtui import doctor, hardware
+from jaxtui.cli import doctor
+from jaxtui.core import hardware
 from jaxtui import protocol as P
-from jaxtui.app import JaxTUI
-from jaxtui.catalog import load
-from jaxtui.cli import main as cli_main
-from jaxtui.client import KernelClient, KernelConfig, KernelStartError
-from jaxtui.widgets.devices_view import DevicesView
+from jaxtui.ui.app import JaxTUI
+from jaxtui.core.catalog import load
+from jaxtui.cli.main import main as cli_main
+from jaxtui.core.client import KernelClient, KernelConfig, KernelStartError
+from jaxtui.ui.widgets.devices_view import DevicesView
 
 NO_PACKAGES = {"jax": "0.10.2", "jaxlib": "0.10.2", "libtpu": None, "jax-cuda13-plugin": None,
                "jax-cuda12-plugin": None}
@@ -113,7 +114,7 @@ def test_the_ui_side_never_imports_jax_and_the_smoke_test_never_textual():
         code = f"import sys, {modules}; print({check!r} in sys.modules)"
         return subprocess.run([PYTHON, "-c", code], capture_output=True, text=True, check=True).stdout == "True\n"
 
-    assert not loaded("jaxtui.hardware, jaxtui.doctor, jaxtui.widgets.devices_view", "jax")
+    assert not loaded("jaxtui.core.hardware, jaxtui.cli.doctor, jaxtui.ui.widgets.devices_view", "jax")
     assert not loaded("jaxtui.kernel.smoke, jaxtui.kernel.devices", "textual")
 
 

@@ -6,13 +6,13 @@ from __future__ import annotations
 from textual.command import CommandPalette
 from textual.widgets import Footer, Input
 
-from jaxtui import actions
-from jaxtui.app import JaxTUI
-from jaxtui.commands import JaxtuiCommands
-from jaxtui.screens.help import HelpScreen
-from jaxtui.screens.jump import JumpScreen
-from jaxtui.tour import find_tour
-from jaxtui.widgets.pane import CodeEditor
+from jaxtui.ui import actions
+from jaxtui.ui.app import JaxTUI
+from jaxtui.ui.commands import JaxtuiCommands
+from jaxtui.ui.screens.help import HelpScreen
+from jaxtui.ui.screens.jump import JumpScreen
+from jaxtui.core.tour_format import find_tour
+from jaxtui.ui.widgets.pane import CodeEditor
 
 
 def app_without_kernel(**kwargs) -> JaxTUI:

@@ -6,8 +6,8 @@ import subprocess
 
 from conftest import PYTHON
 
-UI_MODULES = ["jaxtui.app", "jaxtui.cli", "jaxtui.client", "jaxtui.headless", "jaxtui.catalog",
-              "jaxtui.widgets.pane", "jaxtui.widgets.results", "jaxtui.commands", "jaxtui.actions"]
+UI_MODULES = ["jaxtui.ui.app", "jaxtui.cli.main", "jaxtui.core.client", "jaxtui.cli.run", "jaxtui.core.catalog",
+              "jaxtui.ui.widgets.pane", "jaxtui.ui.widgets.results", "jaxtui.ui.commands", "jaxtui.ui.actions"]
 
 
 def _loaded_after(imports: list[str], check: list[str]) -> dict[str, bool]:

@@ -18,13 +18,13 @@ import pytest_asyncio
 
 from conftest import DEMOS, PYTHON, views_built, wait_for
 from jaxtui import protocol as P
-from jaxtui.app import JaxTUI
-from jaxtui.catalog import load
-from jaxtui.client import KernelClient, KernelConfig
+from jaxtui.ui.app import JaxTUI
+from jaxtui.core.catalog import load
+from jaxtui.core.client import KernelClient, KernelConfig
 from jaxtui.kernel.live import inspection_slice
-from jaxtui.live import LiveInspector
-from jaxtui.widgets.inspect_views import InspectionView
-from jaxtui.widgets.text_view import TextView
+from jaxtui.core.live_schedule import LiveInspector
+from jaxtui.ui.widgets.inspect_views import InspectionView
+from jaxtui.ui.widgets.text_view import TextView
 
 MODULE_LOOP = pytest.mark.asyncio(loop_scope="module")
 USER_FILE = "/tmp/jaxtui_inspect_test.py"

@@ -7,7 +7,7 @@ import asyncio
 import pytest
 
 from jaxtui import protocol as P
-from jaxtui.client import KernelClient, KernelConfig, KernelDied, KernelStartError
+from jaxtui.core.client import KernelClient, KernelConfig, KernelDied, KernelStartError
 
 LONG_XLA_LOOP = """
 import jax

@@ -17,9 +17,9 @@ from typing import Any
 
 import pytest
 
-from jaxtui.catalog import load
+from jaxtui.core.catalog import load
 from jaxtui.inputs import parse_value
-from jaxtui.timing_report import timing_charts
+from jaxtui.render.timing_report import timing_charts
 
 REPO = Path(__file__).resolve().parent.parent
 DEMOS = REPO / "demos"

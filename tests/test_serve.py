@@ -11,7 +11,7 @@ import urllib.request
 
 import pytest
 
-from jaxtui.serve import app_command, exposure_warning
+from jaxtui.cli.serve import app_command, exposure_warning
 
 
 def test_only_other_addresses_warn():
@@ -27,7 +27,7 @@ def test_each_browser_tab_runs_this_jaxtui_with_the_app_options():
 
 def test_a_missing_textual_serve_gets_a_clear_message():
     code = ("import sys; sys.modules['textual_serve'] = None\n"
-            "from jaxtui.cli import main\nraise SystemExit(main(['serve']))")
+            "from jaxtui.cli.main import main\nraise SystemExit(main(['serve']))")
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=30)
     assert done.returncode == 2
     assert "pip install 'jaxtui[serve]'" in done.stderr

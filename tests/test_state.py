@@ -14,8 +14,8 @@ from pathlib import Path
 
 import pytest
 
-from jaxtui.app import JaxTUI
-from jaxtui.state import (
+from jaxtui.ui.app import JaxTUI
+from jaxtui.core.state import (
     ENV_VAR,
     Autosave,
     DemoStore,

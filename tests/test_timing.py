@@ -20,8 +20,8 @@ from typing import Any
 import pytest
 
 from conftest import PYTHON, views_built
-from jaxtui import textplot
-from jaxtui import timing_report as report
+from jaxtui.render import textplot
+from jaxtui.render import timing_report as report
 
 # -- the harness, with a fake clock -------------------------------------------------------------
 
@@ -395,9 +395,9 @@ def test_headless_timeout_keeps_the_sweep_points_taken(tmp_path):
 
 
 async def test_timing_tab_draws_redraws_and_exports(headless_json, tmp_path, monkeypatch):
-    from jaxtui.app import JaxTUI
-    from jaxtui.widgets.plot import BarChart, SeriesPlot
-    from jaxtui.widgets.timing_view import TimingView
+    from jaxtui.ui.app import JaxTUI
+    from jaxtui.ui.widgets.plot import BarChart, SeriesPlot
+    from jaxtui.ui.widgets.timing_view import TimingView
 
     monkeypatch.chdir(tmp_path)
     app = JaxTUI(start_kernel=False, cursor_blink=False, initial_pane="jit")
@@ -426,8 +426,8 @@ async def test_timing_tab_draws_redraws_and_exports(headless_json, tmp_path, mon
 
 
 async def test_live_records_stay_when_the_run_is_killed(headless_json):
-    from jaxtui.app import JaxTUI
-    from jaxtui.widgets.timing_view import TimingView
+    from jaxtui.ui.app import JaxTUI
+    from jaxtui.ui.widgets.timing_view import TimingView
 
     app = JaxTUI(start_kernel=False, cursor_blink=False, initial_pane="jit")
     async with app.run_test(size=(100, 30)) as pilot:
@@ -447,7 +447,7 @@ async def test_live_records_stay_when_the_run_is_killed(headless_json):
 
 
 async def test_export_from_the_palette_action(headless_json, tmp_path, monkeypatch):
-    from jaxtui.app import JaxTUI
+    from jaxtui.ui.app import JaxTUI
 
     monkeypatch.chdir(tmp_path)
     app = JaxTUI(start_kernel=False, cursor_blink=False, initial_pane="jit")
@@ -463,10 +463,10 @@ async def test_export_from_the_palette_action(headless_json, tmp_path, monkeypat
 
 
 async def test_a_real_sweep_streams_progress_and_an_interrupt_keeps_its_points(tmp_path):
-    from jaxtui.app import JaxTUI
-    from jaxtui.catalog import load
-    from jaxtui.client import KernelConfig
-    from jaxtui.widgets.timing_view import TimingView
+    from jaxtui.ui.app import JaxTUI
+    from jaxtui.core.catalog import load
+    from jaxtui.core.client import KernelConfig
+    from jaxtui.ui.widgets.timing_view import TimingView
 
     path = tmp_path / "sweepy.py"
     path.write_text(SLOW_SWEEP)
@@ -495,7 +495,7 @@ async def test_a_real_sweep_streams_progress_and_an_interrupt_keeps_its_points(t
 
 def test_a_long_chart_title_is_shortened_not_dropped():
     """plotext drops a title that does not fit; the charts cut it with an ellipsis instead."""
-    from jaxtui.textplot import render_text
+    from jaxtui.render.textplot import render_text
 
     title = "time per call vs array size for the chain of ten elementwise ops"
     for logy in (True, False):

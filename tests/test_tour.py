@@ -10,9 +10,9 @@ import time
 
 import pytest
 
-from jaxtui.app import JaxTUI
-from jaxtui.catalog import builtin_demos
-from jaxtui.tour import (
+from jaxtui.ui.app import JaxTUI
+from jaxtui.core.catalog import builtin_demos
+from jaxtui.core.tour_format import (
     ChangeDoesNotApply,
     CodeChange,
     Step,

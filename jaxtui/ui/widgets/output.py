@@ -7,7 +7,7 @@ from typing import Any
 from rich.text import Text
 from textual.widgets import RichLog
 
-from jaxtui.report import error_text, footer
+from jaxtui.render.report import error_text, footer
 
 MAX_LINES = 5000  # older lines scroll away; the full text is in the run result
 

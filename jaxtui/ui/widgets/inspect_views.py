@@ -26,8 +26,8 @@ from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.message import Message
 from textual.widgets import Input, Label, Static, TextArea
 
-from jaxtui.report import error_text, format_seconds
-from jaxtui.widgets.text_view import TextView
+from jaxtui.render.report import error_text, format_seconds
+from jaxtui.ui.widgets.text_view import TextView
 
 NOTHING_MARKED = ("No function is marked for inspection in this code.\n"
                   "Add `demo.inspect(f, *example_args)` and run it (ctrl+r), or turn on live mode (ctrl+l).")

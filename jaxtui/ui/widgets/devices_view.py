@@ -2,7 +2,7 @@
 
 Shows every device (id, platform, kind, process, memory in use / peak / limit where
 `memory_stats()` gives them, bytes of live arrays on CPU), refreshed every few seconds
-while the tab is visible; the versions; the problems `jaxtui.hardware` finds (a TPU held
+while the tab is visible; the versions; the problems `jaxtui.core.hardware` finds (a TPU held
 by another process, a silent fallback to CPU, a multi-host slice) with their fixes.
 Enter on a row makes that device the target of every run. The platform and virtual CPU
 device count are fixed when JAX starts, so changing them asks the app for a new kernel
@@ -25,10 +25,10 @@ from textual.message import Message
 from textual.timer import Timer
 from textual.widgets import Button, DataTable, Input, Label, Select, Static
 
-from jaxtui import hardware
+from jaxtui.core import hardware
 from jaxtui import protocol as P
-from jaxtui.client import MAX_HOST_DEVICES, KernelClient, KernelConfig, KernelError
-from jaxtui.doctor import format_bytes
+from jaxtui.core.client import MAX_HOST_DEVICES, KernelClient, KernelConfig, KernelError
+from jaxtui.cli.doctor import format_bytes
 
 REFRESH_S = 2.0
 AUTO = "auto"  # the platform Select's value for "JAX chooses"

@@ -14,8 +14,8 @@ from textual.containers import Vertical
 from textual.widget import Widget
 from textual.widgets import TabbedContent, TabPane
 
-from jaxtui.widgets.deferred import Deferred, built
-from jaxtui.widgets.output import OutputView
+from jaxtui.ui.widgets.deferred import Deferred, built
+from jaxtui.ui.widgets.output import OutputView
 
 RESULT_VIEWS = "InspectionView, CostView, CompilesView, TimingView, PlotsView"
 # Tabs whose views are built after the first frame (their modules imported then too).
@@ -25,9 +25,9 @@ LATER_TABS = (("jaxpr", "Jaxpr"), ("stablehlo", "StableHLO"), ("hlo", "HLO"), ("
 
 def build_view(tab_id: str) -> Widget:
     """The view behind a results tab."""
-    from jaxtui.widgets import inspect_views
-    from jaxtui.widgets.plots_view import PlotsView
-    from jaxtui.widgets.timing_view import TimingView
+    from jaxtui.ui.widgets import inspect_views
+    from jaxtui.ui.widgets.plots_view import PlotsView
+    from jaxtui.ui.widgets.timing_view import TimingView
 
     if tab_id in ("jaxpr", "stablehlo", "hlo"):
         return inspect_views.InspectionView(tab_id, language="python" if tab_id == "jaxpr" else None)
@@ -82,7 +82,7 @@ class ResultsTabs(Vertical):
     def _catch_up(self, view: Widget) -> None:
         """A view built after a result came: a run, or a live inspection (live mode is on
         when a pane opens: its first inspection can beat its views)."""
-        from jaxtui.widgets.inspect_views import InspectionView  # (loaded with the view)
+        from jaxtui.ui.widgets.inspect_views import InspectionView  # (loaded with the view)
 
         if self.last_result is not None:
             view.show_result(self.last_result)  # type: ignore[attr-defined]

@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable
 
-from jaxtui import hardware
+from jaxtui.core import hardware
 from jaxtui import protocol as P
 
 PLATFORMS = ("cpu", "gpu", "tpu")
@@ -33,7 +33,7 @@ class KernelError(RuntimeError):
 
 class KernelStartError(KernelError):
     """The kernel could not start. str(): its error and stderr, then the steps to fix it
-    (jaxtui.hardware); `reason`: the error and stderr alone."""
+    (jaxtui.core.hardware); `reason`: the error and stderr alone."""
 
     def __init__(self, message: str, reason: str = ""):
         super().__init__(message)
@@ -90,7 +90,7 @@ class KernelConfig:
         # A user's other processes share the GPU: do not grab 75% of its memory up front.
         env.setdefault("XLA_PYTHON_CLIENT_PREALLOCATE", "false")
         # The kernel must import this very jaxtui, even when it is not installed.
-        pkg_root = str(Path(__file__).resolve().parent.parent)
+        pkg_root = str(Path(__file__).resolve().parents[2])
         paths = [p for p in env.get("PYTHONPATH", "").split(os.pathsep) if p]
         if pkg_root not in paths:
             env["PYTHONPATH"] = os.pathsep.join([pkg_root, *paths])

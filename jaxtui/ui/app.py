@@ -1,6 +1,6 @@
 """The Textual app: one pane per demo, a kernel status bar, keys for run/interrupt/help.
 
-Never imports jax: all JAX work happens in the kernel process (jaxtui.client). The first
+Never imports jax: all JAX work happens in the kernel process (jaxtui.core.client). The first
 frame paints before the kernel is ready; panes other than the visible one are built the
 first time they are shown.
 """
@@ -17,22 +17,22 @@ from textual.widget import AwaitMount
 from textual.widgets import Footer, TabbedContent, TabPane
 from textual.worker import Worker
 
-from jaxtui import actions
+from jaxtui.ui import actions
 from jaxtui import protocol as P
-from jaxtui.catalog import Demo, builtin_demos
-from jaxtui.client import KernelClient, KernelConfig, KernelDied, KernelError, RequestFailed
-from jaxtui.commands import JaxtuiCommands
-from jaxtui.live import delay_from_env
-from jaxtui.screens.main import MainScreen, breakpoint_class
-from jaxtui.state import Autosave, DemoStore, SavedDemo, StateProblem, demo_key
-from jaxtui.tour import Tour
-from jaxtui.widgets.deferred import Deferred, built
-from jaxtui.widgets.pane import DemoPane
-from jaxtui.widgets.status import KernelStatus
+from jaxtui.core.catalog import Demo, builtin_demos
+from jaxtui.core.client import KernelClient, KernelConfig, KernelDied, KernelError, RequestFailed
+from jaxtui.ui.commands import JaxtuiCommands
+from jaxtui.core.live_schedule import delay_from_env
+from jaxtui.ui.screens.main import MainScreen, breakpoint_class
+from jaxtui.core.state import Autosave, DemoStore, SavedDemo, StateProblem, demo_key
+from jaxtui.core.tour_format import Tour
+from jaxtui.ui.widgets.deferred import Deferred, built
+from jaxtui.ui.widgets.pane import DemoPane
+from jaxtui.ui.widgets.status import KernelStatus
 
 if TYPE_CHECKING:  # imported where they are built, after the first frame
-    from jaxtui.widgets.devices_view import DevicesView
-    from jaxtui.widgets.inspect_views import InspectionView
+    from jaxtui.ui.widgets.devices_view import DevicesView
+    from jaxtui.ui.widgets.inspect_views import InspectionView
 
 RESTART_LIMIT = 3  # deaths within a minute before we stop restarting and say why
 DEVICES = "devices"  # the Devices tab, after the demo panes (not a DemoPane)
@@ -84,7 +84,7 @@ class JaxTUI(App[int]):
         yield Footer(compact=True)  # every key the footer must show fits in 80 columns, with a tour
 
     def _devices_view(self) -> DevicesView:
-        from jaxtui.widgets.devices_view import DevicesView
+        from jaxtui.ui.widgets.devices_view import DevicesView
 
         return DevicesView(self.kernel, id="devices-view")
 
@@ -339,7 +339,7 @@ class JaxTUI(App[int]):
             view.action_copy_view()
 
     def action_help(self) -> None:
-        from jaxtui.screens.help import HelpScreen, help_for
+        from jaxtui.ui.screens.help import HelpScreen, help_for
 
         if isinstance(self.screen, type(None)) or self.screen.id == "help-screen":
             return
@@ -382,12 +382,12 @@ class JaxTUI(App[int]):
 
     @property
     def tour_panel(self) -> Any:
-        from jaxtui.screens.tour import TourPanel
+        from jaxtui.ui.widgets.tour_panel import TourPanel
 
         return next((p for p in self.screen_stack[0].query(TourPanel) if p.active), None)
 
     def start_tour(self, tour: Tour) -> None:
-        from jaxtui.screens.tour import TourPanel
+        from jaxtui.ui.widgets.tour_panel import TourPanel
 
         if self.tour_panel is not None:
             self.tour_panel.end()
@@ -411,7 +411,7 @@ class JaxTUI(App[int]):
             self.notify("Tour finished. The panes it used have your own code back.", timeout=5)
 
     def action_jump(self) -> None:
-        from jaxtui.screens.jump import JumpScreen
+        from jaxtui.ui.screens.jump import JumpScreen
 
         if len(self.screen_stack) == 1:  # not over the palette, help or another jump
             self.push_screen(JumpScreen(self.screen))

@@ -16,7 +16,7 @@ from textual.geometry import Size
 from textual.widget import Widget
 from textual_plotext import PlotextPlot
 
-from jaxtui.textplot import Chart, bar_height, bar_text, draw_lines
+from jaxtui.render.textplot import Chart, bar_height, bar_text, draw_lines
 
 
 def series_chart(series: list[dict[str, Any]]) -> Chart:

@@ -10,7 +10,7 @@ import shutil
 from typing import Any
 
 # One definition of the timing table, charts and limits: jaxtui/timing_report.py.
-from jaxtui.timing_report import timing_text, timings_table  # noqa: F401 - timings_table is API
+from jaxtui.render.timing_report import timing_text, timings_table  # noqa: F401 - timings_table is API
 
 
 def format_seconds(s: float | None) -> str:

@@ -24,11 +24,11 @@ class UnknownDemo(LookupError):
 
 def demos_dir() -> Path:
     """The built-in demos: packaged inside jaxtui when installed, top-level in a checkout."""
-    here = Path(__file__).resolve().parent
-    for candidate in (here / "demos", here.parent / "demos"):
+    package = Path(__file__).resolve().parent.parent
+    for candidate in (package / "demos", package.parent / "demos"):
         if (candidate / "grad.py").is_file():
             return candidate
-    raise FileNotFoundError(f"jaxtui's demos were not found next to {here}")
+    raise FileNotFoundError(f"jaxtui's demos were not found next to {package}")
 
 
 @dataclass

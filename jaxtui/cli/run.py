@@ -13,8 +13,8 @@ from dataclasses import asdict
 from typing import Any, TextIO
 
 from jaxtui import protocol as P
-from jaxtui.catalog import Demo
-from jaxtui.client import KernelClient, KernelConfig, KernelDied, KernelStartError, RequestFailed
+from jaxtui.core.catalog import Demo
+from jaxtui.core.client import KernelClient, KernelConfig, KernelDied, KernelStartError, RequestFailed
 
 EXIT_OK, EXIT_FAILED, EXIT_KERNEL, EXIT_TIMEOUT = 0, 1, 3, 124
 
@@ -77,7 +77,7 @@ def with_top_level_views(result: dict[str, Any]) -> dict[str, Any]:
 
 def print_report(result: dict[str, Any], out: TextIO) -> None:
     """The human-readable form of a result."""
-    from jaxtui.report import render_text
+    from jaxtui.render.report import render_text
 
     out.write(render_text(result))
 

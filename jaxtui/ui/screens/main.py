@@ -2,7 +2,7 @@
 
 Textual lists active bindings focused-widget-first, so a key the editor also binds (f7,
 ctrl+c) or one inherited from `App` (ctrl+q) would jump ahead in the footer. Sorting by
-`jaxtui.actions.ACTIONS` keeps the footer's most important keys first, as declared.
+`jaxtui.ui.actions.ACTIONS` keeps the footer's most important keys first, as declared.
 """
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ from typing import Any
 
 from textual.screen import Screen
 
-from jaxtui import actions
+from jaxtui.ui import actions
 
 _ORDER = {a.name: i for i, a in enumerate(actions.ACTIONS)}
 

@@ -1,6 +1,6 @@
 """`jaxtui doctor`: a headless health report for a fresh machine, VM or SSH session.
 
-What is installed, what hardware the machine has (read without JAX, `jaxtui.hardware`),
+What is installed, what hardware the machine has (read without JAX, `jaxtui.core.hardware`),
 what JAX's kernel sees, a smoke test on each device (correct answer, matmul rate, copy
 bandwidth, and the fraction of the published peak where one is known), and the problems
 found with the steps to fix them. It uses the same kernel as the app and `jaxtui run`.
@@ -16,9 +16,10 @@ import json
 import sys
 from typing import Any
 
-from jaxtui import __version__, hardware
+from jaxtui import __version__
+from jaxtui.core import hardware
 from jaxtui import protocol as P
-from jaxtui.client import KernelClient, KernelConfig, KernelStartError, RequestFailed
+from jaxtui.core.client import KernelClient, KernelConfig, KernelStartError, RequestFailed
 
 EXIT_OK, EXIT_PROBLEMS, EXIT_KERNEL = 0, 1, 3
 START_TIMEOUT_S = 180.0  # TPU init can take a minute; a multi-host slice waits forever
@@ -197,7 +198,7 @@ def render_text(report: dict[str, Any]) -> str:
 
 # -- command line ------------------------------------------------------------------------
 def parser() -> argparse.ArgumentParser:
-    from jaxtui.cli import _add_kernel_options
+    from jaxtui.cli.main import _add_kernel_options
 
     p = argparse.ArgumentParser(prog="jaxtui doctor",
                                 description="Check this machine for JAX: versions, devices, a smoke test "

@@ -317,7 +317,7 @@ def first_changed_line(before: str, after: str) -> int | None:
 # -- finding tours ----------------------------------------------------------------------------
 def tours_dir() -> Path:
     """Tours ship beside the built-in demos (jaxtui/demos in a wheel, demos/ in a checkout)."""
-    from jaxtui.catalog import demos_dir
+    from jaxtui.core.catalog import demos_dir
 
     return demos_dir()
 

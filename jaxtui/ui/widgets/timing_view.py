@@ -20,7 +20,7 @@ from textual.binding import Binding
 from textual.containers import Vertical, VerticalScroll
 from textual.widgets import Static
 
-from jaxtui import timing_report as report
+from jaxtui.render import timing_report as report
 
 TABLES = ("table", "stages", "limits")
 EMPTY = ("This demo has not timed anything yet. Time a function with "
@@ -113,7 +113,7 @@ class TimingView(VerticalScroll):
         self.query_one("#timing-notes", Static).display = bool(notes)
 
     def _sync_charts(self, charts: list[dict[str, Any]]) -> None:
-        from jaxtui.widgets.plot import BarChart, SeriesPlot  # plotext: imported on first use
+        from jaxtui.ui.widgets.plot import BarChart, SeriesPlot  # plotext: imported on first use
 
         box = self.query_one("#timing-charts", Vertical)
         widgets = list(box.children)

@@ -26,7 +26,7 @@ from textual.timer import Timer
 from textual.widgets import Markdown, Static
 from textual.worker import Worker, WorkerCancelled, WorkerFailed
 
-from jaxtui.tour import ChangeDoesNotApply, Step, Tour, first_changed_line, step_code
+from jaxtui.core.tour_format import ChangeDoesNotApply, Step, Tour, first_changed_line, step_code
 
 SPINNER = "⠋⠙⠹⠸⠼⠴⠦⠧⠇⠏"
 PANE_MOUNT_TIMEOUT_S = 10.0

@@ -16,7 +16,7 @@ class PlotsView(Vertical):
         yield Static("This demo has not plotted anything (demo.plot).", id="plots-empty")
 
     def _plot(self) -> Any:
-        from jaxtui.widgets.plot import SeriesPlot  # plotext: imported on first use only
+        from jaxtui.ui.widgets.plot import SeriesPlot  # plotext: imported on first use only
 
         found = self.query(SeriesPlot)
         if found:

@@ -11,7 +11,7 @@ from typing import Any, Callable
 
 from textual.command import DiscoveryHit, Hit, Hits, Provider
 
-from jaxtui.tour import TourError, builtin_tour_names, find_tour
+from jaxtui.core.tour_format import TourError, builtin_tour_names, find_tour
 
 
 def _start_tour(app: Any, name: str) -> None:

@@ -11,7 +11,7 @@ import sys
 from typing import Any
 
 from jaxtui import __version__
-from jaxtui.client import MAX_HOST_DEVICES, PLATFORMS, KernelConfig
+from jaxtui.core.client import MAX_HOST_DEVICES, PLATFORMS, KernelConfig
 
 SUBCOMMANDS = ("list", "run", "doctor", "tour", "serve")
 
@@ -94,7 +94,7 @@ def _parse_inputs(pairs: list[str], demo: Any) -> dict[str, Any]:
 
 
 def cmd_list() -> int:
-    from jaxtui.catalog import builtin_demos
+    from jaxtui.core.catalog import builtin_demos
 
     demos = builtin_demos()
     width = max(len(d.name) for d in demos)
@@ -104,8 +104,8 @@ def cmd_list() -> int:
 
 
 def cmd_run(argv: list[str]) -> int:
-    from jaxtui import headless
-    from jaxtui.catalog import UnknownDemo, resolve
+    from jaxtui.cli import run as headless
+    from jaxtui.core.catalog import UnknownDemo, resolve
 
     args = _run_parser().parse_args(argv)
     try:
@@ -123,7 +123,7 @@ def cmd_run(argv: list[str]) -> int:
 
 def cmd_app(argv: list[str]) -> int:
     args = _app_parser().parse_args(argv)
-    from jaxtui.catalog import UnknownDemo, builtin_names, resolve
+    from jaxtui.core.catalog import UnknownDemo, builtin_names, resolve
 
     user_demo = None
     if args.file:
@@ -138,7 +138,7 @@ def cmd_app(argv: list[str]) -> int:
     if args.pane and args.pane not in names:
         print(f"jaxtui: unknown pane {args.pane!r}. Valid panes: {', '.join(names)}", file=sys.stderr)
         return 2
-    from jaxtui.app import JaxTUI
+    from jaxtui.ui.app import JaxTUI
 
     app = JaxTUI(kernel_config=KernelConfig(platform=args.platform, host_devices=args.host_devices,
                                             device=args.device),
@@ -160,8 +160,8 @@ def _tour_parser() -> argparse.ArgumentParser:
 
 
 def cmd_tour(argv: list[str]) -> int:
-    from jaxtui.catalog import builtin_demos
-    from jaxtui.tour import TourError, UnknownTour, builtin_tour_names, check_tour, find_tour
+    from jaxtui.core.catalog import builtin_demos
+    from jaxtui.core.tour_format import TourError, UnknownTour, builtin_tour_names, check_tour, find_tour
 
     args = _tour_parser().parse_args(argv)
     if args.list:
@@ -186,7 +186,7 @@ def cmd_tour(argv: list[str]) -> int:
         return 1 if problems else 0
     if problems:
         return 2
-    from jaxtui.app import JaxTUI
+    from jaxtui.ui.app import JaxTUI
 
     app = JaxTUI(kernel_config=KernelConfig(platform=args.platform, host_devices=args.host_devices),
                  initial_pane=tour.steps[0].pane, tour=tour)
@@ -199,7 +199,7 @@ def main(argv: list[str] | None = None) -> int:
     if argv and argv[0] == "tour":
         return cmd_tour(argv[1:])
     if argv and argv[0] == "serve":
-        from jaxtui.serve import main as serve_main
+        from jaxtui.cli.serve import main as serve_main
 
         return serve_main(argv[1:])
     if argv and argv[0] == "list":
@@ -207,7 +207,7 @@ def main(argv: list[str] | None = None) -> int:
     if argv and argv[0] == "run":
         return cmd_run(argv[1:])
     if argv and argv[0] == "doctor":
-        from jaxtui.doctor import main as doctor_main
+        from jaxtui.cli.doctor import main as doctor_main
 
         return doctor_main(argv[1:])
     return cmd_app(argv)

@@ -15,16 +15,16 @@ from textual.containers import Container, Vertical
 from textual.message import Message
 from textual.widgets import Input, TextArea
 
-from jaxtui.catalog import Demo
-from jaxtui.live import DEFAULT_DELAY_S, LiveInspector
-from jaxtui.state import SavedDemo, demo_key, snapshot
-from jaxtui.widgets.deferred import built
-from jaxtui.widgets.inputs_form import InputField, InputsForm
-from jaxtui.widgets.results import ResultsTabs
-from jaxtui.widgets.text_view import LinkedLines
+from jaxtui.core.catalog import Demo
+from jaxtui.core.live_schedule import DEFAULT_DELAY_S, LiveInspector
+from jaxtui.core.state import SavedDemo, demo_key, snapshot
+from jaxtui.ui.widgets.deferred import built
+from jaxtui.ui.widgets.inputs_form import InputField, InputsForm
+from jaxtui.ui.widgets.results import ResultsTabs
+from jaxtui.ui.widgets.text_view import LinkedLines
 
 if TYPE_CHECKING:
-    from jaxtui.widgets.inspect_views import InspectionView
+    from jaxtui.ui.widgets.inspect_views import InspectionView
 
 
 class CodeEditor(LinkedLines):

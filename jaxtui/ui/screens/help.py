@@ -20,7 +20,7 @@ from textual.containers import VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Markdown, Static
 
-from jaxtui import actions
+from jaxtui.ui import actions
 
 WHEN = {  # actions that only work sometimes: say when, instead of hiding them
     "interrupt": "while code runs",
