@@ -9,6 +9,7 @@ import textwrap
 import time
 
 import pytest
+from conftest import wait_for
 
 from jaxtui.ui.app import JaxTUI
 from jaxtui.core.catalog import builtin_demos
@@ -193,6 +194,12 @@ NAV = textwrap.dedent("""\
     """)
 
 
+def own(tour):
+    """A tour trusted as jaxtui's own: it starts at once, without the foreign-tour warning."""
+    tour.builtin = True
+    return tour
+
+
 async def settle(pilot, app, timeout: float = 60.0) -> None:
     t0 = time.monotonic()
     while app.tour_panel is None or not app.tour_panel.settled:
@@ -201,7 +208,7 @@ async def settle(pilot, app, timeout: float = 60.0) -> None:
 
 
 async def test_tour_keys_walk_the_steps_and_give_the_code_back():
-    app = JaxTUI(start_kernel=False, cursor_blink=False, tour=parse_tour(NAV, source="nav.tour"))
+    app = JaxTUI(start_kernel=False, cursor_blink=False, tour=own(parse_tour(NAV, source="nav.tour")))
     async with app.run_test(size=(80, 24)) as pilot:
         await settle(pilot, app)
         panel = app.tour_panel
@@ -248,7 +255,7 @@ async def test_a_tour_gives_back_the_users_own_edits(tmp_path):
         grad = app.current_pane
         grad.replace_code("print('mine')\n")
         await pilot.pause(0.7)  # autosaved
-        app.start_tour(parse_tour(NAV, source="nav.tour"))
+        app.start_tour(own(parse_tour(NAV, source="nav.tour")))
         await settle(pilot, app)
         assert grad.editor.text != "print('mine')\n"
         app.autosave.flush()
@@ -260,6 +267,48 @@ async def test_a_tour_gives_back_the_users_own_edits(tmp_path):
         await pilot.press("enter")
         await pilot.pause(0.2)
         assert app.tour_panel is None and grad.editor.text == "print('mine')\n"
+
+
+def test_only_jaxtuis_own_tours_are_builtin(tmp_path):
+    assert find_tour().builtin and find_tour("notes").builtin
+    assert find_tour(str(find_tour().source)).builtin  # its own file, by path
+    mine = tmp_path / "notes.tour"  # the same name elsewhere is not jaxtui's
+    mine.write_text(NAV)
+    assert not find_tour(str(mine)).builtin
+    assert not parse_tour(NAV).builtin
+
+
+async def test_a_foreign_tour_says_it_runs_code_and_runs_nothing_before_a_key(tmp_path):
+    """A tour file from elsewhere, whose first step runs code at once: the app warns and waits,
+    with a real kernel ready to run it; the next-step key starts it."""
+    marker = tmp_path / "ran"
+    path = tmp_path / "elsewhere.tour"
+    path.write_text(textwrap.dedent(f"""\
+        title: From elsewhere
+        step: Runs at once
+        pane: grad
+        action: run
+        text: this step runs code
+        code:
+            open({str(marker)!r}, "w").write("ran")
+        """))
+    tour = find_tour(str(path))
+    app = JaxTUI(cursor_blink=False, tour=tour, initial_pane="grad")
+    async with app.run_test(size=(100, 30)) as pilot:
+        await settle(pilot, app)
+        panel = app.tour_panel
+        warning = panel.query_one("#tour-text").source
+        assert "This tour runs code" in warning and str(path) in warning and "f8" in warning
+        assert "0/1" in str(panel.query_one("#tour-head").render())
+        await wait_for(pilot, lambda: app.kernel.state == "ready", 120, "the kernel")
+        await pilot.press("f9", "f7")  # neither starts it
+        await pilot.pause(1.0)
+        grad = app.current_pane
+        assert not marker.exists() and str(marker) not in grad.editor.text and not app.kernel.busy
+        await pilot.press("f8")
+        await settle(pilot, app, timeout=120)
+        assert panel.counter == "1/1" and panel.run_ok is True
+        assert marker.read_text() == "ran"
 
 
 async def test_the_palette_starts_the_default_tour():

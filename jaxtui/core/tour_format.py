@@ -88,6 +88,9 @@ class Tour:
     about: str
     steps: list[Step]
     source: str  # the path (or "<text>") used in error messages
+    # One of jaxtui's own tours (from its demos folder). Any other tour puts its own code in
+    # the panes and runs it, so the app says so and waits for a key before its first step.
+    builtin: bool = False
 
 
 class ChangeDoesNotApply(ValueError):
@@ -335,10 +338,14 @@ def find_tour(name_or_path: str | None = None) -> Tour:
     target = name_or_path or "notes"
     names = builtin_tour_names()
     if target in names:
-        return load_tour(tours_dir() / f"{target}{SUFFIX}")
+        tour = load_tour(tours_dir() / f"{target}{SUFFIX}")
+        tour.builtin = True
+        return tour
     path = Path(target).expanduser()
     if path.is_file():
-        return load_tour(path.resolve())
+        tour = load_tour(path.resolve())
+        tour.builtin = path.resolve().parent == tours_dir().resolve()
+        return tour
     known = ", ".join(names) or "none"
     raise UnknownTour(f"no tour {target!r}: built-in tours are {known}; or give a path to a {SUFFIX} file")
 

@@ -5,6 +5,9 @@ in view while the narrative explains them. Each step shows its pane with the ste
 and inputs, then runs it if the step says so; the header line always shows where the tour
 is ("3/18") and, while something runs, a clock that ticks every tenth of a second.
 
+A tour that is not one of jaxtui's own is code from elsewhere (its steps put code in the panes
+and run it): the bar first says so, and nothing happens until the next-step key starts it.
+
 The panes a tour uses are borrowed: the user's own code and inputs are put aside when the
 tour first touches a pane (and not autosaved while the tour owns it), and given back when
 the tour ends.
@@ -49,6 +52,7 @@ class TourPanel(Vertical):
         self.borrowed: dict[str, tuple[Any, str, dict[str, str]]] = {}  # key -> pane, code, inputs
         self.run_started = 0.0
         self.active = True  # False once ended (removal takes a moment)
+        self.held = not tour.builtin  # a foreign tour waits for a key before it touches anything
         self.settled = False  # the current step has done its action (tests wait on this)
         self.run_ok: bool | None = None  # the step's run: True, False (error), None (no run)
         self._ticker: Timer | None = None
@@ -61,7 +65,7 @@ class TourPanel(Vertical):
 
     @property
     def counter(self) -> str:
-        return f"{self.index + 1}/{len(self.tour.steps)}"
+        return f"{0 if self.held else self.index + 1}/{len(self.tour.steps)}"
 
     def compose(self) -> ComposeResult:
         yield Static(id="tour-head")
@@ -70,7 +74,11 @@ class TourPanel(Vertical):
 
     def on_mount(self) -> None:
         self.app.refresh_bindings()  # the tour keys appear in the footer
-        self.go(0)
+        if self.held:
+            self._show_warning()
+            self.settled = True  # nothing to do until the presenter starts it
+        else:
+            self.go(0)
 
     # -- navigation ----------------------------------------------------------------------
     def go(self, index: int) -> None:
@@ -83,18 +91,31 @@ class TourPanel(Vertical):
 
     def next(self) -> bool:
         """Forward one step; False on the last step (the caller ends the tour)."""
+        if self.held:  # the presenter read the warning: the first step starts now
+            self.held = False
+            self.go(0)
+            return True
         if self.index + 1 >= len(self.tour.steps):
             return False
         self.go(self.index + 1)
         return True
 
     def back(self) -> None:
+        if self.held:
+            self._not_started()
+            return
         if self.index == 0:
             self.app.notify("This is the first step of the tour.", timeout=3)
         self.go(self.index - 1)
 
     def restart(self) -> None:
+        if self.held:
+            self._not_started()
+            return
         self.go(self.index)
+
+    def _not_started(self) -> None:
+        self.app.notify(f"The tour has not started: {self._key('tour_next')} starts it.", timeout=3)
 
     def end(self) -> None:
         """Give every borrowed pane its user's code and inputs back, then leave."""
@@ -119,13 +140,25 @@ class TourPanel(Vertical):
         self.query_one("#tour-body", VerticalScroll).scroll_home(animate=False)
         self._render_head()
 
+    def _show_warning(self) -> None:
+        next_key = self._key("tour_next")
+        self.status = f"not started · {next_key} starts it"
+        self.query_one("#tour-text", Markdown).update(
+            f"**This tour runs code.** `{self.tour.source}` is not one of jaxtui's own tours: its "
+            f"steps put their own Python in the panes and run it, as you, able to do whatever your "
+            f"account can (files, network).\n\n"
+            f"Nothing has run yet. Read the file first if you did not write it. **{next_key}** starts "
+            f"the tour; the palette's `tour: end` closes it.")
+        self._render_head()
+
     def watch_status(self) -> None:
         self._render_head()
 
     def _render_head(self) -> None:
         step = self.step
-        head = Text.assemble((f" {self.counter} ", "reverse bold"), " ",
-                             (step.pane, "bold"), " · ", step.title)
+        head = (Text.assemble((f" {self.counter} ", "reverse bold"), " ", (self.tour.title, "bold"))
+                if self.held else
+                Text.assemble((f" {self.counter} ", "reverse bold"), " ", (step.pane, "bold"), " · ", step.title))
         head.truncate(max(10, self.size.width - len(self.status) - 3), overflow="ellipsis")
         if self.status:
             pad = max(1, self.size.width - head.cell_len - len(self.status) - 1)
