@@ -26,7 +26,7 @@ from jaxtui.kernel import live as live_code
 from jaxtui.kernel.devices import DeviceChoiceError, pick_device
 from jaxtui.kernel.display import summarize
 from jaxtui.kernel.inspect import inspect_targets
-from jaxtui.protocol import ErrorInfo, RunResult
+from jaxtui.protocol import EV_STREAM, ErrorInfo, RunResult
 
 Emit = Callable[[str, dict[str, Any]], None]
 
@@ -77,7 +77,7 @@ class OutputCapture:
             self._pending.clear()
             self._last_flush = time.monotonic()
         if text and self._emit is not None:
-            self._emit("stream", {"name": self.name, "text": text})
+            self._emit(EV_STREAM, {"name": self.name, "text": text})
 
     def isatty(self) -> bool:
         return False

@@ -15,6 +15,7 @@ from textual.containers import Container, Vertical
 from textual.message import Message
 from textual.widgets import Input, TextArea
 
+from jaxtui import protocol as P
 from jaxtui.core.catalog import Demo
 from jaxtui.core.live_schedule import DEFAULT_DELAY_S, LiveInspector
 from jaxtui.core.state import SavedDemo, demo_key, snapshot
@@ -175,19 +176,19 @@ class DemoPane(Container):
         self.results.output.begin(f"running {self.demo.name}{note}…")
 
     def on_kernel_event(self, kind: str, data: dict[str, Any]) -> None:
-        if kind == "stream":
+        if kind == P.EV_STREAM:
             self.streamed = True
             self.results.output.stream(data.get("text", ""), data.get("name", "stdout"))
-        elif kind == "plot":
+        elif kind == P.EV_PLOT:
             plots = dict(((self.last_result or {}).get("_live_plots") or {}))
             plots[data["name"]] = data
             self.last_result = {**(self.last_result or {}), "_live_plots": plots}
             for view in built(self.results.query("PlotsView")):  # (built after the first frame)
                 view.show_series(list(plots.values()))  # type: ignore[attr-defined]
-        elif kind == "progress":
+        elif kind == P.EV_PROGRESS:
             done, total = data.get("done", 0), data.get("total", 0)
             self.app.sub_title = f"{data.get('label', '')} {done}/{total}"
-        elif kind == "timing":  # each record as it is taken: a killed sweep keeps its points
+        elif kind == P.EV_TIMING:  # each record as it is taken: a killed sweep keeps its points
             for view in built(self.results.query("TimingView")):
                 view.add_live(data)  # type: ignore[attr-defined]
 
