@@ -36,6 +36,28 @@ def _device_id(text: str) -> int:
     return n
 
 
+def _memory_limit(text: str) -> int:
+    from jaxtui.core.memory_watch import BadSize, parse_size
+
+    try:
+        return parse_size(text)
+    except BadSize as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+
+
+def kernel_config(args: argparse.Namespace, **more: Any) -> KernelConfig:
+    """The kernel's configuration from the kernel options. With --memory-limit on a GPU
+    machine, XLA's allocator gets the matching memory fraction (memory_watch.device_env)."""
+    import os
+
+    from jaxtui.core.memory_watch import device_env
+
+    limit = getattr(args, "memory_limit", None)
+    extra = device_env(limit, dict(os.environ)) if limit is not None else {}
+    return KernelConfig(platform=args.platform, host_devices=args.host_devices, memory_limit=limit,
+                        extra_env=extra, **more)
+
+
 def _add_device_option(p: argparse.ArgumentParser) -> None:
     p.add_argument("--device", type=_device_id, default=None, metavar="ID",
                    help="run on this device id (see the Devices pane or `jaxtui doctor`; default: JAX's)")
@@ -48,6 +70,12 @@ def _add_kernel_options(p: argparse.ArgumentParser) -> None:
                    help="virtual CPU devices, set before JAX starts (default 8, so pmap has devices)")
 
 
+def _add_memory_option(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--memory-limit", type=_memory_limit, default=None, metavar="SIZE",
+                   help="stop the kernel when its resident memory passes SIZE (e.g. 4G, 512M); "
+                        "on a GPU also XLA's limit per device (default: no limit)")
+
+
 def _app_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(
         prog="jaxtui", description="Explore JAX in the terminal: grad, jit, vmap, lax, pmap, stax.",
@@ -56,6 +84,7 @@ def _app_parser() -> argparse.ArgumentParser:
     p.add_argument("file", nargs="?", help="your own demo file (.py), opened in its own pane")
     p.add_argument("--pane", metavar="NAME", help="open on this pane (grad, jit, vmap, lax, pmap, stax)")
     _add_kernel_options(p)
+    _add_memory_option(p)
     _add_device_option(p)
     p.add_argument("--version", action="version", version=f"jaxtui {__version__}")
     return p
@@ -70,6 +99,7 @@ def _run_parser() -> argparse.ArgumentParser:
     p.add_argument("--input", "-i", action="append", default=[], metavar="NAME=VALUE",
                    help="set a demo input, as in the app's form (repeatable)")
     _add_kernel_options(p)
+    _add_memory_option(p)
     _add_device_option(p)
     return p
 
@@ -117,7 +147,7 @@ def cmd_run(argv: list[str]) -> int:
         print("jaxtui run: --timeout must be positive", file=sys.stderr)
         return 2
     inputs = _parse_inputs(args.input, demo)
-    config = KernelConfig(platform=args.platform, host_devices=args.host_devices, device=args.device)
+    config = kernel_config(args, device=args.device)
     return headless.main(demo, config=config, as_json=args.json, timeout=args.timeout, inputs=inputs)
 
 
@@ -140,8 +170,7 @@ def cmd_app(argv: list[str]) -> int:
         return 2
     from jaxtui.ui.app import JaxTUI
 
-    app = JaxTUI(kernel_config=KernelConfig(platform=args.platform, host_devices=args.host_devices,
-                                            device=args.device),
+    app = JaxTUI(kernel_config=kernel_config(args, device=args.device),
                  user_demo=user_demo, initial_pane=args.pane or (user_demo.name if user_demo else None))
     app.run()
     return app.return_code or 0
@@ -156,6 +185,7 @@ def _tour_parser() -> argparse.ArgumentParser:
     p.add_argument("--check", action="store_true",
                    help="check the tour against the demos (panes, inputs, code changes) and exit")
     _add_kernel_options(p)
+    _add_memory_option(p)
     return p
 
 
@@ -188,7 +218,7 @@ def cmd_tour(argv: list[str]) -> int:
         return 2
     from jaxtui.ui.app import JaxTUI
 
-    app = JaxTUI(kernel_config=KernelConfig(platform=args.platform, host_devices=args.host_devices),
+    app = JaxTUI(kernel_config=kernel_config(args),
                  initial_pane=tour.steps[0].pane, tour=tour)
     app.run()
     return app.return_code or 0

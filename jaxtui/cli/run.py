@@ -14,7 +14,14 @@ from typing import Any, TextIO
 
 from jaxtui import protocol as P
 from jaxtui.core.catalog import Demo
-from jaxtui.core.client import KernelClient, KernelConfig, KernelDied, KernelStartError, RequestFailed
+from jaxtui.core.client import (
+    KernelClient,
+    KernelConfig,
+    KernelDied,
+    KernelOutOfMemory,
+    KernelStartError,
+    RequestFailed,
+)
 
 EXIT_OK, EXIT_FAILED, EXIT_KERNEL, EXIT_TIMEOUT = 0, 1, 3, 124
 
@@ -44,6 +51,8 @@ async def run_demo(demo: Demo, *, config: KernelConfig, inputs: dict[str, Any] |
             how = "killed" if outcome == "restarted" else "interrupted"
             return _failure(demo, "Timeout", f"no result after {timeout:g} s; the run was {how}",
                             P.KIND_TIMEOUT, client.info, taken), EXIT_TIMEOUT
+        except KernelOutOfMemory as exc:
+            return _failure(demo, "OutOfMemory", str(exc), P.KIND_OUT_OF_MEMORY, client.info, taken), EXIT_FAILED
         except KernelDied as exc:
             detail = f"{exc} (the demo's code ended the kernel process)"
             if exc.stderr:

@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable
 
-from jaxtui.core import hardware
+from jaxtui.core import hardware, memory_watch
 from jaxtui import protocol as P
 
 PLATFORMS = ("cpu", "gpu", "tpu")
@@ -67,6 +67,14 @@ class KernelDied(KernelError):
         self.stderr = stderr
 
 
+class KernelOutOfMemory(KernelDied):
+    """The kernel passed --memory-limit and was stopped (core/memory_watch.py)."""
+
+    def __init__(self, over: memory_watch.OverLimit, returncode: int | None = None, stderr: str = ""):
+        super().__init__(over.message, returncode, stderr)
+        self.over = over
+
+
 class RequestFailed(KernelError):
     """The kernel answered a request with an error event (bad op, interrupted...)."""
 
@@ -85,6 +93,9 @@ class KernelConfig:
     # The device id runs go to (None: JAX's default). Not part of the environment: changing
     # it needs no restart; the kernel checks it against its devices on each run.
     device: int | None = None
+    # --memory-limit in bytes: the kernel is stopped when its resident memory passes it
+    # (memory_watch.py). None: no limit.
+    memory_limit: int | None = None
 
     def validate(self) -> None:
         if self.platform is not None and self.platform not in PLATFORMS:
@@ -143,6 +154,7 @@ class KernelClient:
         self.started_at = 0.0
         self.started_wall = 0.0  # time.time() at start: lock files newer than this are ours
         self._background: set[int] = set()  # request ids that do not make the kernel "busy"
+        self.out_of_memory: memory_watch.OverLimit | None = None  # why the last kernel was stopped
         self._ops: dict[int, str] = {}  # request id -> op, to validate its result
 
     # -- lifecycle -----------------------------------------------------------------
@@ -171,6 +183,10 @@ class KernelClient:
             limit=P.MAX_MESSAGE_BYTES + 1, start_new_session=True)
         self._tasks = [asyncio.create_task(self._read_events(self.proc)),
                        asyncio.create_task(self._read_stderr(self.proc))]
+        self.out_of_memory = None
+        if self.config.memory_limit is not None:
+            self._tasks.append(asyncio.create_task(memory_watch.watch(
+                self.proc.pid, self.config.memory_limit, self._over_memory_limit)))
         try:
             info = await self._ready
         except KernelVersionMismatch as exc:
@@ -279,17 +295,33 @@ class KernelClient:
         elif on_event is not None:
             on_event(event)
 
+    def _over_memory_limit(self, over: memory_watch.OverLimit) -> None:
+        """The memory watch saw the kernel pass --memory-limit: stop it now (SIGKILL to its
+        session; XLA ignores gentler signals mid-computation). _on_exit says why."""
+        self.out_of_memory = over
+        self.stderr_tail.append(f"jaxtui: {over.message}")
+        if self.proc is not None and self.proc.returncode is None:
+            try:
+                os.killpg(self.proc.pid, signal.SIGKILL)
+            except (ProcessLookupError, PermissionError):
+                self.proc.kill()
+
     def _on_exit(self, returncode: int) -> None:
         stderr = self.stderr_text()
         msg = f"kernel exited with status {returncode}"
+        over = self.out_of_memory
         if self._ready is not None and not self._ready.done():
-            self._ready.set_exception(KernelStartError(stderr or msg))
+            self._ready.set_exception(KernelStartError(over.message if over else stderr or msg))
         pending, self._pending = self._pending, {}
         for fut, _ in pending.values():
             if not fut.done():
-                fut.set_exception(KernelDied(msg, returncode, stderr))
+                fut.set_exception(KernelOutOfMemory(over, returncode, stderr) if over
+                                  else KernelDied(msg, returncode, stderr))
         if not self._expected_exit and self.state != "starting":  # start() reports its own failure
-            self._set_state("dead", {"returncode": returncode, "error": stderr})
+            info: dict[str, Any] = {"returncode": returncode, "error": stderr}
+            if over:
+                info.update(error=over.message, out_of_memory=True)
+            self._set_state("dead", info)
 
     async def stop(self) -> None:
         """Kill the kernel now (SIGKILL to its whole session): never waits on XLA."""

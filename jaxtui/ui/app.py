@@ -20,9 +20,17 @@ from textual.worker import Worker
 from jaxtui.ui import actions
 from jaxtui import protocol as P
 from jaxtui.core.catalog import Demo, builtin_demos
-from jaxtui.core.client import KernelClient, KernelConfig, KernelDied, KernelError, RequestFailed
+from jaxtui.core.client import (
+    KernelClient,
+    KernelConfig,
+    KernelDied,
+    KernelError,
+    KernelOutOfMemory,
+    RequestFailed,
+)
 from jaxtui.ui.commands import JaxtuiCommands
 from jaxtui.core.live_schedule import delay_from_env
+from jaxtui.core.memory_watch import format_size
 from jaxtui.ui.screens.main import MainScreen, breakpoint_class
 from jaxtui.core.state import Autosave, DemoStore, SavedDemo, StateProblem, demo_key
 from jaxtui.core.tour_format import Tour
@@ -178,7 +186,10 @@ class JaxTUI(App[int]):
             self.notify(f"The kernel died {len(self._deaths)} times in a minute; not restarting. "
                         f"Its last words:\n{info.get('error') or '(none)'}", severity="error", timeout=15)
             return
-        self.notify("The kernel died and is being restarted. Your edits are kept.", severity="warning")
+        oom = bool(info.get("out_of_memory"))
+        why = f"{info['error'][:1].upper()}{info['error'][1:]}." if oom else "The kernel died."
+        self.notify(f"{why} A fresh one is starting; your edits are kept.", severity="warning",
+                    timeout=10 if oom else 5)
         self.start_kernel_worker()
 
     @work(exclusive=True, group="kernel")
@@ -252,6 +263,11 @@ class JaxTUI(App[int]):
         self._running_pane = pane
         try:
             result = await self.kernel.request(P.OP_EXEC, params, on_event=on_event)
+        except KernelOutOfMemory as exc:
+            pane.show_failure(f"Out of memory: the kernel used {format_size(exc.over.rss)} (resident), past "
+                              f"--memory-limit {format_size(exc.over.limit)}, so it was stopped and a fresh "
+                              f"one started. Your code is unchanged.")
+            return
         except KernelDied as exc:
             if self.interrupting:
                 pane.show_failure("Interrupted. XLA computations ignore SIGINT, so the kernel was "
