@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any, Iterable
 from textual import on
 from textual.app import ComposeResult
 from textual.containers import Container, Vertical
+from textual.document._syntax_aware_document import SyntaxAwareDocument
 from textual.message import Message
 from textual.widgets import Input, TextArea
 
@@ -26,6 +27,27 @@ from jaxtui.ui.widgets.text_view import LinkedLines
 
 if TYPE_CHECKING:
     from jaxtui.ui.widgets.inspect_views import InspectionView
+
+
+class _ParseFromBytes:
+    """Stands in for a SyntaxAwareDocument's tree-sitter Parser, to stop a leak of ~190 KB
+    per keystroke.
+
+    Textual re-parses after every edit with `parser.parse(read_callable, old_tree)`, and
+    py-tree-sitter 0.25.2 keeps a reference to every bytes object a read callable returns:
+    once per line at each parse, and again each time the highlight query's predicates
+    (`#match?`, `#eq?`) read a node's text through the callable the tree remembers. Nothing
+    is freed. Parsing the document's text as one bytes object gives the same tree, and the
+    tree then reads node text from those bytes, so nothing leaks (benchmarks/bench_memory.py).
+    """
+
+    def __init__(self, document: SyntaxAwareDocument) -> None:
+        self.document = document
+        self.parser = document._parser
+
+    def parse(self, source: object, old_tree: Any = None) -> Any:
+        # `source` is the document's read callable; its text is the same content
+        return self.parser.parse(self.document.text.encode("utf-8"), old_tree)
 
 
 class CodeEditor(LinkedLines):
@@ -54,6 +76,11 @@ class CodeEditor(LinkedLines):
 
     def on_mount(self) -> None:
         self.call_after_refresh(self._highlight)
+
+    def _set_document(self, text: str, language: str | None) -> None:
+        super()._set_document(text, language)
+        if isinstance(self.document, SyntaxAwareDocument):
+            self.document._parser = _ParseFromBytes(self.document)  # type: ignore[assignment]
 
     def _highlight(self) -> None:
         cursor, scroll = self.selection, self.scroll_offset
