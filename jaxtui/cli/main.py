@@ -43,7 +43,7 @@ def _add_device_option(p: argparse.ArgumentParser) -> None:
 
 def _add_kernel_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--platform", choices=PLATFORMS, default=None,
-                   help="where the kernel runs JAX (default: JAX's own choice)")
+                   help="where the kernel runs JAX (default: JAX's own choice; CPU/GPU where libtpu is installed without a TPU)")
     p.add_argument("--host-devices", type=_host_devices, default=8, metavar="N",
                    help="virtual CPU devices, set before JAX starts (default 8, so pmap has devices)")
 

@@ -100,6 +100,8 @@ class KernelConfig:
         env = dict(os.environ if base is None else base)
         if self.platform is not None:
             env["JAX_PLATFORMS"] = {"gpu": "cuda"}.get(self.platform, self.platform)
+        elif not env.get("JAX_PLATFORMS") and (chosen := hardware.default_platforms()):
+            env["JAX_PLATFORMS"] = chosen  # libtpu without a TPU: see default_platforms
         if self.host_devices is not None:
             flags = [f for f in env.get("XLA_FLAGS", "").split()
                      if not f.startswith("--xla_force_host_platform_device_count")]

@@ -265,6 +265,41 @@ def survey(*, sysfs: str | os.PathLike[str] = "/sys", proc: str | os.PathLike[st
     return found
 
 
+# -- the platform of a kernel whose user chose none -------------------------------------
+CUDA_PLUGIN_MODULES = ("jax_cuda13_plugin", "jax_cuda12_plugin")
+
+
+def _has_module(name: str) -> bool:
+    import importlib.util
+
+    try:
+        return importlib.util.find_spec(name) is not None
+    except (ImportError, ValueError):
+        return False
+
+
+def default_platforms(*, sysfs: str | os.PathLike[str] = "/sys", dev: str | os.PathLike[str] = "/dev",
+                      has_module: Callable[[str], bool] = _has_module) -> str | None:
+    """JAX_PLATFORMS for a kernel when the user chose no platform; None leaves it to JAX.
+
+    With libtpu installed (`jaxtui[tpu]`, to compile for a TPU target) on a machine with no
+    TPU, JAX's own choice tries the TPU first, and libtpu prints errors about
+    TPU_WORKER_HOSTNAMES and the accelerator type before JAX falls back. So there the
+    kernel asks for what this survey found: "cuda,cpu" with an NVIDIA GPU and JAX's CUDA
+    plugin, else "cpu". Without libtpu JAX's choice is quiet and stays (this survey cannot
+    see every accelerator a JAX plugin may drive: ROCm, Metal).
+    """
+    if not has_module("libtpu"):
+        return None
+    pci = scan_pci(sysfs)
+    if tpu_chips(pci):
+        return None
+    gpu = bool(nvidia_gpus(pci)) or any((Path(dev) / n).exists() for n in NVIDIA_DEVICE_FILES)
+    if gpu and any(has_module(m) for m in CUDA_PLUGIN_MODULES):
+        return "cuda,cpu"
+    return "cpu"
+
+
 # -- problems and their fixes --------------------------------------------------------
 def requested_platform(platform: str | None, env: Mapping[str, str] | None = None) -> str | None:
     """What the user asked for: --platform, else the first of a JAX_PLATFORMS they set
