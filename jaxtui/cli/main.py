@@ -41,6 +41,22 @@ def _add_device_option(p: argparse.ArgumentParser) -> None:
                    help="run on this device id (see the Devices pane or `jaxtui doctor`; default: JAX's)")
 
 
+def _target(text: str) -> str:
+    from jaxtui.target_spec import TargetSyntaxError, parse_target
+
+    try:
+        return parse_target(text).name
+    except TargetSyntaxError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+
+
+def _add_target_option(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--target", type=_target, default=None, metavar="tpu-GEN:TOPOLOGY", dest="compile_target",
+                   help="also compile the marked functions for a TPU slice, without a TPU "
+                        "(e.g. tpu-v5e:2x2, tpu-v4:2x2x1; needs `pip install \"jaxtui[tpu]\"`); "
+                        "cuda or rocm: their StableHLO")
+
+
 def _add_kernel_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--platform", choices=PLATFORMS, default=None,
                    help="where the kernel runs JAX (default: JAX's own choice; CPU/GPU where libtpu is installed without a TPU)")
@@ -57,6 +73,7 @@ def _app_parser() -> argparse.ArgumentParser:
     p.add_argument("--pane", metavar="NAME", help="open on this pane (grad, jit, vmap, lax, pmap, stax)")
     _add_kernel_options(p)
     _add_device_option(p)
+    _add_target_option(p)
     p.add_argument("--version", action="version", version=f"jaxtui {__version__}")
     return p
 
@@ -71,6 +88,7 @@ def _run_parser() -> argparse.ArgumentParser:
                    help="set a demo input, as in the app's form (repeatable)")
     _add_kernel_options(p)
     _add_device_option(p)
+    _add_target_option(p)
     return p
 
 
@@ -117,7 +135,8 @@ def cmd_run(argv: list[str]) -> int:
         print("jaxtui run: --timeout must be positive", file=sys.stderr)
         return 2
     inputs = _parse_inputs(args.input, demo)
-    config = KernelConfig(platform=args.platform, host_devices=args.host_devices, device=args.device)
+    config = KernelConfig(platform=args.platform, host_devices=args.host_devices, device=args.device,
+                          target=args.compile_target)
     return headless.main(demo, config=config, as_json=args.json, timeout=args.timeout, inputs=inputs)
 
 
@@ -141,7 +160,7 @@ def cmd_app(argv: list[str]) -> int:
     from jaxtui.ui.app import JaxTUI
 
     app = JaxTUI(kernel_config=KernelConfig(platform=args.platform, host_devices=args.host_devices,
-                                            device=args.device),
+                                            device=args.device, target=args.compile_target),
                  user_demo=user_demo, initial_pane=args.pane or (user_demo.name if user_demo else None))
     app.run()
     return app.return_code or 0

@@ -168,7 +168,7 @@ def _source_text(filename: str, line: int | None) -> str:
 
 def _new_record(target: InspectTarget) -> dict[str, Any]:
     return {"name": target.name, "fn_name": getattr(target.fn, "__name__", ""), "line": target.line,
-            "jaxpr": "", "stablehlo": "", "hlo": "", "jaxpr_links": [], "hlo_links": [],
+            "platform": jax.default_backend(), "jaxpr": "", "stablehlo": "", "hlo": "", "jaxpr_links": [], "hlo_links": [],
             "cost": {}, "memory": {}, "stage_s": {}, "error": None, "compiled": False}
 
 
@@ -226,9 +226,13 @@ def inspect_target(target: InspectTarget, *, filename: str = "", compile_: bool 
 
 
 def inspect_targets(targets: list[InspectTarget], *, filename: str = "",
-                    emit: Emit | None = None) -> list[dict[str, Any]]:
+                    emit: Emit | None = None, target: str | None = None,
+                    with_targets: bool = True) -> list[dict[str, Any]]:
     """Every target's views. Tracing and lowering are quick, compiling can take longer:
-    with `emit`, the jaxprs and StableHLO are sent ("inspection" event) before compiling."""
+    with `emit`, the jaxprs and StableHLO are sent ("inspection" event) before compiling.
+    With a TPU `target` (the run's, or a function's own), each function compiled for it
+    follows its local record (jaxtui/kernel/target.py); live mode (`with_targets` False)
+    skips them: a TPU compile takes a second or more, which XLA cannot interrupt."""
     staged = [_trace_and_lower(t, filename) for t in targets]
     records = [out for out, _ in staged]
     if emit is not None and any(lowered is not None for _, lowered in staged):
@@ -236,4 +240,8 @@ def inspect_targets(targets: list[InspectTarget], *, filename: str = "",
     for out, lowered in staged:
         if lowered is not None:
             _compile(out, lowered, filename)
+    if with_targets and (target or any(t.target for t in targets)):
+        from jaxtui.kernel.target import with_target_records
+
+        records = with_target_records(targets, records, target, filename)
     return records
