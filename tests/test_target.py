@@ -64,13 +64,17 @@ def test_a_platform_the_user_chose_is_kept(monkeypatch):
     assert KernelConfig().env({})["JAX_PLATFORMS"] == "cpu"
 
 
+def _kernel_session(env: dict[str, str], *requests: P.Request) -> tuple[list[P.Event], str]:
+    """A real kernel given `requests`, then shut down: its events and its whole stderr."""
+    lines = b"".join(P.encode(r) for r in (*requests, P.Request(id=99, op=P.OP_SHUTDOWN)))
+    proc = subprocess.run([PYTHON, "-m", "jaxtui.kernel"], input=lines, env=env, cwd=REPO,
+                          capture_output=True, timeout=180)
+    return [P.decode_event(line) for line in proc.stdout.splitlines()], proc.stderr.decode("utf-8", "replace")
+
+
 def _kernel_start(env: dict[str, str]) -> tuple[dict, str]:
-    """Start a real kernel, shut it down; its ready event and its whole stderr."""
-    request = P.encode(P.Request(id=1, op=P.OP_SHUTDOWN))
-    proc = subprocess.run([PYTHON, "-m", "jaxtui.kernel"], input=request, env=env, cwd=REPO,
-                          capture_output=True, timeout=120)
-    ready = P.decode_event(proc.stdout.splitlines()[0])
-    return ready.data, proc.stderr.decode("utf-8", "replace")
+    events, stderr = _kernel_session(env)
+    return events[0].data, stderr
 
 
 @needs_libtpu
@@ -267,3 +271,12 @@ def test_a_plain_run_is_unchanged_where_libtpu_is_installed(kernel):
     assert result["ok"] and result["target"] is None
     assert [(i["name"], i["platform"]) for i in result["inspections"]] == [("matmul", "cpu")]
     assert "T(8,128)" not in result["inspections"][0]["hlo"]
+
+
+@needs_libtpu
+def test_loading_a_target_keeps_libtpus_start_up_noise_from_the_user():
+    events, stderr = _kernel_session(KernelConfig().env(),
+                                     P.Request(id=1, op=P.OP_TARGET, params={"target": "tpu-v5e:2x2"}))
+    assert [e.kind for e in events] == [P.EV_READY, P.EV_RESULT, P.EV_RESULT]
+    assert events[1].data["devices"] == 4
+    assert not [line for line in stderr.splitlines() if any(n in line for n in LIBTPU_NOISE)], stderr
