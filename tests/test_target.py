@@ -24,7 +24,7 @@ from jaxtui.render.report import render_text
 from jaxtui.render.target_report import pod_map_text
 from jaxtui.target_spec import TargetSyntaxError, parse_target
 
-from conftest import PYTHON, REPO
+from conftest import PYTHON, REPO, output_text, views_built, wait_for
 
 HAS_LIBTPU = importlib.util.find_spec("libtpu") is not None
 needs_libtpu = pytest.mark.skipif(not HAS_LIBTPU, reason="libtpu is not installed (pip install '.[tpu]')")
@@ -280,3 +280,57 @@ def test_loading_a_target_keeps_libtpus_start_up_noise_from_the_user():
     assert [e.kind for e in events] == [P.EV_READY, P.EV_RESULT, P.EV_RESULT]
     assert events[1].data["devices"] == 4
     assert not [line for line in stderr.splitlines() if any(n in line for n in LIBTPU_NOISE)], stderr
+
+
+# -- the Devices pane: choosing a target, the pod map --------------------------------------
+async def _devices_pane(pilot, app):
+    from jaxtui.ui.widgets.devices_view import DevicesView
+
+    await views_built(pilot)
+    await wait_for(pilot, lambda: app.kernel.state == "ready", 60, "the kernel")
+    await pilot.press("f2")  # the Devices tab comes after the last demo pane
+    return app.query_one(DevicesView)
+
+
+@needs_libtpu
+async def test_the_devices_pane_shows_the_targets_pod_map_and_runs_compile_for_it(tmp_path):
+    from jaxtui.core.catalog import load
+    from jaxtui.ui.app import JaxTUI
+    from jaxtui.ui.widgets.inspect_views import InspectionView
+
+    path = tmp_path / "mm.py"
+    path.write_text('"""# mm\n\nA matmul."""\n' + MATMUL)
+    # as `jaxtui mm.py --target tpu-v5e:2x2`
+    app = JaxTUI(kernel_config=KernelConfig(host_devices=2, target="tpu-v5e:2x2"), user_demo=load(path),
+                 initial_pane="mm", cursor_blink=False)
+    async with app.run_test(size=(100, 40)) as pilot:
+        view = await _devices_pane(pilot, app)
+        select = view.query_one("#target-select")
+        await wait_for(pilot, lambda: view.target_info.get("name") == "tpu-v5e:2x2", 120, "the --target's chips")
+        assert select.value == "tpu-v5e:2x2"
+        select.value = "tpu-v5e:4x4"  # the choice in the pane: no new kernel, the next runs use it
+        await wait_for(pilot, lambda: view.target_info.get("devices") == 16, 120, "the 4x4 slice")
+        shown = str(view.query_one("#target-map").render())
+        assert "tpu-v5e:4x4: 16 TPU v5 lite chips on 4 hosts" in shown and "y3    h2 h2 h3 h3" in shown
+        assert app.kernel.config.target == "tpu-v5e:4x4" and app.kernel.state == "ready"
+        await pilot.press("f3")  # back to the demo, and run it
+        await pilot.press("ctrl+r")
+        await wait_for(pilot, lambda: "── mm:" in output_text(app), 180, "the run")
+        hlo = next(v for v in app.current_pane.query(InspectionView) if v.key == "hlo")
+        assert "matmul @ tpu-v5e:4x4" in hlo.text and "bf16[512,512]{1,0:T(8,128)(2,1)}" in hlo.text
+        await app.action_quit()
+
+
+async def test_without_libtpu_the_devices_pane_refuses_a_target_with_the_fix(tmp_path, monkeypatch):
+    from jaxtui.ui.app import JaxTUI
+
+    monkeypatch.setenv("PYTHONPATH", hidden_libtpu_env(tmp_path)["PYTHONPATH"])
+    app = JaxTUI(kernel_config=KernelConfig(host_devices=2), cursor_blink=False)
+    async with app.run_test(size=(100, 40)) as pilot:
+        view = await _devices_pane(pilot, app)
+        view.query_one("#target-select").value = "tpu-v5e:2x2"
+        message = view.query_one("#devices-message")
+        await wait_for(pilot, lambda: "jaxtui[tpu]" in str(message.render()), 60, "the refusal")
+        assert 'needs libtpu' in str(message.render()) and app.kernel.config.target is None
+        assert view.query_one("#target-select").value == "none" and view.target_info == {}
+        await app.action_quit()

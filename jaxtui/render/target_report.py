@@ -52,7 +52,7 @@ def pod_map_text(info: dict[str, Any]) -> str:
         if len(planes) > 1:
             lines.append(f"z={z}")
         cols = len(plane[0]) if plane else 0
-        lines.append("     " + "".join(f"x{x}".rjust(width) for x in range(cols)))
+        lines.append("y\\x ".ljust(5) + "".join(f"x{x}".rjust(width) for x in range(cols)))
         for y, row in enumerate(plane):
             cells = "".join((f"h{c[1]}" if c else "·").rjust(width) for c in row)
             lines.append(f"y{y}".ljust(5) + cells)
