@@ -21,7 +21,7 @@ from jaxtui import protocol as P
 from jaxtui.core import hardware
 from jaxtui.core.client import KernelClient, KernelConfig, RequestFailed
 from jaxtui.render.report import render_text
-from jaxtui.render.target_report import pod_map_text
+from jaxtui.render.target_report import per_device_bytes, pod_map_text
 from jaxtui.target_spec import TargetSyntaxError, parse_target
 
 from conftest import PYTHON, REPO, output_text, views_built, wait_for
@@ -205,7 +205,8 @@ def test_marked_functions_compile_for_two_generations_with_tiled_layouts(kernel)
     assert result["ok"] and result["stdout"] == "512\n"  # the code itself ran here, on the CPU
     assert result["target"]["name"] == "tpu-v5e:2x2" and result["target"]["devices"] == 4
     by_name = {ins["name"]: ins for ins in result["inspections"]}
-    assert list(by_name) == ["matmul", "matmul @ tpu-v5e:2x2", "on v5p", "on v5p @ tpu-v5p:2x2x1"]
+    # the run's --target follows each function's local views; a function's own target replaces them
+    assert list(by_name) == ["matmul", "matmul @ tpu-v5e:2x2", "on v5p @ tpu-v5p:2x2x1"]
     local, v5e, v5p = by_name["matmul"], by_name["matmul @ tpu-v5e:2x2"], by_name["on v5p @ tpu-v5p:2x2x1"]
     assert local["platform"] == "cpu" and "T(8,128)" not in local["hlo"]
     for ins in (v5e, v5p):
@@ -334,3 +335,41 @@ async def test_without_libtpu_the_devices_pane_refuses_a_target_with_the_fix(tmp
         assert 'needs libtpu' in str(message.render()) and app.kernel.config.target is None
         assert view.query_one("#target-select").value == "none" and view.target_info == {}
         await app.action_quit()
+
+
+# -- 5. the lesson ---------------------------------------------------------------------------
+@needs_libtpu
+def test_the_tpu_lesson_compiles_one_matmul_for_2x2_and_4x4_whole_and_sharded():
+    proc = jaxtui("run", "tpu", "--json")
+    result = json.loads(proc.stdout)
+    assert proc.returncode == 0 and result["ok"], result["error"]
+    by_name = {ins["name"]: ins for ins in result["inspections"]}
+    assert list(by_name) == [f"{how} @ tpu-v5e:{s}" for s in ("2x2", "4x4") for how in ("whole on one chip", "sharded")]
+    assert all(ins["compiled"] and ins["platform"] == "tpu" for ins in by_name.values())
+    mem = {name: per_device_bytes(ins["memory"]) for name, ins in by_name.items()}
+    # more chips, less of the matmul on each
+    assert mem["sharded @ tpu-v5e:4x4"] < mem["sharded @ tpu-v5e:2x2"] < mem["whole on one chip @ tpu-v5e:2x2"]
+    for s, chips in (("2x2", 4), ("4x4", 16)):
+        whole, sharded = by_name[f"whole on one chip @ tpu-v5e:{s}"], by_name[f"sharded @ tpu-v5e:{s}"]
+        assert whole["collectives"] == [] and sharded["mesh"]["shape"] == [int(s[0]), int(s[2])]
+        # a split contraction (b_spec ("y", None)): partial products summed across chips
+        assert [c["op"] for c in sharded["collectives"]] == ["all-reduce"]
+        assert sharded["cost"]["flops"] == pytest.approx(whole["cost"]["flops"] / chips, rel=0.05)
+
+
+def test_the_tpu_lesson_without_libtpu_explains_and_runs_on_the_cpu_alone(tmp_path):
+    proc = jaxtui("run", "tpu", "--json", env=hidden_libtpu_env(tmp_path))
+    result = json.loads(proc.stdout)
+    assert proc.returncode == 0 and result["ok"], result["error"]
+    assert 'libtpu is not installed, so nothing is compiled for a TPU here: pip install "jaxtui[tpu]"' \
+        in result["stdout"]
+    assert [(i["name"], i["platform"], i["error"]) for i in result["inspections"]] == \
+        [("matmul on this machine", "cpu", None)]
+
+
+def test_the_tpu_lesson_runs_as_a_plain_script():
+    env = {**os.environ, "PYTHONPATH": str(REPO)}  # this checkout's jaxtui, not an installed one
+    proc = subprocess.run([PYTHON, str(REPO / "demos" / "tpu.py")], capture_output=True, text=True, timeout=180,
+                          env=env)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    assert "matmul runs here, on the CPU" in proc.stdout and "Traceback" not in proc.stderr

@@ -233,14 +233,17 @@ def inspect_targets(targets: list[InspectTarget], *, filename: str = "",
     With a TPU `target` (the run's, or a function's own), each function compiled for it
     follows its local record (jaxtui/kernel/target.py); live mode (`with_targets` False)
     skips them: a TPU compile takes a second or more, which XLA cannot interrupt."""
-    staged = [_trace_and_lower(t, filename) for t in targets]
+    # A function marked with its own target (demo.inspect(..., target=...)) is shown for it
+    # alone; live mode, which skips targets, shows it compiled here instead.
+    own = [bool(with_targets and t.target) for t in targets]
+    staged = [_trace_and_lower(t, filename) for t, skip in zip(targets, own) if not skip]
     records = [out for out, _ in staged]
     if emit is not None and any(lowered is not None for _, lowered in staged):
         emit(EV_INSPECTION, {"inspections": records, "partial": True})
     for out, lowered in staged:
         if lowered is not None:
             _compile(out, lowered, filename)
-    if with_targets and (target or any(t.target for t in targets)):
+    if with_targets and (target or any(own)):
         from jaxtui.kernel.target import with_target_records
 
         records = with_target_records(targets, records, target, filename)

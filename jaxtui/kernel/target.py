@@ -393,16 +393,21 @@ def _spec_text(struct: Any) -> str:
 
 def with_target_records(targets: list[InspectTarget], records: list[dict[str, Any]], default: str | None,
                         filename: str = "") -> list[dict[str, Any]]:
-    """`records` (one per marked function, local) with, after each, its record for its
-    target: its own `demo.inspect(..., target=...)`, else the run's. A target that cannot
-    load gives the function an error record saying why; a function that failed to trace
-    here is not tried again."""
+    """The records in the order the functions were marked: a function with its own target
+    (`demo.inspect(..., target=...)`) has only its record for it; any other has its local
+    record (from `records`, in order), followed by one for the run's target. A target
+    that cannot load gives the function an error record saying why; a function that failed
+    to trace here is not tried again."""
     out = []
-    for ins, local in zip(targets, records):
-        out.append(local)
+    local_records = iter(records)
+    for ins in targets:
+        if not ins.target:
+            local = next(local_records)
+            out.append(local)
+            if not default or (local.get("error") or {}).get("stage") == "trace":
+                continue
         name = ins.target or default
-        if not name or (local.get("error") or {}).get("stage") == "trace":
-            continue
+        assert name is not None
         try:
             target = load(name)
         except (TargetUnavailable, TargetInvalid, TargetSyntaxError) as exc:
