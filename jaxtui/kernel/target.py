@@ -372,6 +372,7 @@ def compile_for(ins: InspectTarget, target: Target, filename: str = "") -> dict[
             single = abstract_args(ins.args, None, mesh, target.devices[0], ins.static_argnums)
             base = inspect_target(replace(ins, name=name, args=single, kwargs=kwargs))
             baseline = base["memory"] if base["compiled"] else None
+            record["stage_s"]["compile one chip"] = base["stage_s"].get("compile", 0.0)
     _explain(record)
     record.update(platform="tpu", target=target.spec.name,
                   mesh={"axes": list(mesh.axis_names), "shape": list(mesh.devices.shape)} if mesh is not None else None,
