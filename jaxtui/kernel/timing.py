@@ -36,6 +36,8 @@ from typing import Any, Callable, Iterable, Iterator
 import jax
 import jax.monitoring
 
+from jaxtui.render.units import format_bytes, format_seconds
+
 MIN_SAMPLES = 5
 MIN_SAMPLES_SLOW = 3  # when one call alone takes longer than the budget
 MAX_SAMPLES = 2000
@@ -331,15 +333,6 @@ def estimate_memory(fn: Any, make_args: Callable[[int], Any], size: int) -> dict
             "total_bytes": args_b + out_b + temp_b, "lower_bound": not is_jitted(fn)}
 
 
-def format_bytes(n: float | None) -> str:
-    if n is None:
-        return "-"
-    for unit, scale in (("TB", 1e12), ("GB", 1e9), ("MB", 1e6), ("kB", 1e3)):
-        if abs(n) >= scale:
-            return f"{n / scale:.3g} {unit}"
-    return f"{n:.0f} B"
-
-
 def sweep(group: str, fns: dict[str, Callable[..., Any]], sizes: Iterable[int],
           make_args: Callable[[int], Any], *, budget_s: float = 0.2, first_call: bool = False,
           on_record: Callable[[Record], None] | None = None, free_bytes: int | None | bool = True,
@@ -405,15 +398,6 @@ def sweep(group: str, fns: dict[str, Callable[..., Any]], sizes: Iterable[int],
 
 
 # -- text, for plain-script runs -------------------------------------------------------------
-
-def format_seconds(s: float | None) -> str:
-    if s is None:
-        return "-"
-    for unit, scale in (("s", 1.0), ("ms", 1e-3), ("µs", 1e-6)):
-        if s >= scale:
-            return f"{s / scale:.3g} {unit}"
-    return f"{s / 1e-9:.3g} ns"
-
 
 def format_record(rec: Record) -> str:
     size = f" @ {rec['size']:,}" if rec.get("size") is not None else ""

@@ -11,15 +11,7 @@ from typing import Any
 
 # One definition of the timing table, charts and limits: jaxtui/timing_report.py.
 from jaxtui.render.timing_report import timing_text, timings_table  # noqa: F401 - timings_table is API
-
-
-def format_seconds(s: float | None) -> str:
-    if s is None:
-        return "-"
-    for unit, scale in (("s", 1.0), ("ms", 1e-3), ("µs", 1e-6)):
-        if s >= scale:
-            return f"{s / scale:.3g} {unit}"
-    return f"{s / 1e-9:.3g} ns"
+from jaxtui.render.units import format_seconds
 
 
 def error_text(error: dict[str, Any]) -> str:

@@ -14,7 +14,8 @@ from __future__ import annotations
 import json
 from typing import Any, Iterable
 
-from jaxtui.render.textplot import Chart, format_value, render_text
+from jaxtui.render.textplot import Chart, render_text
+from jaxtui.render.units import format_value
 
 Record = dict[str, Any]
 MAX_ROOFLINE_SERIES = 7  # more markers than this are unreadable in a terminal

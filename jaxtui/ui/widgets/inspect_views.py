@@ -26,7 +26,8 @@ from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.message import Message
 from textual.widgets import Input, Label, Static, TextArea
 
-from jaxtui.render.report import error_text, format_seconds
+from jaxtui.render.report import error_text
+from jaxtui.render.units import format_bytes, format_seconds
 from jaxtui.ui.widgets.text_view import TextView
 
 NOTHING_MARKED = ("No function is marked for inspection in this code.\n"
@@ -64,13 +65,7 @@ def run_problem(error: dict[str, Any]) -> str:
 
 def _bytes(n: float) -> str:
     """`  (3.81 MiB)` beside a byte count of a KiB or more; nothing for smaller ones."""
-    if abs(n) < 1024:
-        return ""
-    for unit in ("KiB", "MiB", "GiB"):
-        n /= 1024
-        if abs(n) < 1024 or unit == "GiB":
-            break
-    return f"  ({n:,.2f} {unit})"
+    return f"  ({format_bytes(n)})" if abs(n) >= 1024 else ""
 
 
 def _stages(ins: dict[str, Any]) -> str:
