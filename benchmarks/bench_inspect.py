@@ -9,7 +9,8 @@
 2. A 5,000+-line HLO view opens: from handing the result to the pane to the painted frame
    with the HLO tab showing, and switching to the HLO tab after the text arrived while the
    tab was hidden (it loads when shown). Target: 0.5 s. Baseline: Textual's `Log` writing
-   the same lines (the fastest viewer in research/textual_facts.md §1.2).
+   the same lines (the fastest of Textual's viewers: about 0.15 s for 5,000 lines, against 0.35 s
+   for a read-only TextArea and 1.5 s for a Static, measured with Textual 8.2.8).
 3. Scrolling that view: one pagedown, from the action to the view painted.
 
 "Painted" is the view's own first render with the new text: the tab underline's animation

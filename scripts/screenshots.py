@@ -8,7 +8,8 @@ a tour step (at 120x36 and at 80x24), help, jump mode and the palette, plus a 20
 Each shot is the app driven with Pilot (headless) against the real kernel, saved as SVG by
 Textual and converted to PNG by rsvg-convert (librsvg2-bin; fonts-firacode and
 fonts-symbola for the glyphs). The SVG's root gets xml:space="preserve" first, or
-rsvg-convert drops the leading space of every text run (research/textual_facts.md §6.6).
+rsvg-convert drops the leading space of every text run ("import jax" renders as "importjax";
+seen with librsvg 2.54).
 Edits saved on this machine are kept out: the app gets an empty state directory.
 """
 

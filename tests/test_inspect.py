@@ -251,7 +251,7 @@ def test_slice_of_the_jit_lesson_skips_its_timings():
     assert "clear_caches" not in kept
 
 
-# -- live mode's timing rules (jaxtui/live.py), with a stand-in kernel ---------------------
+# -- live mode's timing rules (jaxtui/core/live_schedule.py), with a stand-in kernel ---------------------
 
 class FakeKernel:
     def __init__(self, delay_s: float = 0.05) -> None:

@@ -14,8 +14,6 @@ from jaxtui import __version__
 from jaxtui.cli.options import add_device_option, add_kernel_options
 from jaxtui.core.client import KernelConfig
 
-SUBCOMMANDS = ("list", "run", "doctor", "tour", "serve")
-
 
 def _app_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(

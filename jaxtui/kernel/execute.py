@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import ast
 import linecache
-import os
 import sys
 import threading
 import time
@@ -236,8 +235,3 @@ def run_code(code: str, *, filename: str, demo: str, inputs: dict[str, Any] | No
         return run_code(code, filename=filename, demo=demo, inputs=inputs, mode=mode, emit=emit,
                         inspect=inspect, device=device, budget_s=budget_s)
     return result
-
-
-def run_file(path: str | os.PathLike[str], **kw: Any) -> RunResult:
-    path = Path(path)
-    return run_code(path.read_text(encoding="utf-8"), filename=str(path), demo=path.stem, **kw)

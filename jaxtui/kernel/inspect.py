@@ -23,7 +23,6 @@ from jaxtui.demo import InspectTarget
 from jaxtui.protocol import EV_INSPECTION
 
 MAX_VIEW_CHARS = 8 * 1024 * 1024  # a view bigger than this is cut (HLO of unrolled loops)
-VIEWS = ("jaxpr", "stablehlo", "hlo")
 
 Emit = Callable[[str, dict[str, Any]], None]
 
@@ -215,20 +214,13 @@ def _compile(out: dict[str, Any], lowered: Any, filename: str) -> None:
         _fail(out, "compile", exc, filename)
 
 
-def inspect_target(target: InspectTarget, *, filename: str = "", compile_: bool = True) -> dict[str, Any]:
-    """All views for one target. Keys: name, fn_name, line, jaxpr, stablehlo, hlo,
-    jaxpr_links, hlo_links, cost, memory, stage_s (trace/lower/compile seconds), compiled,
-    error (None or {stage, type, message, line, source})."""
-    out, lowered = _trace_and_lower(target, filename)
-    if compile_ and lowered is not None:
-        _compile(out, lowered, filename)
-    return out
-
-
 def inspect_targets(targets: list[InspectTarget], *, filename: str = "",
                     emit: Emit | None = None) -> list[dict[str, Any]]:
     """Every target's views. Tracing and lowering are quick, compiling can take longer:
-    with `emit`, the jaxprs and StableHLO are sent ("inspection" event) before compiling."""
+    with `emit`, the jaxprs and StableHLO are sent ("inspection" event) before compiling.
+    A record's keys: name, fn_name, line, jaxpr, stablehlo, hlo, jaxpr_links, hlo_links, cost,
+    memory, stage_s (trace/lower/compile seconds), compiled, error (None or {stage, type,
+    message, line, source})."""
     staged = [_trace_and_lower(t, filename) for t in targets]
     records = [out for out, _ in staged]
     if emit is not None and any(lowered is not None for _, lowered in staged):

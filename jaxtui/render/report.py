@@ -9,7 +9,7 @@ from __future__ import annotations
 import shutil
 from typing import Any
 
-# One definition of the timing table, charts and limits: jaxtui/timing_report.py.
+# One definition of the timing table, charts and limits: jaxtui/render/timing_report.py.
 from jaxtui.render.timing_report import timing_text, timings_table  # noqa: F401 - timings_table is API
 from jaxtui.render.units import format_seconds
 
@@ -26,15 +26,6 @@ def error_text(error: dict[str, Any]) -> str:
         return f"{error.get('type')}: {error.get('message')}"
     tb = error.get("traceback") or f"{error.get('type')}: {error.get('message')}"
     return tb.rstrip() + ("" if error.get("traceback") else where)
-
-
-def corrections_text(corrections: list[dict[str, Any]]) -> str:
-    lines = []
-    for c in corrections:
-        lines.append(f"line {c.get('line')}: ✗ the notes say: {c['notes']}")
-        measured = f"  [measured: {c['actual']}]" if c.get("actual") is not None else ""
-        lines.append(f"{' ' * len(str(c.get('line')))}       ✓ JAX does:      {c['jax']}{measured}")
-    return "\n".join(lines)
 
 
 def footer(result: dict[str, Any]) -> str:

@@ -62,11 +62,11 @@ class JaxTUI(App[int]):
         # Not `_running`: that is Textual's own flag behind `is_running`.
         self._running_pane: DemoPane | None = None
         self.tour_at_start = tour
-        self.store = DemoStore()  # saved edits: jaxtui/state.py
+        self.store = DemoStore()  # saved edits: jaxtui/core/state.py
         self.autosave = Autosave(self.store, self.set_timer, self._state_problem)
         self._saved: dict[str, SavedDemo | None] = {}
         self._pane_mounts: dict[str, AwaitMount] = {}  # panes being built: _pane_built
-        self.live_mode = False  # ctrl+l: re-inspect after each pause in typing (jaxtui/live.py)
+        self.live_mode = False  # ctrl+l: re-inspect after each pause in typing (jaxtui/core/live_schedule.py)
         self.live_delay_s = delay_from_env()
 
     # -- layout --------------------------------------------------------------------

@@ -1,6 +1,6 @@
 """Command palette entries (ctrl+p), namespaced: `pane: grad`, `run: ...`, `tour: notes`.
 
-Every action of the registry (`jaxtui/actions.py`) is listed with its key, except those
+Every action of the registry (`jaxtui/ui/actions.py`) is listed with its key, except those
 that do nothing right now (the tour's keys without a tour, "interrupt" when idle).
 """
 

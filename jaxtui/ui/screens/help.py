@@ -2,7 +2,7 @@
 
 The text comes from the nearest widget (the focused one or a parent) with a `HELP`
 attribute; the keys come from Textual's live bindings for that widget and its parents,
-then from the app's action registry (`jaxtui/actions.py`), so a key is never missing here
+then from the app's action registry (`jaxtui/ui/actions.py`), so a key is never missing here
 that works on screen, and a key shown here always works (or says when it does).
 """
 

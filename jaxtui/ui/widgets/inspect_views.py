@@ -3,7 +3,7 @@
 All five are the same widget, `InspectionView`: a status line, a problem box (shown when
 the view is stale), a find bar, and a read-only `TextView`. A subclass only says how to
 turn a result into text blocks (`blocks`). Results come from a real run (ctrl+r) or from
-live mode (jaxtui/live.py); a result that failed keeps the last good text on screen,
+live mode (jaxtui/core/live_schedule.py); a result that failed keeps the last good text on screen,
 marked stale, with JAX's error and the offending line above it.
 
 Keys inside a view: `/` or ctrl+f find, `n`/`N` next/previous match, `y` copy (OSC 52,
@@ -394,11 +394,6 @@ def cost_lines(ins: dict[str, Any]) -> str:
     if ins.get("stage_s"):
         lines.append(f"  {_stages(ins)}")
     return "\n".join(lines) or "  (the backend reported no cost)"
-
-
-def cost_text(result: dict[str, Any]) -> str:
-    """The Cost view's text without the widget (headless reports, tests)."""
-    return "\n\n".join(f"── {ins['name']}\n{cost_lines(ins)}" for ins in result.get("inspections") or [])
 
 
 class CompilesView(InspectionView):

@@ -111,7 +111,7 @@ class DemoPane(Container):
     def form(self) -> InputsForm:
         return self.query_one(InputsForm)
 
-    # -- saved work (jaxtui/state.py) ------------------------------------------------
+    # -- saved work (jaxtui/core/state.py) ------------------------------------------------
     def on_mount(self) -> None:
         if self.saved and self.saved.inputs:
             self.set_inputs(self.saved.inputs)
@@ -207,7 +207,7 @@ class DemoPane(Container):
         for view in built(self.results.query("TimingView")):
             view.run_ended()  # type: ignore[attr-defined]
 
-    # -- live mode and linking (jaxtui/live.py, widgets/inspect_views.py) ---------------
+    # -- live mode and linking (jaxtui/core/live_schedule.py, widgets/inspect_views.py) ---------------
     @property
     def live(self) -> LiveInspector:
         """Inspects the code again after each pause in typing, while live mode is on."""
