@@ -25,9 +25,10 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Awaitable, Callable
+from typing import Any
 
 REPO = Path(__file__).resolve().parent.parent
 os.environ["JAXTUI_STATE_DIR"] = tempfile.mkdtemp(prefix="jaxtui-shots-state-")
@@ -35,8 +36,8 @@ for var in ("NO_COLOR", "TEXTUAL_THEME", "TEXTUAL_COLOR_SYSTEM"):  # the default
     os.environ.pop(var, None)
 sys.path.insert(0, str(REPO))
 
-from jaxtui.ui.app import JaxTUI  # noqa: E402
 from jaxtui.core.tour_format import find_tour  # noqa: E402
+from jaxtui.ui.app import JaxTUI  # noqa: E402
 from jaxtui.ui.widgets.deferred import pending  # noqa: E402
 
 WIDE = (120, 36)

@@ -455,9 +455,9 @@ async def test_export_from_the_palette_action(headless_json, tmp_path, monkeypat
 
 
 async def test_a_real_sweep_streams_progress_and_an_interrupt_keeps_its_points(tmp_path):
-    from jaxtui.ui.app import JaxTUI
     from jaxtui.core.catalog import load
     from jaxtui.core.client import KernelConfig
+    from jaxtui.ui.app import JaxTUI
     from jaxtui.ui.widgets.timing_view import TimingView
 
     path = tmp_path / "sweepy.py"

@@ -17,9 +17,9 @@ import sys
 from typing import Any
 
 from jaxtui import __version__
-from jaxtui.core import hardware
 from jaxtui import protocol as P
 from jaxtui.cli.options import add_kernel_options
+from jaxtui.core import hardware
 from jaxtui.core.client import KernelClient, KernelConfig, KernelStartError, RequestFailed
 from jaxtui.render.units import format_bytes, format_rate
 
@@ -71,7 +71,7 @@ async def collect(config: KernelConfig, *, budget_s: float = 0.2, start_timeout:
                                                  exc.reason, ["Run it by hand to see the whole error: "
                                                               "python -c 'import jax; print(jax.devices())'"]))
             status = EXIT_KERNEL
-        except (asyncio.TimeoutError, TimeoutError):
+        except TimeoutError:
             stderr = client.stderr_text(50)
             report["kernel"] = {"ok": False, "error": f"not ready after {start_timeout:g} s", "stderr": stderr}
             problems = hardware.diagnose(found, platform=asked, stderr=stderr,
@@ -157,7 +157,7 @@ def render_text(report: dict[str, Any]) -> str:
             check = "ok" if s.get("ok") else (s.get("error") or "not tested")
             lines.append(f"  {d['id']:>3} {d['platform'] + ':' + str(d['id']):<8} {memory_text(d, short=True):<20} "
                          f"{mm:<25} {cp:<21} {check}")
-        sizes = next(iter(smoke.values()), {})
+        sizes: dict[str, Any] = next(iter(smoke.values()), {})
         if sizes:
             lines.append(f"  matmul {sizes.get('matmul_side')}² {sizes.get('dtype')}; copy reads and writes "
                          f"{format_bytes((sizes.get('copy_bytes') or 0) / 2)}. "

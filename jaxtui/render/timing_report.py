@@ -12,7 +12,8 @@ Imports neither jax nor textual.
 from __future__ import annotations
 
 import json
-from typing import Any, Iterable
+from collections.abc import Iterable
+from typing import Any
 
 from jaxtui.render.textplot import Chart, render_text
 from jaxtui.render.units import format_value
@@ -218,7 +219,7 @@ def limits_table(timings: list[Record]) -> str:
             f"{'flop/s':>13}  {'of peak':>7}  {'bound by':>8}  work from"]
     for t in rated:
         a = t.get("achieved") or {}
-        size = (f"  {format_value(t['size'], 'count'):>7}" if t.get("size") is not None else f"  {'':>7}") if sized else ""
+        size = f"  {format_value(t.get('size'), 'count') if t.get('size') is not None else '':>7}" if sized else ""
         work = t.get("work") or {}
         source = "compiled" if work.get("source") == "compiled" else ("unfused" if work else "n/a")
         if not a:

@@ -9,23 +9,24 @@ from __future__ import annotations
 
 import asyncio
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from textual import work
 from textual.app import App, ComposeResult
+from textual.binding import BindingType
 from textual.widget import AwaitMount
 from textual.widgets import Footer, TabbedContent, TabPane
 from textual.worker import Worker
 
-from jaxtui.ui import actions
 from jaxtui import protocol as P
 from jaxtui.core.catalog import Demo, builtin_demos
 from jaxtui.core.client import KernelClient, KernelConfig, KernelDied, KernelError, RequestFailed
-from jaxtui.ui.commands import JaxtuiCommands
 from jaxtui.core.live_schedule import delay_from_env
-from jaxtui.ui.screens.main import MainScreen, breakpoint_class
 from jaxtui.core.state import Autosave, DemoStore, SavedDemo, StateProblem, demo_key
 from jaxtui.core.tour_format import Tour
+from jaxtui.ui import actions
+from jaxtui.ui.commands import JaxtuiCommands
+from jaxtui.ui.screens.main import MainScreen, breakpoint_class
 from jaxtui.ui.widgets.deferred import Deferred, built
 from jaxtui.ui.widgets.pane import DemoPane
 from jaxtui.ui.widgets.status import KernelStatus
@@ -41,7 +42,7 @@ DEVICES = "devices"  # the Devices tab, after the demo panes (not a DemoPane)
 class JaxTUI(App[int]):
     CSS_PATH = Path(__file__).with_name("app.tcss")
     TITLE = "jaxtui"
-    BINDINGS = actions.bindings()
+    BINDINGS: ClassVar[list[BindingType]] = actions.bindings()
     COMMANDS = App.COMMANDS | {JaxtuiCommands}
     HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (110, "-wide")]
 
@@ -369,7 +370,7 @@ class JaxTUI(App[int]):
         self.autosave.touch(pane)
         name = pane.demo.name
         tab = self.query_one("#panes", TabbedContent).get_tab(f"pane-{name}")
-        tab.label = name + ("*" if pane.modified else "")  # type: ignore[assignment]
+        tab.label = name + ("*" if pane.modified else "")
 
     def action_reset_demo(self) -> None:
         pane = self.current_pane

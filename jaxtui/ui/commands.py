@@ -6,8 +6,9 @@ that do nothing right now (the tour's keys without a tour, "interrupt" when idle
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from functools import partial
-from typing import Any, Callable
+from typing import Any
 
 from textual.command import DiscoveryHit, Hit, Hits, Provider
 

@@ -25,8 +25,8 @@ from textual.message import Message
 from textual.timer import Timer
 from textual.widgets import Button, DataTable, Input, Label, Select, Static
 
-from jaxtui.core import hardware
 from jaxtui import protocol as P
+from jaxtui.core import hardware
 from jaxtui.core.client import MAX_HOST_DEVICES, KernelClient, KernelConfig, KernelError
 from jaxtui.render.units import format_bytes
 

@@ -195,7 +195,7 @@ class InspectionView(Vertical):
                 links.append((len(lines) + 1, block.line))
             lines.append(self.header(block, block_stale and not block.pending and shown is not None))
             if shown is None:
-                lines.append(f"{self.comment} (nothing yet)" if block.pending else f"{self.comment} (no earlier result to show)")
+                lines.append(f"{self.comment} " + ("(nothing yet)" if block.pending else "(no earlier result to show)"))
                 continue
             base = len(lines)
             body = shown.body.rstrip("\n").split("\n")
@@ -238,7 +238,7 @@ class InspectionView(Vertical):
         if problem:
             lines = problem.splitlines()
             if len(lines) > PROBLEM_MAX_LINES:
-                lines = lines[:PROBLEM_MAX_LINES] + ["…"]
+                lines = [*lines[:PROBLEM_MAX_LINES], "…"]
             shown = "\n".join(lines)
             if stale:
                 shown += ("\nBelow: the last good result, stale." if self._good
@@ -251,8 +251,8 @@ class InspectionView(Vertical):
             status.append("  STALE: the last good result", style="bold yellow")
         elif partial:
             status.append("  compiling…", style="italic")
-        lines = self.text.count("\n") + 1
-        status.append(f"  {lines:,} lines", style="dim")
+        n_lines = self.text.count("\n") + 1
+        status.append(f"  {n_lines:,} lines", style="dim")
         self.query_one(".inspect-status", Static).update(status)
 
     # -- linking -------------------------------------------------------------------------
@@ -407,7 +407,8 @@ class CompilesView(InspectionView):
         super().__init__("compiles", **kwargs)
 
     def header(self, block: Block, stale: bool) -> str:
-        return f"── compilations{' (live: only the statements the marked functions need ran)' if self.origin == 'live' else ''}{' · STALE' if stale else ''}"
+        live = " (live: only the statements the marked functions need ran)" if self.origin == "live" else ""
+        return f"── compilations{live}{' · STALE' if stale else ''}"
 
     def blocks(self, result: dict[str, Any]) -> list[Block]:
         if result.get("partial") or "compiles" not in result:

@@ -10,7 +10,8 @@ cursor links back to.
 from __future__ import annotations
 
 import bisect
-from typing import Any, Iterable
+from collections.abc import Iterable
+from typing import Any
 
 from rich.style import Style
 from rich.text import Text
