@@ -12,14 +12,16 @@ import sys
 import threading
 import time
 import traceback
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import asdict
 from pathlib import Path
-from typing import Any, Callable, Iterator
+from typing import Any
 
 import jax
 
 import jaxtui.demo as demo_api
+from jaxtui.kernel import _jaxcompat as jc
 from jaxtui.kernel import compiles
 from jaxtui.kernel import live as live_code
 from jaxtui.kernel.devices import DeviceChoiceError, pick_device
@@ -30,8 +32,8 @@ from jaxtui.protocol import EV_STREAM, ErrorInfo, RunResult
 Emit = Callable[[str, dict[str, Any]], None]
 
 MAX_STDOUT = 512 * 1024  # characters kept of a run's output: head and tail
-_OWN_DIRS = (str(Path(__file__).resolve().parent), str(Path(demo_api.__file__).resolve()))
-_OWN_DIRS += (str(Path(__file__).resolve().parent.parent / "inputs.py"),)
+_OWN_DIRS: tuple[str, ...] = (str(Path(__file__).resolve().parent), str(Path(demo_api.__file__).resolve()),
+                              str(Path(__file__).resolve().parent.parent / "inputs.py"))
 
 
 class OutputCapture:
@@ -143,15 +145,16 @@ def _compile_user_code(code: str, filename: str) -> tuple[Any, Any]:
     """Compile the code; a trailing expression is compiled separately so its value shows."""
     tree = ast.parse(code, filename, "exec")
     last = None
-    if tree.body and isinstance(tree.body[-1], ast.Expr) and not _is_demo_api_call(tree.body[-1].value):
-        expr = tree.body.pop()
-        last = compile(ast.Expression(expr.value), filename, "eval")
+    tail = tree.body[-1] if tree.body else None
+    if isinstance(tail, ast.Expr) and not _is_demo_api_call(tail.value):
+        tree.body.pop()
+        last = compile(ast.Expression(tail.value), filename, "eval")
     return compile(tree, filename, "exec"), last
 
 
 def default_device() -> str:
     try:
-        dev = jax.config.jax_default_device or jax.devices()[0]
+        dev = jc.default_device()
         return str(dev)
     except Exception:  # noqa: BLE001
         return ""
@@ -204,7 +207,7 @@ def run_code(code: str, *, filename: str, demo: str, inputs: dict[str, Any] | No
                 if value is not None:
                     session.values.append(summarize(value, label="Out"))
             jax.effects_barrier()  # debug.print callbacks land before the capture ends
-        except BaseException as exc:  # noqa: BLE001 - KeyboardInterrupt included
+        except BaseException as exc:  # KeyboardInterrupt included
             if isinstance(exc, SystemExit) and exc.code in (None, 0):
                 pass
             else:

@@ -30,12 +30,13 @@ import os
 import statistics
 import threading
 import time
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
-from typing import Any, Callable, Iterable, Iterator
+from typing import Any
 
 import jax
-import jax.monitoring
 
+from jaxtui.kernel import _jaxcompat as jc
 from jaxtui.render.units import format_bytes, format_seconds
 
 MIN_SAMPLES = 5
@@ -63,23 +64,9 @@ def _is_static(value: Any) -> bool:
     return isinstance(value, (bool, int, float, complex, str, bytes, type(None)))
 
 
-def _cost_dict(cost: Any) -> dict[str, float]:
-    if isinstance(cost, list):  # before jax 0.4.38 it was a one-element list
-        cost = cost[0] if cost else {}
-    return {k: float(v) for k, v in (cost or {}).items() if isinstance(v, (int, float))}
-
-
 def _work(cost: dict[str, float], source: str) -> dict[str, Any]:
     return {"flops": cost.get("flops"), "bytes": cost.get("bytes accessed"),
             "transcendentals": cost.get("transcendentals"), "source": source}
-
-
-# jax.monitoring duration events of the compile pipeline, by stage.
-_STAGE_EVENTS = {
-    "/jax/core/compile/jaxpr_trace_duration": "trace_s",
-    "/jax/core/compile/jaxpr_to_mlir_module_duration": "lower_s",
-    "/jax/core/compile/backend_compile_duration": "compile_s",
-}
 
 
 class StageTimes:
@@ -89,23 +76,20 @@ class StageTimes:
         self.seconds = {"trace_s": 0.0, "lower_s": 0.0, "compile_s": 0.0}
         self.compiles = 0
         self._lock = threading.Lock()
+        self._durations: Any = None
 
-    def _on_event(self, event: str, duration_secs: float, **_: Any) -> None:
-        stage = _STAGE_EVENTS.get(event)
-        if stage is not None:
-            with self._lock:
-                self.seconds[stage] += float(duration_secs)
-                self.compiles += stage == "compile_s"
+    def _on_stage(self, stage: str, seconds: float, _name: str) -> None:
+        with self._lock:
+            self.seconds[stage] += seconds
+            self.compiles += stage == "compile_s"
 
     def __enter__(self) -> StageTimes:
-        jax.monitoring.register_event_duration_secs_listener(self._on_event)
+        self._durations = jc.stage_durations(self._on_stage)
+        self._durations.__enter__()
         return self
 
     def __exit__(self, *exc: object) -> None:
-        try:
-            jax.monitoring.unregister_event_duration_listener(self._on_event)
-        except Exception:  # noqa: BLE001 - no unregister in this JAX: the listener only adds
-            pass
+        self._durations.__exit__(None, None, None)
 
     def stages(self, first_call_s: float) -> dict[str, Any] | None:
         """The first call split into its stages; "run_s" is the rest (dispatch, execution,
@@ -135,7 +119,7 @@ def _eager_work(fn: Any, args: tuple, kwargs: dict) -> dict[str, Any]:
     static_nums = tuple(i for i, a in enumerate(args) if _is_static(a))
     static_names = tuple(k for k, v in kwargs.items() if _is_static(v))
     lowered = jax.jit(fn, static_argnums=static_nums, static_argnames=static_names).trace(*args, **kwargs).lower()
-    return _work(_cost_dict(lowered.cost_analysis()), "lowered (unfused, as eager mode runs it)")
+    return _work(jc.cost_dict(lowered), "lowered (unfused, as eager mode runs it)")
 
 
 def _flops_dtype(args: tuple, kwargs: dict) -> str:
@@ -199,7 +183,7 @@ def _empty_record(label: str, group: str, jitted: bool, budget_s: float) -> Reco
 
 def _device_name() -> str:
     try:
-        return str(jax.config.jax_default_device or jax.devices()[0])
+        return str(jc.default_device())
     except Exception:  # noqa: BLE001 - a name is only a label
         return ""
 
@@ -211,7 +195,7 @@ def _error(exc: BaseException) -> dict[str, str]:
 def measure(label: str, fn: Callable[..., Any], *args: Any, fn_kwargs: dict[str, Any] | None = None,
             group: str = "", first_call: bool = True, budget_s: float = 0.5,
             min_samples: int = MIN_SAMPLES, max_samples: int = MAX_SAMPLES, analyse: bool = True,
-            peak: dict[str, Any] | None | bool = True, clock: Clock = time.perf_counter,
+            peak: dict[str, Any] | bool | None = True, clock: Clock = time.perf_counter,
             recorder: Any = None) -> Record:
     """Time `fn(*args, **fn_kwargs)`; returns a record whose times are in seconds.
 
@@ -272,7 +256,7 @@ def measure(label: str, fn: Callable[..., Any], *args: Any, fn_kwargs: dict[str,
 
 def _aot_work(fn: Any, args: tuple, kwargs: dict) -> dict[str, Any]:
     # After the samples the executable is normally in the cache: this compiles nothing.
-    return _work(_cost_dict(fn.trace(*args, **kwargs).lower().compile().cost_analysis()), "compiled")
+    return _work(jc.cost_dict(fn.trace(*args, **kwargs).lower().compile()), "compiled")
 
 
 # -- sweeps --------------------------------------------------------------------------------
@@ -292,7 +276,7 @@ def _nbytes(tree: Any) -> int:
 def free_memory_bytes(device: Any = None) -> int | None:
     """Memory free for new arrays on `device`: the allocator's limit on GPU/TPU, the
     system's available memory on CPU. None when it cannot be told."""
-    device = device or jax.config.jax_default_device or jax.devices()[0]
+    device = device or jc.default_device()
     stats = None
     try:
         stats = device.memory_stats()
@@ -335,7 +319,7 @@ def estimate_memory(fn: Any, make_args: Callable[[int], Any], size: int) -> dict
 
 def sweep(group: str, fns: dict[str, Callable[..., Any]], sizes: Iterable[int],
           make_args: Callable[[int], Any], *, budget_s: float = 0.2, first_call: bool = False,
-          on_record: Callable[[Record], None] | None = None, free_bytes: int | None | bool = True,
+          on_record: Callable[[Record], None] | None = None, free_bytes: int | bool | None = True,
           analyse: bool = True, recorder: Any = None) -> list[Record]:
     """Time each of `fns` at each size; `make_args(size)` builds the arguments.
 
