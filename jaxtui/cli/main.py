@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+from collections.abc import Callable
 from typing import Any
 
 from jaxtui import __version__
@@ -60,7 +61,7 @@ def _parse_inputs(pairs: list[str], demo: Any) -> dict[str, Any]:
     return values
 
 
-def cmd_list() -> int:
+def cmd_list(argv: list[str]) -> int:
     from jaxtui.core.catalog import builtin_demos
 
     demos = builtin_demos()
@@ -161,20 +162,26 @@ def cmd_tour(argv: list[str]) -> int:
     return app.return_code or 0
 
 
+def cmd_doctor(argv: list[str]) -> int:
+    from jaxtui.cli.doctor import main as doctor_main
+
+    return doctor_main(argv)
+
+
+def cmd_serve(argv: list[str]) -> int:
+    from jaxtui.cli.serve import main as serve_main
+
+    return serve_main(argv)
+
+
+# `jaxtui NAME ...` runs the command NAME with the rest of the line; anything else opens the app.
+COMMANDS: dict[str, Callable[[list[str]], int]] = {
+    "list": cmd_list, "run": cmd_run, "doctor": cmd_doctor, "tour": cmd_tour, "serve": cmd_serve,
+}
+
+
 def main(argv: list[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
-    if argv and argv[0] == "tour":
-        return cmd_tour(argv[1:])
-    if argv and argv[0] == "serve":
-        from jaxtui.cli.serve import main as serve_main
-
-        return serve_main(argv[1:])
-    if argv and argv[0] == "list":
-        return cmd_list()
-    if argv and argv[0] == "run":
-        return cmd_run(argv[1:])
-    if argv and argv[0] == "doctor":
-        from jaxtui.cli.doctor import main as doctor_main
-
-        return doctor_main(argv[1:])
+    if argv and argv[0] in COMMANDS:
+        return COMMANDS[argv[0]](argv[1:])
     return cmd_app(argv)

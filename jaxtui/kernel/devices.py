@@ -75,6 +75,14 @@ def describe() -> dict[str, Any]:
             "devices": rows, **versions()}
 
 
+def default_device_name() -> str:
+    """The device runs go to, as a label ("" if JAX cannot say)."""
+    try:
+        return str(jc.default_device())
+    except Exception:  # noqa: BLE001 - a name is only a label
+        return ""
+
+
 class DeviceChoiceError(ValueError):
     """The requested target device does not exist here (or belongs to another host)."""
 

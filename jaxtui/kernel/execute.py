@@ -21,10 +21,9 @@ from typing import Any
 import jax
 
 import jaxtui.demo as demo_api
-from jaxtui.kernel import _jaxcompat as jc
 from jaxtui.kernel import compiles
 from jaxtui.kernel import live as live_code
-from jaxtui.kernel.devices import DeviceChoiceError, pick_device
+from jaxtui.kernel.devices import DeviceChoiceError, default_device_name, pick_device
 from jaxtui.kernel.display import summarize
 from jaxtui.kernel.inspect import inspect_targets
 from jaxtui.protocol import EV_STREAM, ErrorInfo, RunResult
@@ -152,14 +151,6 @@ def _compile_user_code(code: str, filename: str) -> tuple[Any, Any]:
     return compile(tree, filename, "exec"), last
 
 
-def default_device() -> str:
-    try:
-        dev = jc.default_device()
-        return str(dev)
-    except Exception:  # noqa: BLE001
-        return ""
-
-
 def run_code(code: str, *, filename: str, demo: str, inputs: dict[str, Any] | None = None,
              mode: str = "run", emit: Emit | None = None, inspect: bool = True,
              device: int | None = None, live: bool = False, budget_s: float | None = None) -> RunResult:
@@ -169,7 +160,7 @@ def run_code(code: str, *, filename: str, demo: str, inputs: dict[str, Any] | No
     after `budget_s` seconds.
     """
     linecache.cache[filename] = (len(code), None, code.splitlines(True), filename)
-    result = RunResult(demo=demo, ok=True, device=default_device(), platform=jax.default_backend())
+    result = RunResult(demo=demo, ok=True, device=default_device_name(), platform=jax.default_backend())
     try:
         target = pick_device(device)
     except DeviceChoiceError as exc:

@@ -37,6 +37,7 @@ from typing import Any
 import jax
 
 from jaxtui.kernel import _jaxcompat as jc
+from jaxtui.kernel.devices import default_device_name
 from jaxtui.render.units import format_bytes, format_seconds
 
 MIN_SAMPLES = 5
@@ -178,14 +179,7 @@ def _empty_record(label: str, group: str, jitted: bool, budget_s: float) -> Reco
             "max_s": None, "mean_s": None, "stdev_s": None, "q1_s": None, "q3_s": None,
             "iqr_s": None, "n": 0, "samples_s": [], "first_call_s": None, "first_call_stages": None,
             "warmup_n": 0, "budget_s": budget_s, "jitted": jitted, "work": None, "work_error": None,
-            "achieved": None, "peak": None, "device": _device_name(), "error": None}
-
-
-def _device_name() -> str:
-    try:
-        return str(jc.default_device())
-    except Exception:  # noqa: BLE001 - a name is only a label
-        return ""
+            "achieved": None, "peak": None, "device": default_device_name(), "error": None}
 
 
 def _error(exc: BaseException) -> dict[str, str]:

@@ -137,13 +137,17 @@ def _cut(text: str, width: int) -> str:
     return text if len(text) <= width else text[: width - 1] + "…"
 
 
+def _label_columns(timings: list[Record]) -> tuple[int, bool, str]:
+    """A table's label width, whether it has a size column, and that column's heading."""
+    sized = any(t.get("size") is not None for t in timings)
+    return min(26, max(len(t["label"]) for t in timings)), sized, f"  {'size':>7}" if sized else ""
+
+
 def timings_table(timings: list[Record]) -> str:
     """Median, minimum, spread (interquartile range), sample count, first call; by group."""
     if not timings:
         return ""
-    width = min(26, max(len(t["label"]) for t in timings))
-    sized = any(t.get("size") is not None for t in timings)
-    size_head = f"  {'size':>7}" if sized else ""
+    width, sized, size_head = _label_columns(timings)
     rows = [f"{'':<{width}}{size_head}  {'median':>9}  {'min':>9}  {'spread':>9}  {'n':>5}  {'first call':>10}"]
     groups = grouped(timings)
     for group, recs in groups.items():
@@ -212,9 +216,7 @@ def limits_table(timings: list[Record]) -> str:
     rated = [t for t in timings if has_time(t)]
     if not rated:
         return ""
-    width = min(26, max(len(t["label"]) for t in rated))
-    sized = any(t.get("size") is not None for t in rated)
-    size_head = f"  {'size':>7}" if sized else ""
+    width, sized, size_head = _label_columns(rated)
     rows = [f"{'':<{width}}{size_head}  {'flop/B':>6}  {'bytes/s':>11}  {'of peak':>7}  "
             f"{'flop/s':>13}  {'of peak':>7}  {'bound by':>8}  work from"]
     for t in rated:
