@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from textual import work
+from textual.css.query import NoMatches
 from textual.app import App, ComposeResult
 from textual.widget import AwaitMount
 from textual.widgets import Footer, TabbedContent, TabPane
@@ -368,7 +369,10 @@ class JaxTUI(App[int]):
         pane = event.pane
         self.autosave.touch(pane)
         name = pane.demo.name
-        tab = self.query_one("#panes", TabbedContent).get_tab(f"pane-{name}")
+        try:  # an edit that arrives while the app closes finds the tabs gone
+            tab = self.query_one("#panes", TabbedContent).get_tab(f"pane-{name}")
+        except NoMatches:
+            return
         tab.label = name + ("*" if pane.modified else "")  # type: ignore[assignment]
 
     def action_reset_demo(self) -> None:
