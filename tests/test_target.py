@@ -17,14 +17,13 @@ from pathlib import Path
 
 import pytest
 
+from conftest import PYTHON, REPO, output_text, views_built, wait_for
 from jaxtui import protocol as P
 from jaxtui.core import hardware
 from jaxtui.core.client import KernelClient, KernelConfig, RequestFailed
 from jaxtui.render.report import render_text
 from jaxtui.render.target_report import per_device_bytes, pod_map_text
 from jaxtui.target_spec import TargetSyntaxError, parse_target
-
-from conftest import PYTHON, REPO, output_text, views_built, wait_for
 
 HAS_LIBTPU = importlib.util.find_spec("libtpu") is not None
 needs_libtpu = pytest.mark.skipif(not HAS_LIBTPU, reason="libtpu is not installed (pip install '.[tpu]')")
@@ -242,8 +241,8 @@ def test_a_sharded_matmul_lists_the_collectives_and_the_memory_per_chip(kernel):
     assert contracted["mesh"] == {"axes": ["x"], "shape": [4]}
     assert "// collectives XLA inserted:" in contracted["hlo"] and "all-reduce" in contracted["hlo"]
     report = render_text(result)
-    assert "rows @ tpu-v5e:2x2: compiled in" in report and "all-gather ×2 (0.50 MiB)" in report
-    assert "0.38 MiB per device (whole on one chip: 1.50 MiB, -75%)" in report
+    assert "rows @ tpu-v5e:2x2: compiled in" in report and "all-gather ×2 (512 KiB)" in report
+    assert "384 KiB per device (whole on one chip: 1.5 MiB, -75%)" in report
 
 
 def test_a_function_on_this_machines_mesh_cannot_compile_for_the_target_and_says_why(kernel):

@@ -20,14 +20,16 @@ import os
 import re
 import tempfile
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass, field, replace
-from typing import Any, Iterator
+from typing import Any
 
 import jax
 import numpy as np
 
 from jaxtui.demo import InspectTarget
 from jaxtui.kernel.inspect import inspect_target
+from jaxtui.render.units import format_bytes, format_seconds
 from jaxtui.target_spec import INSTALL_FIX, TargetSpec, TargetSyntaxError, parse_target
 
 # What libtpu prints when it loads on a machine that is not a TPU VM: harmless for
@@ -292,7 +294,7 @@ def _header(record: dict[str, Any], target: Target, mesh: jax.sharding.Mesh | No
     info = target.describe()
     lines = [f"// compiled for {target.spec.name}: {info['devices']} {info['device_kind']} devices, "
              f"{info['hosts']} host{'s' if info['hosts'] != 1 else ''}, in "
-             f"{record['stage_s'].get('compile', 0):.2f} s (no TPU here: compile-only devices)"]
+             f"{format_seconds(record['stage_s'].get('compile', 0))} (no TPU here: compile-only devices)"]
     if mesh is not None:
         axes = ", ".join(f"{n}={s}" for n, s in mesh.shape.items())
         lines.append(f"// mesh {axes}; arguments: {', '.join(record['shardings'])}")
@@ -304,20 +306,16 @@ def _header(record: dict[str, Any], target: Target, mesh: jax.sharding.Mesh | No
         if baseline:
             before = _memory_total(baseline)
             pct = f", {100 * (per_chip - before) / before:+.0f}%" if before else ""
-            change = f" (unsharded, on one chip: {_mib(before)}{pct})"
-        lines.append(f"// memory per device: {_mib(per_chip)}{change}")
+            change = f" (unsharded, on one chip: {format_bytes(before)}{pct})"
+        lines.append(f"// memory per device: {format_bytes(per_chip)}{change}")
     ops = record["collectives"]
     if ops:
         lines.append("// collectives XLA inserted:")
         for c in ops:
-            lines.append(f"//   {c['op']:<18} {c['shape']:<24} {_mib(c['bytes']):>10}  {c['groups'][:60]}")
+            lines.append(f"//   {c['op']:<18} {c['shape']:<24} {format_bytes(c['bytes']):>10}  {c['groups'][:60]}")
     else:
         lines.append("// collectives XLA inserted: none")
     return "\n".join(lines) + "\n"
-
-
-def _mib(n: int) -> str:
-    return f"{n / 2**20:.2f} MiB" if n >= 2**16 else f"{n:,} B"
 
 
 def _lowering_only(ins: InspectTarget, target: Target, filename: str) -> dict[str, Any]:

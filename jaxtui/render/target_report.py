@@ -7,6 +7,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from jaxtui.render.units import format_bytes, format_seconds
+
 # One plane of the pod map: rows (y) of cells (x); a cell is (chip ids, host) or None
 # where the slice has no chip.
 Cell = tuple[list[int], int] | None
@@ -59,10 +61,6 @@ def pod_map_text(info: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
-def _mib(n: float) -> str:
-    return f"{n / 2**20:.2f} MiB"
-
-
 def per_device_bytes(memory: dict[str, Any]) -> int:
     """Arguments + outputs + temporaries - aliased, as memory_analysis() reports them for
     one device of the compiled program."""
@@ -78,22 +76,23 @@ def inspection_line(ins: dict[str, Any]) -> str:
         first = (err.get("message") or "").strip().split("\n")[0]
         return f"{ins['name']}: ✗ {err.get('type')}: {first}"
     if ins.get("platform") in ("cuda", "rocm"):
-        return f"{ins['name']}: StableHLO lowered in {ins['stage_s'].get('lower', 0):.2f} s (optimised HLO needs the device)"
-    parts = [f"{ins['name']}: compiled in {ins['stage_s'].get('compile', 0):.2f} s"]
+        lowered = format_seconds(ins["stage_s"].get("lower", 0))
+        return f"{ins['name']}: StableHLO lowered in {lowered} (optimised HLO needs the device)"
+    parts = [f"{ins['name']}: compiled in {format_seconds(ins['stage_s'].get('compile', 0))}"]
     if ins.get("memory"):
         mem = per_device_bytes(ins["memory"])
-        text = f"{_mib(mem)} per device"
+        text = f"{format_bytes(mem)} per device"
         if base := ins.get("memory_unsharded"):
             before = per_device_bytes(base)
             change = f", {100 * (mem - before) / before:+.0f}%" if before else ""
-            text += f" (whole on one chip: {_mib(before)}{change})"
+            text += f" (whole on one chip: {format_bytes(before)}{change})"
         parts.append(text)
     ops = ins.get("collectives") or []
     if ops:
         counts: dict[str, list[int]] = {}
         for c in ops:
             counts.setdefault(c["op"], []).append(c["bytes"])
-        parts.append(", ".join(f"{op} ×{len(b)} ({_mib(sum(b))})" for op, b in counts.items()))
+        parts.append(", ".join(f"{op} ×{len(b)} ({format_bytes(sum(b))})" for op, b in counts.items()))
     else:
         parts.append("no collectives")
     return " · ".join(parts)

@@ -27,11 +27,11 @@ from textual.message import Message
 from textual.timer import Timer
 from textual.widgets import Button, DataTable, Input, Label, Select, Static
 
-from jaxtui.core import hardware
 from jaxtui import protocol as P
+from jaxtui.core import hardware
 from jaxtui.core.client import MAX_HOST_DEVICES, KernelClient, KernelConfig, KernelError, RequestFailed
-from jaxtui.cli.doctor import format_bytes
 from jaxtui.render.target_report import pod_map_planes, target_summary
+from jaxtui.render.units import format_bytes
 from jaxtui.target_spec import EXAMPLES as TARGET_EXAMPLES
 
 REFRESH_S = 2.0
@@ -395,8 +395,8 @@ def pod_map(info: dict[str, Any]) -> Text:
     for z, plane in enumerate(planes):
         if len(planes) > 1:
             text.append(f"z={z}\n", style="dim")
-        text.append("y\\x ".ljust(5) + "".join(f"x{x}".rjust(width) for x in range(len(plane[0]) if plane else 0)) + "\n",
-                    style="dim")
+        columns = len(plane[0]) if plane else 0
+        text.append("y\\x ".ljust(5) + "".join(f"x{x}".rjust(width) for x in range(columns)) + "\n", style="dim")
         for y, row in enumerate(plane):
             text.append(f"y{y}".ljust(5), style="dim")
             for cell in row:
