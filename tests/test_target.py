@@ -63,6 +63,18 @@ def test_a_platform_the_user_chose_is_kept(monkeypatch):
     assert KernelConfig().env({})["JAX_PLATFORMS"] == "cpu"
 
 
+@pytest.mark.parametrize("libtpu", [None, "0.0.42.1"])
+def test_platform_tpu_without_a_tpu_says_so_whatever_libtpu_printed(tmp_path, libtpu):
+    found = hardware.survey(sysfs=make_sysfs(tmp_path, []), proc=tmp_path, dev=tmp_path / "dev",
+                            packages={"jax": "0.10.2", "jaxlib": "0.10.2", "libtpu": libtpu})
+    # with libtpu installed JAX reaches libtpu, whose lock is taken by any other JAX process
+    error = ("RuntimeError: Unable to initialize backend 'tpu': ABORTED: Internal error when accessing "
+             "libtpu multi-process lockfile." if libtpu else "RuntimeError: Unable to initialize backend 'tpu'")
+    problems = hardware.diagnose(found, platform="tpu", error=error)
+    assert [p.code for p in problems] == ["no-tpu"]
+    assert "needs a Cloud TPU VM" in problems[0].text() and "--target tpu-v5e:2x2" in problems[0].text()
+
+
 def _kernel_session(env: dict[str, str], *requests: P.Request) -> tuple[list[P.Event], str]:
     """A real kernel given `requests`, then shut down: its events and its whole stderr."""
     lines = b"".join(P.encode(r) for r in (*requests, P.Request(id=99, op=P.OP_SHUTDOWN)))
