@@ -14,7 +14,6 @@ Run: python benchmarks/bench_memory.py [--repeats N] [--keys N] [--upstream]
 from __future__ import annotations
 
 import argparse
-import asyncio
 import gc
 import statistics
 import subprocess

@@ -9,8 +9,8 @@ import gc
 from textual.app import App, ComposeResult
 from textual.widgets import TextArea
 
-from jaxtui.ui.widgets.pane import CodeEditor
 from conftest import DEMOS
+from jaxtui.ui.widgets.pane import CodeEditor
 
 CODE = (DEMOS / "grad.py").read_text()
 TYPED = "x = jnp.sum(w ** 2)  # typed\n"

@@ -23,7 +23,11 @@ from jaxtui.core.client import (
     RequestFailed,
 )
 
-EXIT_OK, EXIT_FAILED, EXIT_KERNEL, EXIT_TIMEOUT = 0, 1, 3, 124
+EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_KERNEL, EXIT_TIMEOUT = 0, 1, 2, 3, 124
+# The `target` op's refusals: no libtpu (the kernel cannot do what was asked: exit 3), or
+# a slice libtpu does not know (a bad --target: exit 2).
+TARGET_REFUSALS = {"TargetUnavailable": (P.KIND_TARGET_UNAVAILABLE, EXIT_KERNEL),
+                   "TargetInvalid": (P.KIND_USAGE, EXIT_USAGE)}
 
 
 async def run_demo(demo: Demo, *, config: KernelConfig, inputs: dict[str, Any] | None = None,
@@ -44,9 +48,16 @@ async def run_demo(demo: Demo, *, config: KernelConfig, inputs: dict[str, Any] |
         except KernelStartError as exc:
             kind = getattr(exc, "kind", P.KIND_START_FAILED)
             return _failure(demo, type(exc).__name__, str(exc) or client.stderr_text(), kind), EXIT_KERNEL
+        if config.target:
+            try:  # before the run: a target that cannot load fails at once, not per function
+                await client.request(P.OP_TARGET, {"target": config.target}, timeout=timeout)
+            except RequestFailed as exc:
+                kind, status = TARGET_REFUSALS.get(exc.data.get("type", ""), (P.KIND_EXCEPTION, EXIT_FAILED))
+                return _failure(demo, exc.data.get("type", "Error"), exc.data.get("message", ""), kind,
+                                client.info), status
         try:
             result = await client.request(P.OP_EXEC, params, timeout=timeout, on_event=collect)
-        except asyncio.TimeoutError:
+        except TimeoutError:
             outcome = await client.interrupt()
             how = "killed" if outcome == "restarted" else "interrupted"
             return _failure(demo, "Timeout", f"no result after {timeout:g} s; the run was {how}",

@@ -98,7 +98,7 @@ class GuardedServer(Server):
     def _base_url(self, request: web.Request) -> str:
         return (self.given_public_url or f"{request.scheme}://{request.host}").rstrip("/")
 
-    async def handle_index(self, request: web.Request) -> web.StreamResponse:  # type: ignore[override]
+    async def handle_index(self, request: web.Request) -> web.StreamResponse:
         if not token_matches(request.query.get("token"), self.token):
             log.warning("refused the page to a request without the right token (from %s)", request.remote)
             return web.Response(status=403, text=NEEDS_TOKEN, content_type="text/html")

@@ -26,6 +26,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
+from jaxtui.render.units import format_bytes
+
 INTERVAL_S = 0.1
 RESCAN_EVERY = 10  # intervals between two lookups of the session's members
 PAGE_BYTES = os.sysconf("SC_PAGE_SIZE") if hasattr(os, "sysconf") else 4096
@@ -49,13 +51,6 @@ def parse_size(text: str) -> int:
     return size
 
 
-def format_size(size: int) -> str:
-    for unit, scale in (("GiB", 1 << 30), ("MiB", 1 << 20), ("KiB", 1 << 10)):
-        if size >= scale:
-            return f"{size / scale:.1f} {unit}"
-    return f"{size} bytes"
-
-
 @dataclass(frozen=True)
 class OverLimit:
     """The kernel's tree used `rss` bytes, past `limit`."""
@@ -65,8 +60,8 @@ class OverLimit:
 
     @property
     def message(self) -> str:
-        return (f"out of memory: the kernel used {format_size(self.rss)} of memory (resident), past "
-                f"--memory-limit {format_size(self.limit)}, and was stopped")
+        return (f"out of memory: the kernel used {format_bytes(self.rss)} of memory (resident), past "
+                f"--memory-limit {format_bytes(self.limit)}, and was stopped")
 
 
 # -- reading /proc --------------------------------------------------------------------------

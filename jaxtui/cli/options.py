@@ -1,0 +1,86 @@
+"""Options that several commands share (`jaxtui`, `run`, `tour`, `doctor`), so they parse and
+read the same everywhere."""
+
+from __future__ import annotations
+
+import argparse
+import os
+from typing import Any
+
+from jaxtui.core.client import MAX_HOST_DEVICES, PLATFORMS, KernelConfig
+
+
+def host_devices(text: str) -> int:
+    try:
+        n = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not an integer: {text!r}") from None
+    if not 1 <= n <= MAX_HOST_DEVICES:
+        raise argparse.ArgumentTypeError(f"must be between 1 and {MAX_HOST_DEVICES}, got {n}")
+    return n
+
+
+def device_id(text: str) -> int:
+    try:
+        n = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a device id: {text!r}") from None
+    if n < 0:
+        raise argparse.ArgumentTypeError(f"device ids start at 0, got {n}")
+    return n
+
+
+def add_device_option(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--device", type=device_id, default=None, metavar="ID",
+                   help="run on this device id (see the Devices pane or `jaxtui doctor`; default: JAX's)")
+
+
+def add_kernel_options(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--platform", choices=PLATFORMS, default=None,
+                   help="where the kernel runs JAX (default: JAX's own choice; CPU/GPU where libtpu is "
+                        "installed without a TPU)")
+    p.add_argument("--host-devices", type=host_devices, default=8, metavar="N",
+                   help="virtual CPU devices, set before JAX starts (default 8, so pmap has devices)")
+
+
+def target(text: str) -> str:
+    from jaxtui.target_spec import TargetSyntaxError, parse_target
+
+    try:
+        return parse_target(text).name
+    except TargetSyntaxError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+
+
+def add_target_option(p: argparse.ArgumentParser) -> None:
+    # dest: `jaxtui run`'s positional is already called `target` (the demo)
+    p.add_argument("--target", type=target, default=None, metavar="tpu-GEN:TOPOLOGY", dest="compile_target",
+                   help="also compile the marked functions for a TPU slice, without a TPU "
+                        "(e.g. tpu-v5e:2x2, tpu-v4:2x2x1; needs `pip install \"jaxtui[tpu]\"`); "
+                        "cuda or rocm: their StableHLO")
+
+
+def memory_limit(text: str) -> int:
+    from jaxtui.core.memory_watch import BadSize, parse_size
+
+    try:
+        return parse_size(text)
+    except BadSize as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+
+
+def add_memory_option(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--memory-limit", type=memory_limit, default=None, metavar="SIZE",
+                   help="stop the kernel when its resident memory passes SIZE (e.g. 4G, 512M); "
+                        "on a GPU also XLA's limit per device (default: no limit)")
+
+
+def kernel_config(args: argparse.Namespace, **more: Any) -> KernelConfig:
+    """The kernel's configuration from the options above. With --memory-limit on a GPU
+    machine, XLA's allocator gets the matching memory fraction (memory_watch.device_env)."""
+    from jaxtui.core.memory_watch import device_env
+
+    limit = getattr(args, "memory_limit", None)
+    extra = device_env(limit, dict(os.environ)) if limit is not None else {}
+    return KernelConfig(platform=args.platform, host_devices=args.host_devices, memory_limit=limit,
+                        extra_env=extra, **more)
