@@ -13,6 +13,16 @@ The format (`FORMAT` = 2; files of older formats are migrated when read, `MIGRAT
     {"format": 2, "code": str | null, "inputs": {name: text}, "original_sha": str,
      "saved_at": float, "before_reset": null | {"code": str | null, "inputs": {...}, "at": float}}
 
+Two jaxtui processes on one state dir (two terminals, or two browser tabs of `jaxtui serve`)
+never overwrite each other's edits: each store remembers the file as it last read or wrote it,
+and a save first checks (under a per-demo lock) that the file is still that. If another
+process changed it, or it could not be read, this process's edits go to a copy beside it
+(`<demo>.json.conflict-<time>-<pid>`) from then on, and the user is told once where. Both
+versions are kept; nothing is overwritten unseen.
+
+A file that cannot be read for its permissions (or another I/O error) is reported as that and
+left alone, not set aside as corrupt: once readable again, its edits come back at the next start.
+
 `Autosave` batches edits and writes them within `SAVE_DELAY_S`, so a kill loses at most
 that much typing. Imports neither textual nor jax (the app hands it a timer function).
 """
@@ -20,13 +30,14 @@ that much typing. Imports neither textual nor jax (the app hands it a timer func
 from __future__ import annotations
 
 import contextlib
+import fcntl
 import hashlib
 import json
 import os
 import re
 import tempfile
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
@@ -61,6 +72,21 @@ def _sha(text: str) -> str:
     return hashlib.sha1(text.encode()).hexdigest()
 
 
+def _sha_bytes(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+def _file_sha(path: Path) -> str | None:
+    """The sha of a saved file's bytes; None when there is no file, UNREADABLE when the OS
+    refuses to read it."""
+    try:
+        return _sha_bytes(path.read_bytes())
+    except FileNotFoundError:
+        return None
+    except OSError:
+        return UNREADABLE
+
+
 @dataclass
 class BeforeReset:
     """The edits a reset replaced: what "undo the reset" brings back, even after a restart."""
@@ -91,7 +117,20 @@ class SavedDemo:
 
 
 class StateProblem(Exception):
-    """A saved file that could not be read (it has been set aside) or written."""
+    """A saved file that could not be read (set aside when corrupt, left alone when its
+    permissions forbid it) or written."""
+
+
+@dataclass(frozen=True)
+class Diverted:
+    """A save that went to a copy beside the demo's file, not over it (see the module doc)."""
+
+    path: Path  # where this process's edits are saved now
+    message: str
+
+
+NOT_READ = "not read"  # _seen: this store never looked at the file
+UNREADABLE = "unreadable"  # _seen: the file was there but could not be read
 
 
 class DemoStore:
@@ -99,6 +138,10 @@ class DemoStore:
 
     def __init__(self, root: Path | None = None) -> None:
         self.root = root if root is not None else state_dir()
+        # key -> the file as this store last read or wrote it: the sha of its bytes, None
+        # when there was no file, UNREADABLE. A save checks the file is still that.
+        self._seen: dict[str, str | None] = {}
+        self.diverted: dict[str, Path] = {}  # key -> the copy this store's edits go to instead
 
     @property
     def demos_dir(self) -> Path:
@@ -108,32 +151,102 @@ class DemoStore:
         return self.demos_dir / f"{key}.json"
 
     def load(self, key: str) -> SavedDemo | None:
-        """The saved state, or None if there is none. Raises StateProblem (after moving the
-        file aside) when the file is unreadable, so the caller can tell the user."""
+        """The saved state, or None if there is none. Raises StateProblem when the file cannot
+        be read: a corrupt one is moved aside first; one the OS will not let us read (its
+        permissions) is left as it is, and this store will not write over it."""
         path = self.path_for(key)
         try:
             if path.stat().st_size > MAX_FILE_BYTES:
                 raise ValueError(f"{path.stat().st_size} bytes is too big for saved edits")
-            raw = json.loads(path.read_text(encoding="utf-8"))
-            return _from_json(raw)
+            data = path.read_bytes()
         except FileNotFoundError:
+            self._seen[key] = None
             return None
-        except (OSError, ValueError, TypeError, KeyError) as exc:
-            aside = self._set_aside(path)
-            where = f"; it was moved to {aside}" if aside else ""
-            raise StateProblem(f"the saved edits in {path} could not be read "
-                               f"({type(exc).__name__}: {exc}){where}") from exc
-
-    def save(self, key: str, saved: SavedDemo) -> None:
-        """Write atomically; an empty state (nothing differs from the original) deletes."""
-        if saved.empty:
-            self.delete(key)
-            return
-        saved.saved_at = time.time()
-        try:
-            _atomic_write(self.path_for(key), json.dumps(_to_json(saved), ensure_ascii=False, indent=1))
+        except PermissionError:
+            self._seen[key] = UNREADABLE
+            raise StateProblem(f"the saved edits in {path} cannot be read: permission denied. They "
+                               f"are left as they are; once readable (chmod u+rw {path}), they come "
+                               f"back at the next start") from None
         except OSError as exc:
-            raise StateProblem(f"could not save edits to {self.path_for(key)}: {exc}") from exc
+            self._seen[key] = UNREADABLE
+            raise StateProblem(f"the saved edits in {path} cannot be read ({exc.strerror or exc}). "
+                               f"They are left as they are") from exc
+        except ValueError as exc:  # too big
+            return self._corrupt(key, path, exc)
+        self._seen[key] = _sha_bytes(data)
+        try:
+            return _from_json(json.loads(data))
+        except (ValueError, TypeError, KeyError) as exc:  # not JSON, not UTF-8, not our format
+            return self._corrupt(key, path, exc)
+
+    def _corrupt(self, key: str, path: Path, exc: Exception) -> SavedDemo | None:
+        aside = self._set_aside(path)
+        self._seen[key] = None if aside else UNREADABLE
+        where = f"; it was moved to {aside}" if aside else ""
+        raise StateProblem(f"the saved edits in {path} could not be read "
+                           f"({type(exc).__name__}: {exc}){where}") from exc
+
+    def save(self, key: str, saved: SavedDemo) -> Diverted | None:
+        """Write atomically; an empty state (nothing differs from the original) deletes.
+
+        If the file changed since this store read or wrote it (another jaxtui saved it), or
+        it could not be read, the edits go to a copy beside it instead, now and on every
+        later save; the first time, the Diverted says where (the caller tells the user)."""
+        saved.saved_at = time.time()
+        text = json.dumps(_to_json(saved), ensure_ascii=False, indent=1)
+        path = self.path_for(key)
+        try:
+            with self._locked(key):
+                if key in self.diverted:
+                    _atomic_write(self.diverted[key], text)
+                    return None
+                current = _file_sha(path)
+                if not self._still_as_seen(key, current):
+                    return self._divert(key, text, current)
+                if saved.empty:
+                    self.delete(key)
+                    self._seen[key] = None
+                else:
+                    _atomic_write(path, text)
+                    self._seen[key] = _sha_bytes(text.encode("utf-8"))
+        except OSError as exc:
+            raise StateProblem(f"could not save edits to {path}: {exc}") from exc
+        return None
+
+    def _still_as_seen(self, key: str, current: str | None) -> bool:
+        """Whether the file is as this store last read or wrote it (so writing loses nothing).
+        A file never read counts as seen only when there is none; an unreadable one never."""
+        seen = self._seen.get(key, NOT_READ)
+        if UNREADABLE in (seen, current):
+            return False
+        return current is None if seen == NOT_READ else current == seen
+
+    def _divert(self, key: str, text: str, current: str | None) -> Diverted:
+        path = self.path_for(key)
+        copy = path.with_name(f"{path.name}.conflict-{time.strftime('%Y%m%d-%H%M%S')}-{os.getpid()}")
+        _atomic_write(copy, text)
+        self.diverted[key] = copy
+        if self._seen.get(key) == UNREADABLE or current == UNREADABLE:
+            why = f"the saved edits in {path} cannot be read, so they are not written over"
+        elif current is None:
+            why = f"another jaxtui (a second window or browser tab) removed {path} since this one read it"
+        else:
+            why = (f"another jaxtui (a second window or browser tab) saved edits of {key} in {path} "
+                   f"since this one read them; both are kept")
+        return Diverted(copy, f"{why}. This window's edits of {key} are saved to {copy}")
+
+    @contextlib.contextmanager
+    def _locked(self, key: str) -> Iterator[None]:
+        """Hold a per-demo lock while checking and writing, so two processes' saves cannot
+        interleave between the check and the rename. (flock: released if the process dies.)"""
+        locks = self.root / "locks"  # beside demos/, which holds only the saved edits
+        locks.mkdir(parents=True, exist_ok=True)
+        with open(locks / f"{key}.lock", "a") as lock:
+            fcntl.flock(lock, fcntl.LOCK_EX)
+            try:
+                yield
+            finally:
+                fcntl.flock(lock, fcntl.LOCK_UN)
 
     def delete(self, key: str) -> None:
         try:
@@ -285,8 +398,10 @@ class Autosave:
             if saved is None:
                 continue
             try:
-                self.store.save(key, saved)
+                diverted = self.store.save(key, saved)
                 self._reported.discard(key)
+                if diverted is not None:  # said once: later saves go to the same copy quietly
+                    self.on_problem(diverted.message)
             except StateProblem as exc:
                 if key not in self._reported:  # say it once, not on every keystroke
                     self._reported.add(key)

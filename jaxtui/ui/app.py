@@ -380,7 +380,7 @@ class JaxTUI(App[int]):
         return self._saved[demo.name]
 
     def _state_problem(self, message: str) -> None:
-        self.notify(message, severity="error", timeout=10)
+        self.notify(message, severity="error", timeout=20)  # where edits went: time to read it
 
     def on_demo_pane_edited(self, event: DemoPane.Edited) -> None:
         pane = event.pane
