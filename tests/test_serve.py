@@ -6,6 +6,7 @@ websocket client."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import re
 import socket
 import subprocess
@@ -83,17 +84,20 @@ def free_port() -> int:
 
 
 class Served:
-    def __init__(self, process: subprocess.Popen, port: int, url: str) -> None:
-        self.process, self.port, self.url = process, port, url
+    def __init__(self, process: subprocess.Popen, port: int, url: str, said: list[str]) -> None:
+        self.process, self.port, self.url, self.said = process, port, url, said
         self.origin = f"http://127.0.0.1:{port}"
         self.token = url.rpartition("token=")[2]
 
 
-def read_url(process: subprocess.Popen, deadline: float) -> str:
+def read_url(process: subprocess.Popen, deadline: float) -> tuple[str, list[str]]:
+    """The URL the server prints, and every line it printed up to it."""
+    said = []
     for line in process.stderr:
+        said.append(line)
         found = re.search(r"open (http://\S+) in a browser", line)
         if found:
-            return found.group(1)
+            return found.group(1), said
         assert time.monotonic() < deadline, "no URL printed"
     raise AssertionError(f"the server printed no URL (exit {process.wait()})")
 
@@ -106,14 +110,14 @@ def get(url: str) -> tuple[int, str]:
         return exc.code, exc.read().decode()
 
 
-@pytest.fixture
-def served() -> Iterator[Served]:
+@contextlib.contextmanager
+def serving(*options: str) -> Iterator[Served]:
     port = free_port()
-    process = subprocess.Popen([sys.executable, "-m", "jaxtui", "serve", "--port", str(port)],
+    process = subprocess.Popen([sys.executable, "-m", "jaxtui", "serve", "--port", str(port), *options],
                                stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
     try:
         deadline = time.monotonic() + 30
-        url = read_url(process, deadline)
+        url, said = read_url(process, deadline)
         while True:  # listening?
             try:
                 socket.create_connection(("127.0.0.1", port), timeout=1).close()
@@ -122,10 +126,16 @@ def served() -> Iterator[Served]:
                 assert process.poll() is None, "the server exited"
                 assert time.monotonic() < deadline, "the server did not listen"
                 time.sleep(0.1)
-        yield Served(process, port, url)
+        yield Served(process, port, url, said)
     finally:
         process.terminate()
         process.communicate(timeout=20)
+
+
+@pytest.fixture
+def served() -> Iterator[Served]:
+    with serving() as server:
+        yield server
 
 
 async def handshake(url: str, origin: str | None) -> int:
@@ -188,6 +198,17 @@ def test_the_printed_url_works_end_to_end(served):
     ws_url = re.search(r'data-session-websocket-url="([^"]+)"', page).group(1)
     screen = asyncio.run(first_screen(ws_url, served.origin))
     assert b"\x1b[" in screen  # terminal drawing, from the real app
+
+
+def test_every_address_keeps_the_warning_and_the_same_protection():
+    with serving("--host", "0.0.0.0") as server:
+        assert any(line.startswith("WARNING: listening on 0.0.0.0:") for line in server.said)
+        assert server.url.startswith(f"http://127.0.0.1:{server.port}/?token=")
+        assert get(f"http://127.0.0.1:{server.port}/")[0] == 403
+        assert get(server.url)[0] == 200
+        ws = f"ws://127.0.0.1:{server.port}/ws"
+        assert asyncio.run(handshake(f"{ws}/{server.token}", "https://evil.example")) == 403
+        assert asyncio.run(handshake(f"{ws}/wrong", server.origin)) == 403
 
 
 def test_a_busy_port_is_one_line_naming_it():
