@@ -152,10 +152,12 @@ class KernelClient:
         self._death_reason = ""  # what pending requests are told when the kernel goes
         self._idle = asyncio.Event()  # set while no request (foreground) is pending
         self._idle.set()
+        self._free_waiters: list[asyncio.Future[None]] = []  # wait_free()
 
     # -- lifecycle -----------------------------------------------------------------
     def _set_state(self, state: str, info: dict[str, Any] | None = None) -> None:
         self.state = state
+        self._notify_free()
         self.state_info = info if info is not None else self.info  # for views that join late
         if self.on_state is not None:
             self.on_state(state, self.state_info)
@@ -298,6 +300,7 @@ class KernelClient:
                 self._idle.set()
                 if self.state == "busy":
                     self._set_state("ready")
+            self._notify_free()
         elif on_event is not None:
             on_event(event)
 
@@ -315,6 +318,7 @@ class KernelClient:
         self._ops.clear()
         self._background.clear()
         self._idle.set()
+        self._notify_free()
         for fut, _ in pending.values():
             if not fut.done():
                 fut.set_exception(exc)
@@ -431,8 +435,27 @@ class KernelClient:
         return any(rid not in self._background for rid in self._pending)
 
     async def wait_idle(self) -> None:
-        """Until no foreground request is pending (live mode waits here for a real run)."""
+        """Until no foreground request is pending."""
         await self._idle.wait()
+
+    @property
+    def free(self) -> bool:
+        """Running or ready, and no foreground request pending."""
+        return not self.busy and self.state in ("ready", "busy")
+
+    async def wait_free(self) -> None:
+        """Until `free` (live mode waits here for a real run to end, a kernel to start): an
+        event, woken by each state change and each answer, never a polling loop."""
+        while not self.free:
+            waiter = asyncio.get_running_loop().create_future()
+            self._free_waiters.append(waiter)
+            await waiter
+
+    def _notify_free(self) -> None:
+        waiters, self._free_waiters = self._free_waiters, []
+        for waiter in waiters:
+            if not waiter.done():
+                waiter.set_result(None)
 
     async def interrupt(self, grace: float = INTERRUPT_GRACE_S, *, restart: bool = True) -> str:
         """Stop what the kernel is doing. Returns "idle", "interrupted", "restarted" or, with
