@@ -7,14 +7,13 @@ import textwrap
 import time
 from pathlib import Path
 
+from conftest import count_starts, output_text, views_built, wait_for
 from textual.command import CommandPalette
 
-from jaxtui.ui.app import JaxTUI
 from jaxtui.core.catalog import load
 from jaxtui.core.client import KernelConfig
+from jaxtui.ui.app import JaxTUI
 from jaxtui.ui.widgets.pane import DemoPane
-
-from conftest import count_starts, output_text, views_built, wait_for
 
 
 def make_app(tmp_path: Path, code: str, **kw) -> JaxTUI:

@@ -21,7 +21,8 @@ from __future__ import annotations
 import asyncio
 import os
 import time
-from typing import Any, Callable, Coroutine, Protocol
+from collections.abc import Callable, Coroutine
+from typing import Any, Protocol
 
 from jaxtui import protocol as P
 

@@ -27,9 +27,10 @@ import os
 import re
 import tempfile
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Protocol
+from typing import Any, Protocol
 
 ENV_VAR = "JAXTUI_STATE_DIR"
 FORMAT = 2

@@ -14,21 +14,27 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from textual import work
-from textual.css.query import NoMatches
 from textual.app import App, ComposeResult
+from textual.css.query import NoMatches
 from textual.widget import AwaitMount
 from textual.widgets import Footer, TabbedContent, TabPane
 from textual.worker import Worker
 
-from jaxtui.ui import actions
 from jaxtui import protocol as P
 from jaxtui.core.catalog import Demo, builtin_demos
-from jaxtui.core.client import KernelClient, KernelConfig, KernelDied, KernelError, RequestFailed
-from jaxtui.ui.commands import JaxtuiCommands
+from jaxtui.core.client import (
+    KernelClient,
+    KernelConfig,
+    KernelDied,
+    KernelError,
+    RequestFailed,
+)
 from jaxtui.core.live_schedule import delay_from_env
-from jaxtui.ui.screens.main import MainScreen, breakpoint_class
 from jaxtui.core.state import Autosave, DemoStore, SavedDemo, StateProblem, demo_key
 from jaxtui.core.tour_format import Tour
+from jaxtui.ui import actions
+from jaxtui.ui.commands import JaxtuiCommands
+from jaxtui.ui.screens.main import MainScreen, breakpoint_class
 from jaxtui.ui.widgets.deferred import Deferred, built
 from jaxtui.ui.widgets.pane import DemoPane
 from jaxtui.ui.widgets.status import KernelStatus
@@ -369,7 +375,7 @@ class JaxTUI(App[int]):
     def action_help(self) -> None:
         from jaxtui.ui.screens.help import HelpScreen, help_for
 
-        if isinstance(self.screen, type(None)) or self.screen.id == "help-screen":
+        if (self.screen is None) or self.screen.id == "help-screen":
             return
         self.push_screen(HelpScreen(help_for(self, self.focused, self.screen.active_bindings)))
 
