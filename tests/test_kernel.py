@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import asyncio
-import os
 import time
+from pathlib import Path
 
 import pytest
 
@@ -33,8 +33,8 @@ async def test_kernel_reports_ready_with_devices_and_runs_code():
         assert info["platform"] == "cpu" and info["device_count"] == 4
         assert info["jax"] and info["pid"] > 0
         events = []
-        result = await _exec(client, "import jax.numpy as jnp\nfor i in range(3): print('line', i)\njnp.arange(4.0) * 2",
-                             on_event=events.append)
+        code = "import jax.numpy as jnp\nfor i in range(3): print('line', i)\njnp.arange(4.0) * 2"
+        result = await _exec(client, code, on_event=events.append)
         assert result["ok"] and result["stdout"] == "line 0\nline 1\nline 2\n"
         assert "".join(e.data["text"] for e in events if e.kind == P.EV_STREAM) == result["stdout"]
         out = result["values"][0]
@@ -125,7 +125,7 @@ async def test_malformed_line_gets_an_error_and_the_kernel_carries_on():
 async def test_a_kernel_that_cannot_start_says_why():
     client = KernelClient(KernelConfig(platform="tpu", host_devices=1))
     try:
-        with pytest.raises(KernelStartError, match="(?i)tpu"):
+        with pytest.raises(KernelStartError, match=r"(?i)tpu"):
             await client.start()
         assert client.state == "dead"
     finally:
@@ -312,7 +312,8 @@ async def test_an_interrupted_run_takes_its_child_processes_along():
         assert await client.interrupt() == "interrupted"
         await task
         t0 = time.monotonic()
-        while os.path.exists(f"/proc/{pids[0]}") and "Z" not in open(f"/proc/{pids[0]}/stat").read().split()[2]:
+        stat = Path(f"/proc/{pids[0]}/stat")
+        while stat.exists() and stat.read_text().rsplit(")", 1)[1].split()[0] != "Z":
             assert time.monotonic() - t0 < 5, "the run's child outlived the interrupt"
             await asyncio.sleep(0.05)
     finally:

@@ -1,4 +1,4 @@
-"""The process ladder (jaxtui/kernel/ladder.py) on plain Python children: no JAX, so quick."""
+"""The process ladder (jaxtui/ladder.py) on plain Python children: no JAX, so quick."""
 
 from __future__ import annotations
 
@@ -11,8 +11,7 @@ import textwrap
 import time
 
 from conftest import PYTHON
-
-from jaxtui.kernel import ladder
+from jaxtui import ladder
 
 
 def pid_alive(pid: int) -> bool:
@@ -143,7 +142,7 @@ def test_watch_parent_kills_the_child_within_a_second_of_its_parent():
     """A parent that spawns a child watching it, then is SIGKILLed: the child goes too."""
     parent = subprocess.Popen([PYTHON, "-c", textwrap.dedent("""
         import os, subprocess, sys, time
-        code = ("from jaxtui.kernel import ladder\\n"
+        code = ("from jaxtui import ladder\\n"
                 "import os, time\\n"
                 "ladder.watch_parent(int(os.environ['EXPECT']))\\n"
                 "print(os.getpid(), flush=True)\\n"

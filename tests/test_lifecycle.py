@@ -16,6 +16,7 @@ import uuid
 from pathlib import Path
 
 import pytest
+
 from conftest import PYTHON, REPO
 
 PY_LOOP = "print('looping', flush=True)\nwhile True:\n    pass\n"

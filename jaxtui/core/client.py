@@ -2,7 +2,7 @@
 
 Used by the Textual app and by the headless `jaxtui run` alike. Imports neither jax nor
 textual. The process's life (a new session, SIGINT with grace, killing the group, the
-shutdown ladder, the kernel dying with us) is jaxtui/kernel/ladder.py, the same piece a
+shutdown ladder, the kernel dying with us) is jaxtui/ladder.py, the same piece a
 remote kernel's supervisor runs; this module adds the protocol: requests, answers, states.
 """
 
@@ -20,9 +20,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from jaxtui import ladder
 from jaxtui import protocol as P
 from jaxtui.core import hardware
-from jaxtui.kernel import ladder
 
 PLATFORMS = ("cpu", "gpu", "tpu")
 MAX_HOST_DEVICES = 512
@@ -340,7 +340,7 @@ class KernelClient:
         await self._finish(proc)
 
     async def shutdown(self, on_wait: Callable[[str], None] | None = None) -> str:
-        """The gentle ladder, within about half a second (kernel/ladder.py): an idle kernel is
+        """The gentle ladder, within about half a second (ladder.py): an idle kernel is
         asked to exit (it releases the device), then SIGTERM, then SIGKILL. After a kill, a
         kernel that may have held a TPU is waited for until the TPU is free: `on_wait(message)`
         says so first (the only wait longer than half a second). Returns the ladder's outcome."""

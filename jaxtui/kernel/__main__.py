@@ -25,8 +25,8 @@ import time
 from typing import Any, BinaryIO
 
 from jaxtui import protocol as P
-from jaxtui.kernel.ladder import watch_parent
 from jaxtui.kernel.runstate import STATE
+from jaxtui.ladder import watch_parent
 
 _T0 = time.perf_counter()
 
@@ -169,7 +169,7 @@ def _exit_with_group(status: int) -> None:
 
 def _kill_run_children() -> None:
     """The processes a run started in the kernel's group (after an interrupt, or on exit)."""
-    from jaxtui.kernel.ladder import group_members
+    from jaxtui.ladder import group_members
 
     if os.getpgrp() != os.getpid():
         return  # not our own group (started by hand from a shell): leave the shell's alone
@@ -182,15 +182,14 @@ def _kill_run_children() -> None:
 def _start_jax() -> dict[str, Any]:
     t = time.perf_counter()
     import jax
-    import jax.numpy  # noqa: F401 - every demo needs it; import it while nobody waits
+    import jax.numpy  # every demo needs it; import it while nobody waits
 
     import_s = time.perf_counter() - t
     t = time.perf_counter()
     devices = jax.devices()  # initialises the backend: fails here, not in the first run
     init_s = time.perf_counter() - t
-    from jaxtui.kernel.devices import versions
-
     from jaxtui import __version__
+    from jaxtui.kernel.devices import versions
 
     return {
         "pid": os.getpid(),

@@ -77,7 +77,7 @@ def _heartbeat(req: P.Request, emit: Emit) -> dict[str, Any]:
 
 def _interrupt(req: P.Request, emit: Emit) -> dict[str, Any]:
     """InterruptResult. SIGINT to the main thread, as a local client would send; the caller
-    confirms the kernel settled (`ping` with `settle_s`) and kills it if not (kernel/ladder.py).
+    confirms the kernel settled (`ping` with `settle_s`) and kills it if not (jaxtui/ladder.py).
     A remote kernel's supervisor answers this op itself, with the whole ladder."""
     if not STATE.active:
         return {"outcome": "idle"}

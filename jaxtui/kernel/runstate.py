@@ -10,6 +10,7 @@ and restarts it).
 
 from __future__ import annotations
 
+import contextlib
 import sys
 import threading
 import time
@@ -49,10 +50,8 @@ class RunState:
         jax = sys.modules.get("jax")
         if jax is None:
             return
-        try:
+        with contextlib.suppress(Exception):  # a deleted array, a backend gone: nothing to watch
             self.unfinished += [a for a in jax.live_arrays() if not a.is_ready()]
-        except Exception:  # noqa: BLE001, S110 - a deleted array, a backend gone: nothing to watch
-            pass
 
     def settle(self, timeout: float) -> bool:
         """Wait up to `timeout` s for the arrays an interrupt left computing. True: idle."""

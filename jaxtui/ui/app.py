@@ -11,10 +11,11 @@ import asyncio
 import contextlib
 import signal
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from textual import work
 from textual.app import App, ComposeResult
+from textual.binding import BindingType
 from textual.css.query import NoMatches
 from textual.widget import AwaitMount
 from textual.widgets import Footer, TabbedContent, TabPane
@@ -22,13 +23,7 @@ from textual.worker import Worker
 
 from jaxtui import protocol as P
 from jaxtui.core.catalog import Demo, builtin_demos
-from jaxtui.core.client import (
-    KernelClient,
-    KernelConfig,
-    KernelDied,
-    KernelError,
-    RequestFailed,
-)
+from jaxtui.core.client import KernelClient, KernelConfig, KernelDied, KernelError, RequestFailed
 from jaxtui.core.live_schedule import delay_from_env
 from jaxtui.core.state import Autosave, DemoStore, SavedDemo, StateProblem, demo_key
 from jaxtui.core.tour_format import Tour
@@ -51,7 +46,7 @@ DEVICES = "devices"  # the Devices tab, after the demo panes (not a DemoPane)
 class JaxTUI(App[int]):
     CSS_PATH = Path(__file__).with_name("app.tcss")
     TITLE = "jaxtui"
-    BINDINGS = actions.bindings()
+    BINDINGS: ClassVar[list[BindingType]] = actions.bindings()
     COMMANDS = App.COMMANDS | {JaxtuiCommands}
     HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (110, "-wide")]
 
@@ -73,11 +68,11 @@ class JaxTUI(App[int]):
         self._running_pane: DemoPane | None = None
         self._run_worker: Worker[None] | None = None  # the one run at a time
         self.tour_at_start = tour
-        self.store = DemoStore()  # saved edits: jaxtui/state.py
+        self.store = DemoStore()  # saved edits: jaxtui/core/state.py
         self.autosave = Autosave(self.store, self.set_timer, self._state_problem)
         self._saved: dict[str, SavedDemo | None] = {}
         self._pane_mounts: dict[str, AwaitMount] = {}  # panes being built: _pane_built
-        self.live_mode = False  # ctrl+l: re-inspect after each pause in typing (jaxtui/live.py)
+        self.live_mode = False  # ctrl+l: re-inspect after each pause in typing (jaxtui/core/live_schedule.py)
         self.live_delay_s = delay_from_env()
 
     # -- layout --------------------------------------------------------------------
@@ -253,9 +248,10 @@ class JaxTUI(App[int]):
         if pane.run_params() is None:
             self.notify("An input is invalid: fix the marked field, then run.", severity="error")
             return None
-        self._run_worker = self._run(pane)
+        worker: Worker[None] = self._run(pane)
+        self._run_worker = worker
         self.refresh_bindings()  # ^c Stop shows in the footer
-        return self._run_worker
+        return worker
 
     async def _typing_done(self) -> None:
         """The run key is a priority binding: it acts before the focused editor or field has
@@ -406,7 +402,7 @@ class JaxTUI(App[int]):
             tab = self.query_one("#panes", TabbedContent).get_tab(f"pane-{name}")
         except NoMatches:
             return
-        tab.label = name + ("*" if pane.modified else "")  # type: ignore[assignment]
+        tab.label = name + ("*" if pane.modified else "")
 
     def action_reset_demo(self) -> None:
         pane = self.current_pane
