@@ -12,7 +12,7 @@ from collections.abc import Callable
 from typing import Any
 
 from jaxtui import __version__
-from jaxtui.cli.options import add_device_option, add_kernel_options
+from jaxtui.cli.options import add_device_option, add_kernel_options, add_target_option
 from jaxtui.core.client import KernelConfig
 
 
@@ -25,6 +25,7 @@ def _app_parser() -> argparse.ArgumentParser:
     p.add_argument("--pane", metavar="NAME", help="open on this pane (grad, jit, vmap, lax, pmap, stax)")
     add_kernel_options(p)
     add_device_option(p)
+    add_target_option(p)
     p.add_argument("--version", action="version", version=f"jaxtui {__version__}")
     return p
 
@@ -39,6 +40,7 @@ def _run_parser() -> argparse.ArgumentParser:
                    help="set a demo input, as in the app's form (repeatable)")
     add_kernel_options(p)
     add_device_option(p)
+    add_target_option(p)
     return p
 
 
@@ -85,7 +87,8 @@ def cmd_run(argv: list[str]) -> int:
         print("jaxtui run: --timeout must be positive", file=sys.stderr)
         return 2
     inputs = _parse_inputs(args.input, demo)
-    config = KernelConfig(platform=args.platform, host_devices=args.host_devices, device=args.device)
+    config = KernelConfig(platform=args.platform, host_devices=args.host_devices, device=args.device,
+                          target=args.compile_target)
     return headless.main(demo, config=config, as_json=args.json, timeout=args.timeout, inputs=inputs)
 
 
@@ -109,7 +112,7 @@ def cmd_app(argv: list[str]) -> int:
     from jaxtui.ui.app import JaxTUI
 
     app = JaxTUI(kernel_config=KernelConfig(platform=args.platform, host_devices=args.host_devices,
-                                            device=args.device),
+                                            device=args.device, target=args.compile_target),
                  user_demo=user_demo, initial_pane=args.pane or (user_demo.name if user_demo else None))
     app.run()
     return app.return_code or 0

@@ -35,6 +35,24 @@ def add_device_option(p: argparse.ArgumentParser) -> None:
 
 def add_kernel_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--platform", choices=PLATFORMS, default=None,
-                   help="where the kernel runs JAX (default: JAX's own choice)")
+                   help="where the kernel runs JAX (default: JAX's own choice; CPU/GPU where libtpu is "
+                        "installed without a TPU)")
     p.add_argument("--host-devices", type=host_devices, default=8, metavar="N",
                    help="virtual CPU devices, set before JAX starts (default 8, so pmap has devices)")
+
+
+def target(text: str) -> str:
+    from jaxtui.target_spec import TargetSyntaxError, parse_target
+
+    try:
+        return parse_target(text).name
+    except TargetSyntaxError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+
+
+def add_target_option(p: argparse.ArgumentParser) -> None:
+    # dest: `jaxtui run`'s positional is already called `target` (the demo)
+    p.add_argument("--target", type=target, default=None, metavar="tpu-GEN:TOPOLOGY", dest="compile_target",
+                   help="also compile the marked functions for a TPU slice, without a TPU "
+                        "(e.g. tpu-v5e:2x2, tpu-v4:2x2x1; needs `pip install \"jaxtui[tpu]\"`); "
+                        "cuda or rocm: their StableHLO")

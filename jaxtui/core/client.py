@@ -90,6 +90,9 @@ class KernelConfig:
     # The device id runs go to (None: JAX's default). Not part of the environment: changing
     # it needs no restart; the kernel checks it against its devices on each run.
     device: int | None = None
+    # What the marked functions are also compiled for ("tpu-v5e:2x2", jaxtui/target_spec.py).
+    # Not part of the environment either: each run carries it.
+    target: str | None = None
 
     def validate(self) -> None:
         if self.platform is not None and self.platform not in PLATFORMS:
@@ -100,11 +103,17 @@ class KernelConfig:
         if self.device is not None and (isinstance(self.device, bool) or not isinstance(self.device, int)
                                         or self.device < 0):
             raise ValueError(f"the target device must be a device id (0, 1, ...), got {self.device!r}")
+        if self.target is not None:
+            from jaxtui.target_spec import parse_target
+
+            parse_target(self.target)  # TargetSyntaxError is a ValueError
 
     def env(self, base: dict[str, str] | None = None) -> dict[str, str]:
         env = dict(os.environ if base is None else base)
         if self.platform is not None:
             env["JAX_PLATFORMS"] = {"gpu": "cuda"}.get(self.platform, self.platform)
+        elif not env.get("JAX_PLATFORMS") and (chosen := hardware.default_platforms()):
+            env["JAX_PLATFORMS"] = chosen  # libtpu without a TPU: see default_platforms
         if self.host_devices is not None:
             flags = [f for f in env.get("XLA_FLAGS", "").split()
                      if not f.startswith("--xla_force_host_platform_device_count")]
@@ -409,6 +418,8 @@ class KernelClient:
         params = dict(params or {})
         if op in (P.OP_EXEC, P.OP_INSPECT) and self.config.device is not None:
             params.setdefault("device", self.config.device)
+        if op == P.OP_EXEC and self.config.target is not None:  # live mode stays quick: no target
+            params.setdefault("target", self.config.target)
         rid = next(self._ids)
         fut: asyncio.Future[P.Event] = asyncio.get_running_loop().create_future()
         self._pending[rid] = (fut, on_event)
