@@ -28,10 +28,18 @@ OP_DEVICES = "devices"  # list devices and memory
 OP_SMOKE = "smoke"  # doctor's smoke test: params {"devices": [ids] | None, "budget_s": float}
 OP_PING = "ping"
 OP_SHUTDOWN = "shutdown"  # release the device and exit (the first rung of the shutdown ladder)
+# Stop the running request: SIGINT, then kill and restart after the grace period. A remote
+# kernel's supervisor (kernel/supervisor.py) gets it in-band, as no signal crosses ssh.
+# params {"grace": s, "restart": bool}; result InterruptResult.
+OP_INTERRUPT = "interrupt"
+OP_HEARTBEAT = "heartbeat"  # "the client is still there" (every 2 s to a remote supervisor)
 # A TPU target's compile-only devices: params {"target": "tpu-v5e:2x2"} -> TargetInfo; an error
 # event of type TargetUnavailable (no libtpu) or TargetInvalid (no such slice).
 OP_TARGET = "target"
-OPS = (OP_EXEC, OP_INSPECT, OP_DEVICES, OP_SMOKE, OP_PING, OP_SHUTDOWN, OP_TARGET)
+OPS = (OP_EXEC, OP_INSPECT, OP_DEVICES, OP_SMOKE, OP_PING, OP_SHUTDOWN, OP_TARGET, OP_INTERRUPT, OP_HEARTBEAT)
+# Ops the kernel answers at once on its reader thread, even while a request runs (kernel/handlers.py
+# INBAND): the rest wait their turn on the main thread.
+INBAND_OPS = (OP_INTERRUPT, OP_HEARTBEAT)
 
 # Event kinds the kernel sends.
 EV_READY = "ready"  # data: ReadyInfo (id 0, unsolicited, once)
@@ -198,6 +206,24 @@ class ReadyInfo(TypedDict, total=False):
     process_count: int
     type: str  # when ok is False: why the kernel could not start
     message: str
+
+
+class InterruptResult(TypedDict, total=False):
+    outcome: str  # "idle" | "interrupted" | "restarted" | "killed" (killed: not restarted, as asked)
+    ready: ReadyInfo  # the new kernel's, after "restarted"
+
+
+class HeartbeatResult(TypedDict, total=False):
+    alive: bool
+    busy: bool  # a request is running on the kernel's main thread
+    op: str | None  # its op
+    line: int | None  # the line of the user's code it is on (read even while XLA runs)
+
+
+class PingResult(TypedDict, total=False):
+    pong: bool
+    pid: int
+    idle: bool  # with params {"settle_s": s}: no device work of an interrupted run still in flight
 
 
 class ProtocolError(ValueError):
