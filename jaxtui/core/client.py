@@ -1,9 +1,11 @@
 """The UI's handle on the kernel process: start, request, interrupt, restart, stop.
 
 Used by the Textual app and by the headless `jaxtui run` alike. Imports neither jax nor
-textual. The kernel is `sys.executable -m jaxtui.kernel` in a new process session (so a
-stray SIGINT to the terminal's process group never reaches it), started with exec, never
-a bare fork: JAX is multithreaded and a forked copy can deadlock.
+textual. The kernel is a child process reached through a transport (core/transport.py):
+`sys.executable -m jaxtui.kernel` here, or `ssh HOST PYTHON -m jaxtui.kernel --supervise`
+for a remote one. Either runs in a new process session (so a stray SIGINT to the
+terminal's process group never reaches it), started with exec, never a bare fork: JAX is
+multithreaded and a forked copy can deadlock.
 """
 
 from __future__ import annotations
@@ -14,7 +16,6 @@ import itertools
 import json
 import os
 import signal
-import sys
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -22,6 +23,7 @@ from typing import Any, Callable
 
 from jaxtui.core import hardware
 from jaxtui import protocol as P
+from jaxtui.core.transport import LocalTransport, SshTransport, ssh_message, version_fix
 
 PLATFORMS = ("cpu", "gpu", "tpu")
 MAX_HOST_DEVICES = 512
@@ -49,13 +51,19 @@ class KernelVersionMismatch(KernelStartError):
     kind = P.KIND_VERSION_MISMATCH
 
 
-def version_mismatch_message(theirs: Any, their_release: str | None) -> str:
+class KernelConnectionError(KernelStartError):
+    """ssh could not reach a remote kernel's host (str(): ssh's message and the fixes)."""
+
+    kind = P.KIND_CONNECTION
+
+
+def version_mismatch_message(theirs: Any, their_release: str | None, fix: str | None = None) -> str:
     from jaxtui import __version__
 
     release = f" (jaxtui {their_release})" if their_release else ""
     return (f"the kernel speaks protocol version {theirs}{release}, this jaxtui {__version__} speaks "
             f"version {P.PROTOCOL_VERSION}. Install the same jaxtui for the kernel's Python: "
-            f"pip install 'jaxtui=={__version__}'")
+            f"{fix or version_fix(None, '')}")
 
 
 class KernelDied(KernelError):
@@ -65,6 +73,12 @@ class KernelDied(KernelError):
         super().__init__(message)
         self.returncode = returncode
         self.stderr = stderr
+
+
+class ConnectionLost(KernelDied):
+    """The connection to a remote kernel dropped (ssh's message says why)."""
+
+    kind = P.KIND_CONNECTION_LOST
 
 
 class RequestFailed(KernelError):
@@ -118,18 +132,23 @@ class KernelConfig:
 
 StateCallback = Callable[[str, dict[str, Any]], None]
 EventCallback = Callable[[P.Event], None]
+Transport = LocalTransport | SshTransport
 
 
 class KernelClient:
     """One kernel process at a time; requests are answered in order.
 
     States: stopped, starting, ready, busy, dead. `on_state(state, info)` is called on each
-    change (on the event loop), where info is the kernel's ready info or the failure.
+    change (on the event loop), where info is the kernel's ready info or the failure; a
+    remote kernel whose connection dropped is "dead" with info["kind"] == "connection_lost".
     """
 
-    def __init__(self, config: KernelConfig | None = None, on_state: StateCallback | None = None):
+    def __init__(self, config: KernelConfig | None = None, on_state: StateCallback | None = None,
+                 transport: Transport | None = None):
         self.config = config or KernelConfig()
+        self.transport: Transport = transport or LocalTransport()
         self.on_state = on_state
+        self.returncode: int | None = None  # the last kernel process's exit status
         self.state = "stopped"
         self.state_info: dict[str, Any] = {}
         self.info: dict[str, Any] = {}
@@ -164,10 +183,11 @@ class KernelClient:
         self._ready = loop.create_future()
         self.started_at = time.perf_counter()
         self.started_wall = time.time()
+        self.returncode = None
+        argv, env = self.transport.command(self.config)
         self.proc = await asyncio.create_subprocess_exec(
-            sys.executable, "-m", "jaxtui.kernel",
-            stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE,
-            stderr=asyncio.subprocess.PIPE, env=self.config.env(),
+            *argv, stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE,
+            stderr=asyncio.subprocess.PIPE, env=env,
             limit=P.MAX_MESSAGE_BYTES + 1, start_new_session=True)
         self._tasks = [asyncio.create_task(self._read_events(self.proc)),
                        asyncio.create_task(self._read_stderr(self.proc))]
@@ -184,12 +204,17 @@ class KernelClient:
             self._expected_exit = True
             reason = self._start_failure_reason(str(exc))
             # sysfs and /proc reads (and, on a TPU VM, the metadata server): off the event loop.
-            advice = await asyncio.to_thread(hardware.start_failure_advice, reason, self.config.platform)
+            advice = await asyncio.to_thread(self.transport.start_failure_advice, reason, self.config.platform,
+                                             self.returncode)
             text = f"{reason}\n\n{advice}" if advice else reason
-            self._set_state("dead", {"error": text, "reason": reason, "start_failed": True})
-            raise KernelStartError(text, reason) from None
+            error = (KernelConnectionError if self.transport.connection_failed(self.returncode)
+                     else KernelStartError)(text, reason)
+            self._set_state("dead", {"error": text, "reason": reason, "start_failed": True, "kind": error.kind})
+            raise error from None
         self.info = info
         self._set_state("ready", info)
+        if self.transport.heartbeat_s:
+            self._tasks.append(asyncio.create_task(self._heartbeat(self.proc, self.transport.heartbeat_s)))
         return info
 
     async def wait_ready(self) -> dict[str, Any]:
@@ -243,7 +268,8 @@ class KernelClient:
             their_release = json.loads(line).get("data", {}).get("jaxtui")
         except (ValueError, AttributeError):
             their_release = None
-        message = version_mismatch_message(exc.theirs, their_release)
+        message = version_mismatch_message(exc.theirs, their_release,
+                                           version_fix(self.transport.host, getattr(self.transport, "python", "")))
         self.stderr_tail.append(f"jaxtui: {message}")
         if self._ready is not None and not self._ready.done():
             self._ready.set_exception(KernelVersionMismatch(message))
@@ -269,6 +295,8 @@ class KernelClient:
                 return
             event = P.Event(event.id, P.EV_ERROR, {"type": "ProtocolError", "message": str(exc)})
         if event.final:
+            if self._ops.get(event.id) == P.OP_INTERRUPT and event.kind == P.EV_RESULT:
+                self._interrupt_answered(event.data)
             self._ops.pop(event.id, None)
             del self._pending[event.id]
             self._background.discard(event.id)
@@ -280,16 +308,28 @@ class KernelClient:
             on_event(event)
 
     def _on_exit(self, returncode: int) -> None:
+        self.returncode = returncode
         stderr = self.stderr_text()
         msg = f"kernel exited with status {returncode}"
         if self._ready is not None and not self._ready.done():
             self._ready.set_exception(KernelStartError(stderr or msg))
+        lost = self.transport.connection_lost(returncode) and not self._expected_exit
+        if lost:
+            msg = self._lost_message(returncode)
         pending, self._pending = self._pending, {}
         for fut, _ in pending.values():
             if not fut.done():
-                fut.set_exception(KernelDied(msg, returncode, stderr))
+                fut.set_exception((ConnectionLost if lost else KernelDied)(msg, returncode, stderr))
         if not self._expected_exit and self.state != "starting":  # start() reports its own failure
-            self._set_state("dead", {"returncode": returncode, "error": stderr})
+            info: dict[str, Any] = {"returncode": returncode, "error": stderr}
+            if lost:
+                info.update(error=msg, kind=P.KIND_CONNECTION_LOST, connection_lost=True)
+            self._set_state("dead", info)
+
+    def _lost_message(self, returncode: int) -> str:
+        why = ssh_message(self.stderr_text(8)) or (
+            f"the ssh process was killed (signal {-returncode})" if returncode < 0 else "ssh exited with status 255")
+        return f"the connection to {self.transport.host} was lost: {why}"
 
     async def stop(self) -> None:
         """Kill the kernel now (SIGKILL to its whole session): never waits on XLA."""
@@ -319,6 +359,8 @@ class KernelClient:
             self._set_state("stopped", {})
 
     def _may_hold_tpu(self) -> bool:
+        if not self.transport.may_hold_local_tpu():
+            return False
         if self.info.get("platform"):
             return self.info["platform"] == "tpu"
         # Killed while starting: JAX may have taken the TPU before it said so.
@@ -369,13 +411,18 @@ class KernelClient:
     def busy(self) -> bool:
         return any(rid not in self._background for rid in self._pending)
 
-    async def interrupt(self, grace: float = INTERRUPT_GRACE_S) -> str:
-        """Stop what the kernel is doing. Returns "idle", "interrupted" or "restarted".
+    async def interrupt(self, grace: float = INTERRUPT_GRACE_S, restart: bool = True) -> str:
+        """Stop what the kernel is doing. Returns "idle", "interrupted", "restarted" or
+        (restart=False: the caller is about to shut down) "killed"; a remote kernel whose
+        connection dropped meanwhile: "lost".
 
         SIGINT first: Python code stops at once. A running XLA computation cannot be
         interrupted from Python, so if the kernel has not answered within `grace`
-        seconds it is killed and a fresh one started.
+        seconds it is killed and a fresh one started. A remote kernel's supervisor does
+        this on its host, asked in-band (no signal crosses ssh).
         """
+        if self.transport.in_band_interrupt:
+            return await self._interrupt_in_band(grace, restart)
         if not self.alive or not self._pending:
             return "idle"
         futures = [f for f, _ in self._pending.values()]
@@ -390,6 +437,46 @@ class KernelClient:
                 fut.set_exception(KernelDied("interrupted: the kernel was killed and restarted", -9))
         await self.restart()
         return "restarted"
+
+    async def _interrupt_in_band(self, grace: float, restart: bool) -> str:
+        if not self.alive or not self.busy:
+            return "idle"
+        try:
+            result = await self.request(P.OP_INTERRUPT, {"grace": grace, "restart": restart}, background=True)
+        except KernelDied:
+            return "lost"
+        return str(result.get("outcome", "idle"))
+
+    def _interrupt_answered(self, data: dict[str, Any]) -> None:
+        """The supervisor killed the kernel (XLA did not stop): what was in flight is gone.
+        Called in the reader, in order: before any event of the new kernel is read."""
+        outcome = data.get("outcome")
+        if outcome == "killed":
+            self._expected_exit = True  # the supervisor exits, as asked
+        if outcome not in ("restarted", "killed"):
+            return
+        for rid, (fut, _) in list(self._pending.items()):
+            if self._ops.get(rid) != P.OP_INTERRUPT and not fut.done():
+                del self._pending[rid]
+                self._ops.pop(rid, None)
+                self._background.discard(rid)
+                fut.set_exception(KernelDied("interrupted: the kernel was killed and restarted"
+                                             if outcome == "restarted" else "interrupted: the kernel was killed", -9))
+        if outcome == "restarted":
+            self.info = data.get("ready") or self.info
+
+    async def _heartbeat(self, proc: asyncio.subprocess.Process, every: float) -> None:
+        """Tell a remote supervisor we are here: it stops the kernel after a long silence (a
+        laptop asleep closes no connection). Its answers are not waited for: ssh's own
+        keep-alive notices a dead link."""
+        assert proc.stdin is not None
+        while proc.returncode is None:
+            await asyncio.sleep(every)
+            try:
+                proc.stdin.write(P.encode(P.Request(id=next(self._ids), op=P.OP_HEARTBEAT)))
+                await proc.stdin.drain()
+            except (BrokenPipeError, ConnectionResetError):
+                return
 
     async def shutdown(self) -> None:
         await self.stop()

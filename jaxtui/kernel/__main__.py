@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import signal
+import socket
 import sys
 import threading
 import time
@@ -70,6 +71,7 @@ def _start_jax() -> dict[str, Any]:
 
     return {
         "pid": os.getpid(),
+        "hostname": socket.gethostname(),
         "protocol": P.PROTOCOL_VERSION,
         "jaxtui": __version__,
         "platform": jax.default_backend(),
@@ -93,7 +95,12 @@ def handle(req: P.Request, channel: Channel) -> tuple[str, dict[str, Any]]:
     return P.EV_RESULT, HANDLERS[req.op](req, emit)  # decode_request refuses unknown ops
 
 
-def main() -> int:
+def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
+    if argv and argv[0] == "--supervise":
+        from jaxtui.kernel.supervisor import main as supervise
+
+        return supervise(argv[1:])
     channel = _open_channel()
     signal.signal(signal.SIGINT, _on_sigint)
     try:

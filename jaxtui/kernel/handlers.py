@@ -60,6 +60,17 @@ def _ping(req: P.Request, emit: Emit) -> dict[str, Any]:
     return {"pong": True, "pid": os.getpid()}
 
 
+def _heartbeat(req: P.Request, emit: Emit) -> dict[str, Any]:
+    return {"alive": True}
+
+
+def _interrupt(req: P.Request, emit: Emit) -> dict[str, Any]:
+    # Read by the loop between requests, so nothing is running. While a request runs, an
+    # interrupt comes as SIGINT (a local client) or as this op to the supervisor
+    # (kernel/supervisor.py), which signals the kernel.
+    return {"outcome": "idle"}
+
+
 def _shutdown(req: P.Request, emit: Emit) -> dict[str, Any]:
     return {"bye": True}  # the loop exits after sending it (kernel/__main__.py)
 
@@ -71,4 +82,6 @@ HANDLERS: dict[str, Handler] = {
     P.OP_SMOKE: _smoke,
     P.OP_PING: _ping,
     P.OP_SHUTDOWN: _shutdown,
+    P.OP_INTERRUPT: _interrupt,
+    P.OP_HEARTBEAT: _heartbeat,
 }

@@ -1,0 +1,298 @@
+"""`python -m jaxtui.kernel --supervise`: the remote end of `jaxtui --remote HOST`.
+
+ssh gives a remote command its stdin, stdout and stderr and nothing else: no signal from the
+client reaches it, and a laptop that went to sleep closes nothing. So on the remote host this
+small process (it never imports jax) stands between ssh and the kernel worker, which it
+starts as its child (`python -m jaxtui.kernel`, exactly as a local client does):
+
+- it relays protocol lines both ways unchanged: the worker's `ready` carries the remote
+  jaxtui's protocol version, so the client refuses a jaxtui of another version as it does a
+  local kernel;
+- it answers `heartbeat` itself and turns `interrupt` into the local interrupt ladder on the
+  worker (SIGINT, a grace period, then kill and restart: XLA does not stop on SIGINT);
+- it exits, killing the worker, on stdin EOF (ssh closed the session), SIGHUP or SIGTERM,
+  or when the client has been silent for longer than `--silence-limit` seconds (the client
+  sends a heartbeat every 2 s): on a TPU VM an orphaned kernel keeps the TPU from the next user;
+- when the worker dies on its own it exits with the worker's status, so the client sees a
+  dead kernel exactly as it would locally.
+
+Its own messages go to stderr, which ssh carries to the client (the client's stderr tail).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import signal
+import sys
+import time
+from typing import Any
+
+from jaxtui import protocol as P
+
+SILENCE_LIMIT_S = 30.0  # a client silent this long is gone (it sends a heartbeat every 2 s)
+INTERRUPT_GRACE_S = 1.0  # after SIGINT, how long before the worker is killed (XLA ignores SIGINT)
+
+
+def _say(text: str) -> None:
+    sys.stderr.write(f"jaxtui supervisor: {text}\n")
+    sys.stderr.flush()
+
+
+def exit_status(returncode: int) -> int:
+    """A shell's status for a worker's exit: 128+N when killed by signal N (a remote exit by
+    signal reaches the ssh client as 255, which looks like a lost connection)."""
+    return 128 - returncode if returncode < 0 else returncode
+
+
+class Worker:
+    """The kernel worker process: every call that starts, signals or kills it is here."""
+
+    def __init__(self, config: dict[str, Any]):
+        self.config = config
+        self.proc: asyncio.subprocess.Process | None = None
+        self.killed = False
+        self.started_wall = 0.0
+
+    async def start(self) -> asyncio.subprocess.Process:
+        from jaxtui.core.client import KernelConfig
+
+        # The environment a local client gives its kernel, built here, on the remote host.
+        env = KernelConfig(platform=self.config["platform"], host_devices=self.config["host_devices"]).env()
+        self.started_wall = time.time()
+        self.proc = await asyncio.create_subprocess_exec(
+            sys.executable, "-m", "jaxtui.kernel", stdin=asyncio.subprocess.PIPE,
+            stdout=asyncio.subprocess.PIPE, stderr=None, env=env, limit=P.MAX_MESSAGE_BYTES + 1,
+            start_new_session=True)
+        return self.proc
+
+    async def write(self, line: bytes) -> bool:
+        if self.proc is None or self.proc.stdin is None or self.killed:
+            return False
+        try:
+            self.proc.stdin.write(line)
+            await self.proc.stdin.drain()
+        except (BrokenPipeError, ConnectionResetError):
+            return False  # it died: _read_worker reports it
+        return True
+
+    def interrupt(self) -> None:
+        if self.proc is not None and self.proc.returncode is None:
+            self.proc.send_signal(signal.SIGINT)
+
+    async def kill(self) -> None:
+        """SIGKILL to the worker's whole session: a busy XLA computation stops for nothing else."""
+        proc, self.killed = self.proc, True
+        if proc is None or proc.returncode is not None:
+            return
+        try:
+            os.killpg(proc.pid, signal.SIGKILL)
+        except (ProcessLookupError, PermissionError):
+            proc.kill()
+        await proc.wait()
+        from jaxtui.core import hardware
+
+        if await asyncio.to_thread(hardware.has_tpu_chips):
+            # A killed kernel cannot clean up: free the TPU for the next kernel (core/hardware.py).
+            removed = await asyncio.to_thread(hardware.release_after_kill, proc.pid, self.started_wall)
+            for path in removed:
+                _say(f"removed {path}, left by the killed kernel")
+
+
+class Supervisor:
+    def __init__(self, config: dict[str, Any], silence_limit: float, grace: float):
+        self.config = config  # platform, host_devices: how the worker's JAX starts
+        self.silence_limit = silence_limit
+        self.grace = grace
+        self.worker: Worker | None = None
+        self.in_flight: dict[int, str] = {}  # request id -> op, relayed and not yet answered
+        self.idle = asyncio.Event()  # set while nothing is in flight
+        self.idle.set()
+        self.to_worker: asyncio.Queue[bytes] = asyncio.Queue()  # the client never waits on the worker
+        self.out: asyncio.StreamWriter | None = None
+        self.last_heard = 0.0
+        self.done: asyncio.Future[int] | None = None
+        self._restart_ready: asyncio.Future[dict[str, Any]] | None = None
+        self._tasks: set[asyncio.Task[Any]] = set()
+
+    # -- wiring ------------------------------------------------------------------------
+    async def run(self) -> int:
+        loop = asyncio.get_running_loop()
+        self.done = loop.create_future()
+        self.last_heard = loop.time()
+        reader = asyncio.StreamReader(limit=P.MAX_MESSAGE_BYTES + 1)
+        await loop.connect_read_pipe(lambda: asyncio.StreamReaderProtocol(reader), sys.stdin.buffer)
+        transport, protocol = await loop.connect_write_pipe(asyncio.streams.FlowControlMixin, sys.stdout.buffer)
+        self.out = asyncio.StreamWriter(transport, protocol, None, loop)
+        for signum in (signal.SIGHUP, signal.SIGTERM):
+            loop.add_signal_handler(signum, self.finish, 128 + signum,
+                                    f"{signal.Signals(signum).name}: stopping the kernel")
+        try:
+            await self._start_worker()
+            for job in (self._read_client(reader), self._write_worker(), self._watch_silence()):
+                self._spawn(job)
+            return await self.done
+        finally:
+            for task in self._tasks:
+                task.cancel()
+            if self.worker is not None:
+                await self.worker.kill()
+
+    def _spawn(self, job: Any) -> None:
+        task = asyncio.create_task(job)
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    def finish(self, status: int, why: str = "") -> None:
+        if why:
+            _say(why)
+        if self.done is not None and not self.done.done():
+            self.done.set_result(status)
+
+    def send(self, rid: int, kind: str, data: dict[str, Any]) -> None:
+        """An event of the supervisor's own (never waits: a heartbeat's answer is tiny)."""
+        assert self.out is not None
+        self.out.write(P.encode(P.Event(id=rid, kind=kind, data=data)))
+
+    # -- the worker --------------------------------------------------------------------
+    async def _start_worker(self) -> None:
+        self.worker = Worker(self.config)
+        proc = await self.worker.start()
+        self._spawn(self._read_worker(self.worker, proc))
+
+    async def _read_worker(self, worker: Worker, proc: asyncio.subprocess.Process) -> None:
+        assert proc.stdout is not None and self.out is not None
+        while True:
+            try:
+                line = await proc.stdout.readline()
+            except ValueError:  # over the limit: the kernel never sends one (encode refuses it)
+                continue
+            if not line:
+                break
+            head = P.peek_event(line)
+            if head == (0, P.EV_READY) and self._restart_ready is not None:
+                # A restarted worker's ready goes back in the interrupt's answer.
+                if not self._restart_ready.done():
+                    self._restart_ready.set_result(json.loads(line).get("data", {}))
+                continue
+            self.out.write(line)
+            try:
+                await self.out.drain()  # a slow link holds the worker back, not the client
+            except ConnectionError:
+                self.finish(0, "the client's end of the connection is closed")
+                return
+            if head is not None and head[1] in P.FINAL_KINDS:
+                self._answered(head[0])
+        returncode = await proc.wait()
+        if worker is self.worker and not worker.killed:
+            self.finish(exit_status(returncode))
+
+    def _answered(self, rid: int) -> None:
+        self.in_flight.pop(rid, None)
+        if not self.in_flight:
+            self.idle.set()
+
+    async def _write_worker(self) -> None:
+        while True:
+            line = await self.to_worker.get()
+            if self.worker is None or not await self.worker.write(line):
+                continue  # a killed worker's requests were answered by the interrupt
+
+    # -- the client --------------------------------------------------------------------
+    async def _read_client(self, reader: asyncio.StreamReader) -> None:
+        loop = asyncio.get_running_loop()
+        while True:
+            try:
+                line = await reader.readline()
+            except ValueError:
+                self.send(-1, P.EV_ERROR, {"type": "ProtocolError", "message": "request over the size limit"})
+                continue
+            if not line:
+                self.finish(0, "the connection closed: stopping the kernel")
+                return
+            self.last_heard = loop.time()
+            try:
+                req = P.decode_request(line)
+            except P.ProtocolError:
+                self.to_worker.put_nowait(line)  # the worker answers it as it would locally
+                continue
+            handler = SUPERVISOR_HANDLERS.get(req.op)
+            if handler is not None:
+                self._spawn(handler(self, req))
+                continue
+            self.in_flight[req.id] = req.op
+            self.idle.clear()
+            self.to_worker.put_nowait(line)
+
+    async def _watch_silence(self) -> None:
+        loop = asyncio.get_running_loop()
+        while True:
+            await asyncio.sleep(min(1.0, self.silence_limit / 4))
+            silent = loop.time() - self.last_heard
+            if silent > self.silence_limit:
+                self.finish(0, f"no word from the client for {silent:.0f} s (limit {self.silence_limit:g} s): "
+                               f"stopping the kernel")
+                return
+
+    # -- ops the supervisor answers itself ---------------------------------------------
+    async def heartbeat(self, req: P.Request) -> None:
+        self.send(req.id, P.EV_RESULT, {"alive": True, "busy": not self.idle.is_set()})
+
+    async def interrupt(self, req: P.Request) -> None:
+        grace = float(req.params.get("grace") or self.grace)
+        restart = bool(req.params.get("restart", True))
+        if self.idle.is_set() or self.worker is None:
+            self.send(req.id, P.EV_RESULT, {"outcome": "idle"})
+            return
+        self.worker.interrupt()
+        try:
+            await asyncio.wait_for(self.idle.wait(), grace)
+        except TimeoutError:
+            pass
+        else:
+            self.send(req.id, P.EV_RESULT, {"outcome": "interrupted"})
+            return
+        # XLA did not stop. The client fails what it had in flight when it reads the answer.
+        self._restart_ready = asyncio.get_running_loop().create_future()
+        await self.worker.kill()
+        self.in_flight.clear()
+        self.idle.set()
+        while not self.to_worker.empty():
+            self.to_worker.get_nowait()
+        if not restart:
+            self.send(req.id, P.EV_RESULT, {"outcome": "killed"})
+            self.finish(0)
+            return
+        try:
+            await self._start_worker()
+            ready = await self._restart_ready
+        finally:
+            self._restart_ready = None
+        self.send(req.id, P.EV_RESULT, {"outcome": "restarted", "ready": ready})
+
+
+SUPERVISOR_HANDLERS = {
+    P.OP_HEARTBEAT: Supervisor.heartbeat,
+    P.OP_INTERRUPT: Supervisor.interrupt,
+}
+
+
+def parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="python -m jaxtui.kernel --supervise",
+                                description="The remote end of `jaxtui --remote HOST` (started by the client "
+                                            "through ssh; it speaks the protocol on stdin/stdout).")
+    p.add_argument("--platform", default=None, help="the kernel's JAX platform (cpu, gpu, tpu)")
+    p.add_argument("--host-devices", type=int, default=None, metavar="N", help="virtual CPU devices")
+    p.add_argument("--silence-limit", type=float, default=SILENCE_LIMIT_S, metavar="S",
+                   help=f"stop when the client has sent nothing for S seconds (default {SILENCE_LIMIT_S:g})")
+    p.add_argument("--grace", type=float, default=INTERRUPT_GRACE_S, metavar="S",
+                   help="after SIGINT, kill the kernel if it has not stopped within S seconds")
+    return p
+
+
+def main(argv: list[str]) -> int:
+    args = parser().parse_args(argv)
+    config = {"platform": args.platform, "host_devices": args.host_devices}
+    return asyncio.run(Supervisor(config, args.silence_limit, args.grace).run())
