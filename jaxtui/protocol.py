@@ -35,6 +35,10 @@ OP_INTERRUPT = "interrupt"
 OP_HEARTBEAT = "heartbeat"  # "the client is still there" (every 2 s to a remote supervisor)
 OPS = (OP_EXEC, OP_INSPECT, OP_DEVICES, OP_SMOKE, OP_PING, OP_SHUTDOWN, OP_INTERRUPT, OP_HEARTBEAT)
 
+# The remote supervisor's exit status when the client fell silent past its limit (kernel/
+# supervisor.py): through ssh, the client reads it as a lost connection, not a kernel death.
+EXIT_CLIENT_SILENT = 75  # sysexits' EX_TEMPFAIL
+
 # Event kinds the kernel sends.
 EV_READY = "ready"  # data: ReadyInfo (id 0, unsolicited, once)
 EV_STREAM = "stream"  # data: StreamData, in the order the text was written

@@ -21,6 +21,7 @@ from pathlib import Path
 
 SSHD = "/usr/sbin/sshd"
 HOST = "jaxtui-test-host"
+NOKEY_HOST = "jaxtui-test-nokey"  # the same server, with a key it does not accept
 START_TIMEOUT_S = 15.0
 
 
@@ -37,6 +38,7 @@ class Sshd:
     log: Path
     remote_python: str  # the --remote-python value the tests pass
     host: str = HOST
+    nokey_host: str = NOKEY_HOST
 
     @property
     def ssh_command(self) -> str:
@@ -130,13 +132,15 @@ def _write_configs(workdir: Path, port: int) -> tuple[Path, Path]:
         "",
     ]))
     ssh_config = workdir / "ssh_config"
-    ssh_config.write_text("\n".join([
-        f"Host {HOST}",
+    ssh_config.write_text("\n".join(line for alias, key in ((HOST, "user_key"), (NOKEY_HOST, "other_key"))
+                                     for line in [
+        f"Host {alias}",
         "  HostName 127.0.0.1",
         f"  Port {port}",
         f"  User {getpass.getuser()}",
-        f"  IdentityFile {workdir / 'user_key'}",
+        f"  IdentityFile {workdir / key}",
         "  IdentitiesOnly yes",
+        "  IdentityAgent none",  # only the key named here, never a developer's agent
         "  StrictHostKeyChecking no",
         "  UserKnownHostsFile /dev/null",
         "  BatchMode yes",
@@ -172,6 +176,7 @@ def start(workdir: Path, python: str, pythonpath: str) -> Sshd:
     workdir.mkdir(parents=True, exist_ok=True)
     _keygen(workdir / "host_key")
     _keygen(workdir / "user_key")
+    _keygen(workdir / "other_key")
     shutil.copy(workdir / "user_key.pub", workdir / "authorized_keys")
     remote_python = f"env PYTHONPATH={shlex.quote(pythonpath)} JAX_PLATFORMS=cpu {shlex.quote(python)}"
     error = ""

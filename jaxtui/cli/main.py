@@ -11,7 +11,8 @@ import sys
 from typing import Any
 
 from jaxtui import __version__
-from jaxtui.core.client import MAX_HOST_DEVICES, PLATFORMS, KernelConfig
+from jaxtui.core.client import MAX_HOST_DEVICES, PLATFORMS, KernelConfig, Transport
+from jaxtui.core.transport import DEFAULT_REMOTE_PYTHON, SILENCE_LIMIT_S, SshTransport
 
 SUBCOMMANDS = ("list", "run", "doctor", "tour", "serve")
 
@@ -46,6 +47,36 @@ def _add_kernel_options(p: argparse.ArgumentParser) -> None:
                    help="where the kernel runs JAX (default: JAX's own choice)")
     p.add_argument("--host-devices", type=_host_devices, default=8, metavar="N",
                    help="virtual CPU devices, set before JAX starts (default 8, so pmap has devices)")
+    _add_remote_options(p)
+
+
+def _positive_seconds(text: str) -> float:
+    try:
+        s = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a number of seconds: {text!r}") from None
+    if not s > 0:
+        raise argparse.ArgumentTypeError(f"must be positive, got {text}")
+    return s
+
+
+def _add_remote_options(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--remote", metavar="HOST", default=None,
+                   help="run the kernel on HOST through ssh (an ~/.ssh/config alias, user@host...); "
+                        "the options above apply there. $JAXTUI_SSH_COMMAND replaces `ssh`")
+    p.add_argument("--remote-python", metavar="CMD", default=DEFAULT_REMOTE_PYTHON,
+                   help=f"the Python on HOST that has jaxtui (default {DEFAULT_REMOTE_PYTHON}; "
+                        "e.g. ~/venv/bin/python)")
+    p.add_argument("--remote-silence", metavar="S", type=_positive_seconds, default=SILENCE_LIMIT_S,
+                   help=f"the remote kernel stops after S seconds without a word from here "
+                        f"(default {SILENCE_LIMIT_S:g}; a heartbeat goes every 2 s)")
+
+
+def transport_for(args: argparse.Namespace) -> Transport | None:
+    """The ssh transport `--remote` asks for (None: a local kernel)."""
+    if not getattr(args, "remote", None):
+        return None
+    return SshTransport(args.remote, python=args.remote_python, silence_limit=args.remote_silence)
 
 
 def _app_parser() -> argparse.ArgumentParser:
@@ -118,7 +149,8 @@ def cmd_run(argv: list[str]) -> int:
         return 2
     inputs = _parse_inputs(args.input, demo)
     config = KernelConfig(platform=args.platform, host_devices=args.host_devices, device=args.device)
-    return headless.main(demo, config=config, as_json=args.json, timeout=args.timeout, inputs=inputs)
+    return headless.main(demo, config=config, as_json=args.json, timeout=args.timeout, inputs=inputs,
+                         transport=transport_for(args))
 
 
 def cmd_app(argv: list[str]) -> int:
@@ -141,7 +173,7 @@ def cmd_app(argv: list[str]) -> int:
     from jaxtui.ui.app import JaxTUI
 
     app = JaxTUI(kernel_config=KernelConfig(platform=args.platform, host_devices=args.host_devices,
-                                            device=args.device),
+                                            device=args.device), transport=transport_for(args),
                  user_demo=user_demo, initial_pane=args.pane or (user_demo.name if user_demo else None))
     app.run()
     return app.return_code or 0
@@ -189,7 +221,7 @@ def cmd_tour(argv: list[str]) -> int:
     from jaxtui.ui.app import JaxTUI
 
     app = JaxTUI(kernel_config=KernelConfig(platform=args.platform, host_devices=args.host_devices),
-                 initial_pane=tour.steps[0].pane, tour=tour)
+                 transport=transport_for(args), initial_pane=tour.steps[0].pane, tour=tour)
     app.run()
     return app.return_code or 0
 

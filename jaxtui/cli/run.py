@@ -1,7 +1,9 @@
 """`jaxtui run`: run one demo on the kernel without the UI, for SSH, scripts, CI and tests.
 
-Same kernel, same protocol, same result as the app. Exit status: 0 ok, 1 the demo failed,
-3 the kernel could not start, 124 timeout (as coreutils' `timeout`).
+Same kernel, same protocol, same result as the app. Exit status: 0 ok, 1 the demo failed
+(or the kernel died, or a remote kernel's connection dropped), 3 the kernel could not start
+(or ssh could not connect, or the kernel is another jaxtui version), 124 timeout (as
+coreutils' `timeout`).
 """
 
 from __future__ import annotations
@@ -14,15 +16,24 @@ from typing import Any, TextIO
 
 from jaxtui import protocol as P
 from jaxtui.core.catalog import Demo
-from jaxtui.core.client import KernelClient, KernelConfig, KernelDied, KernelStartError, RequestFailed
+from jaxtui.core.client import (
+    ConnectionLost,
+    KernelClient,
+    KernelConfig,
+    KernelDied,
+    KernelStartError,
+    RequestFailed,
+    Transport,
+)
 
 EXIT_OK, EXIT_FAILED, EXIT_KERNEL, EXIT_TIMEOUT = 0, 1, 3, 124
 
 
 async def run_demo(demo: Demo, *, config: KernelConfig, inputs: dict[str, Any] | None = None,
-                   timeout: float | None = None, on_event: Any = None) -> tuple[dict[str, Any], int]:
-    """Run a demo in a fresh kernel; returns (result dict, exit status)."""
-    client = KernelClient(config)
+                   timeout: float | None = None, on_event: Any = None,
+                   transport: Transport | None = None) -> tuple[dict[str, Any], int]:
+    """Run a demo in a fresh kernel (on `transport`'s host); returns (result dict, exit status)."""
+    client = KernelClient(config, transport=transport)
     params = demo.run_params(inputs=inputs)
     taken: list[dict[str, Any]] = []  # timing records as they come: a run cut short keeps them
 
@@ -40,10 +51,13 @@ async def run_demo(demo: Demo, *, config: KernelConfig, inputs: dict[str, Any] |
         try:
             result = await client.request(P.OP_EXEC, params, timeout=timeout, on_event=collect)
         except asyncio.TimeoutError:
-            outcome = await client.interrupt()
-            how = "killed" if outcome == "restarted" else "interrupted"
+            outcome = await client.interrupt(restart=False)  # no new kernel only to shut it down
+            how = "killed" if outcome in ("restarted", "killed") else "interrupted"
             return _failure(demo, "Timeout", f"no result after {timeout:g} s; the run was {how}",
                             P.KIND_TIMEOUT, client.info, taken), EXIT_TIMEOUT
+        except ConnectionLost as exc:
+            return _failure(demo, "ConnectionLost", str(exc), P.KIND_CONNECTION_LOST, client.info,
+                            taken), EXIT_FAILED
         except KernelDied as exc:
             detail = f"{exc} (the demo's code ended the kernel process)"
             if exc.stderr:
@@ -84,7 +98,7 @@ def print_report(result: dict[str, Any], out: TextIO) -> None:
 
 
 def main(demo: Demo, *, config: KernelConfig, as_json: bool, timeout: float | None,
-         inputs: dict[str, Any]) -> int:
+         inputs: dict[str, Any], transport: Transport | None = None) -> int:
     stream_live = not as_json and sys.stdout.isatty()
     show_progress = sys.stderr.isatty()  # a sweep's "3/12", rewritten in place
 
@@ -99,7 +113,7 @@ def main(demo: Demo, *, config: KernelConfig, as_json: bool, timeout: float | No
             sys.stderr.flush()
 
     result, status = asyncio.run(run_demo(demo, config=config, inputs=inputs, timeout=timeout,
-                                          on_event=on_event))
+                                          on_event=on_event, transport=transport))
     if as_json:
         json.dump(result, sys.stdout, indent=1, default=str)
         sys.stdout.write("\n")

@@ -191,6 +191,8 @@ class KernelClient:
             limit=P.MAX_MESSAGE_BYTES + 1, start_new_session=True)
         self._tasks = [asyncio.create_task(self._read_events(self.proc)),
                        asyncio.create_task(self._read_stderr(self.proc))]
+        if self.transport.heartbeat_s:  # from the start: JAX on a TPU VM can take a minute to be ready
+            self._tasks.append(asyncio.create_task(self._heartbeat(self.proc, self.transport.heartbeat_s)))
         try:
             info = await self._ready
         except KernelVersionMismatch as exc:
@@ -213,8 +215,6 @@ class KernelClient:
             raise error from None
         self.info = info
         self._set_state("ready", info)
-        if self.transport.heartbeat_s:
-            self._tasks.append(asyncio.create_task(self._heartbeat(self.proc, self.transport.heartbeat_s)))
         return info
 
     async def wait_ready(self) -> dict[str, Any]:
@@ -384,6 +384,8 @@ class KernelClient:
         the kernel busy."""
         await self.wait_ready()
         if not self.alive:
+            if self.state_info.get("connection_lost"):
+                raise ConnectionLost(self.state_info["error"], self.returncode, self.stderr_text())
             raise KernelDied("kernel is not running", stderr=self.stderr_text())
         params = dict(params or {})
         if op in (P.OP_EXEC, P.OP_INSPECT) and self.config.device is not None:
@@ -435,6 +437,9 @@ class KernelClient:
         for fut, _ in pending.values():
             if not fut.done():
                 fut.set_exception(KernelDied("interrupted: the kernel was killed and restarted", -9))
+        if not restart:
+            await self.stop()
+            return "killed"
         await self.restart()
         return "restarted"
 

@@ -18,6 +18,7 @@ import sys
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from jaxtui import protocol as P
 from jaxtui.core import hardware
 from jaxtui.core.hardware import Problem
 
@@ -100,9 +101,10 @@ class SshTransport:
         return returncode == SSH_FAILED
 
     def connection_lost(self, returncode: int | None) -> bool:
-        """255: ssh lost the connection; a signal: the ssh process itself was killed. A
-        remote kernel that died exits through its supervisor with its own status."""
-        return returncode is not None and (returncode == SSH_FAILED or returncode < 0)
+        """255: ssh lost the connection; a signal: the ssh process itself was killed;
+        EXIT_CLIENT_SILENT: the supervisor heard nothing from us for too long (a laptop
+        asleep). A remote kernel that died exits through its supervisor with its own status."""
+        return returncode is not None and (returncode in (SSH_FAILED, P.EXIT_CLIENT_SILENT) or returncode < 0)
 
     def start_failure_advice(self, reason: str, platform: str | None, returncode: int | None) -> str:
         return "\n\n".join(p.text() for p in remote_problems(self, reason, returncode))

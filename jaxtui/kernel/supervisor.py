@@ -232,8 +232,8 @@ class Supervisor:
             await asyncio.sleep(min(1.0, self.silence_limit / 4))
             silent = loop.time() - self.last_heard
             if silent > self.silence_limit:
-                self.finish(0, f"no word from the client for {silent:.0f} s (limit {self.silence_limit:g} s): "
-                               f"stopping the kernel")
+                self.finish(P.EXIT_CLIENT_SILENT, f"no word from the client for {silent:.0f} s "
+                                                  f"(limit {self.silence_limit:g} s): stopping the kernel")
                 return
 
     # -- ops the supervisor answers itself ---------------------------------------------
