@@ -154,7 +154,7 @@ def _reachable(ssh_config: Path, timeout: float) -> str:
     """"" once `ssh HOST true` works, else the last error."""
     t0, error = time.monotonic(), "not tried"
     while time.monotonic() - t0 < timeout:
-        done = subprocess.run(["ssh", "-F", str(ssh_config), HOST, "true"], capture_output=True, text=True,
+        done = subprocess.run(["ssh", "-F", str(ssh_config), HOST, "true"], check=False, capture_output=True, text=True,
                               timeout=timeout)
         if done.returncode == 0:
             return ""

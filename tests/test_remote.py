@@ -35,7 +35,7 @@ f(2**31 - 1)[1].block_until_ready()
 
 
 def jaxtui(sshd, *args: str, timeout: float = 180) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([PYTHON, "-m", "jaxtui", *args], capture_output=True, text=True, timeout=timeout,
+    return subprocess.run([PYTHON, "-m", "jaxtui", *args], check=False, capture_output=True, text=True, timeout=timeout,
                           env=sshd.env())
 
 
@@ -81,7 +81,7 @@ def test_timeout_on_a_runaway_xla_loop_leaves_no_kernel(sshd, tmp_path):
 def test_a_host_ssh_cannot_resolve_exits_3_with_kind_connection(tmp_path):
     env = {**os.environ, "JAXTUI_SSH_COMMAND": "ssh -F /dev/null"}  # no sshd needed: it never connects
     proc = subprocess.run([PYTHON, "-m", "jaxtui", "run", "grad", "--json", "--remote", "no-such-host.invalid"],
-                          capture_output=True, text=True, timeout=60, env=env)
+                          check=False, capture_output=True, text=True, timeout=60, env=env)
     assert proc.returncode == 3
     error = json.loads(proc.stdout)["error"]
     assert error["kind"] == P.KIND_CONNECTION
@@ -267,7 +267,7 @@ def _codes(report: dict) -> list[str]:
 def test_doctor_names_an_unknown_host_with_fixes(tmp_path):
     env = {**os.environ, "JAXTUI_SSH_COMMAND": "ssh -F /dev/null"}
     proc = subprocess.run([PYTHON, "-m", "jaxtui", "doctor", "--remote", "no-such-host.invalid"],
-                          capture_output=True, text=True, timeout=60, env=env)
+                          check=False, capture_output=True, text=True, timeout=60, env=env)
     assert proc.returncode == 3
     assert "not reachable over ssh" in proc.stdout
     assert "ssh does not know the host no-such-host.invalid" in proc.stdout and "1. Check the spelling" in proc.stdout
