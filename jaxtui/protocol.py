@@ -34,6 +34,9 @@ OP_SHUTDOWN = "shutdown"  # release the device and exit (the first rung of the s
 OP_INTERRUPT = "interrupt"
 OP_HEARTBEAT = "heartbeat"  # "the client is still there" (every 2 s to a remote supervisor)
 OPS = (OP_EXEC, OP_INSPECT, OP_DEVICES, OP_SMOKE, OP_PING, OP_SHUTDOWN, OP_INTERRUPT, OP_HEARTBEAT)
+# Ops the kernel answers at once on its reader thread, even while a request runs (kernel/handlers.py
+# INBAND): the rest wait their turn on the main thread.
+INBAND_OPS = (OP_INTERRUPT, OP_HEARTBEAT)
 
 # The remote supervisor's exit status when the client fell silent past its limit (kernel/
 # supervisor.py): through ssh, the client reads it as a lost connection, not a kernel death.
@@ -186,6 +189,19 @@ class ReadyInfo(TypedDict, total=False):
 class InterruptResult(TypedDict, total=False):
     outcome: str  # "idle" | "interrupted" | "restarted" | "killed" (killed: not restarted, as asked)
     ready: ReadyInfo  # the new kernel's, after "restarted"
+
+
+class HeartbeatResult(TypedDict, total=False):
+    alive: bool
+    busy: bool  # a request is running on the kernel's main thread
+    op: str | None  # its op
+    line: int | None  # the line of the user's code it is on (read even while XLA runs)
+
+
+class PingResult(TypedDict, total=False):
+    pong: bool
+    pid: int
+    idle: bool  # with params {"settle_s": s}: no device work of an interrupted run still in flight
 
 
 class ProtocolError(ValueError):
