@@ -3,16 +3,18 @@
 ssh gives a remote command its stdin, stdout and stderr and nothing else: no signal from the
 client reaches it, and a laptop that went to sleep closes nothing. So on the remote host this
 small process (it never imports jax) stands between ssh and the kernel worker, which it
-starts as its child (`python -m jaxtui.kernel`, exactly as a local client does):
+starts and controls with the same process ladder a local client uses (kernel/ladder.py):
 
 - it relays protocol lines both ways unchanged: the worker's `ready` carries the remote
   jaxtui's protocol version, so the client refuses a jaxtui of another version as it does a
   local kernel;
-- it answers `heartbeat` itself and turns `interrupt` into the local interrupt ladder on the
+- it answers `heartbeat` itself and turns `interrupt` into the ladder's interrupt rung on the
   worker (SIGINT, a grace period, then kill and restart: XLA does not stop on SIGINT);
-- it exits, killing the worker, on stdin EOF (ssh closed the session), SIGHUP or SIGTERM,
+- it exits, stopping the worker, on stdin EOF (ssh closed the session), SIGHUP or SIGTERM,
   or when the client has been silent for longer than `--silence-limit` seconds (the client
-  sends a heartbeat every 2 s): on a TPU VM an orphaned kernel keeps the TPU from the next user;
+  sends a heartbeat every 2 s) with EXIT_CLIENT_SILENT: on a TPU VM an orphaned kernel keeps
+  the TPU from the next user. The worker dies with the supervisor even if it is SIGKILLed
+  (the ladder's parent watch);
 - when the worker dies on its own it exits with the worker's status, so the client sees a
   dead kernel exactly as it would locally.
 
@@ -23,17 +25,17 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import itertools
 import json
-import os
 import signal
 import sys
-import time
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from jaxtui import protocol as P
+from jaxtui.kernel import ladder
 
 SILENCE_LIMIT_S = 30.0  # a client silent this long is gone (it sends a heartbeat every 2 s)
-INTERRUPT_GRACE_S = 1.0  # after SIGINT, how long before the worker is killed (XLA ignores SIGINT)
 
 
 def _say(text: str) -> None:
@@ -47,73 +49,23 @@ def exit_status(returncode: int) -> int:
     return 128 - returncode if returncode < 0 else returncode
 
 
-class Worker:
-    """The kernel worker process: every call that starts, signals or kills it is here."""
-
-    def __init__(self, config: dict[str, Any]):
-        self.config = config
-        self.proc: asyncio.subprocess.Process | None = None
-        self.killed = False
-        self.started_wall = 0.0
-
-    async def start(self) -> asyncio.subprocess.Process:
-        from jaxtui.core.client import KernelConfig
-
-        # The environment a local client gives its kernel, built here, on the remote host.
-        env = KernelConfig(platform=self.config["platform"], host_devices=self.config["host_devices"]).env()
-        self.started_wall = time.time()
-        self.proc = await asyncio.create_subprocess_exec(
-            sys.executable, "-m", "jaxtui.kernel", stdin=asyncio.subprocess.PIPE,
-            stdout=asyncio.subprocess.PIPE, stderr=None, env=env, limit=P.MAX_MESSAGE_BYTES + 1,
-            start_new_session=True)
-        return self.proc
-
-    async def write(self, line: bytes) -> bool:
-        if self.proc is None or self.proc.stdin is None or self.killed:
-            return False
-        try:
-            self.proc.stdin.write(line)
-            await self.proc.stdin.drain()
-        except (BrokenPipeError, ConnectionResetError):
-            return False  # it died: _read_worker reports it
-        return True
-
-    def interrupt(self) -> None:
-        if self.proc is not None and self.proc.returncode is None:
-            self.proc.send_signal(signal.SIGINT)
-
-    async def kill(self) -> None:
-        """SIGKILL to the worker's whole session: a busy XLA computation stops for nothing else."""
-        proc, self.killed = self.proc, True
-        if proc is None or proc.returncode is not None:
-            return
-        try:
-            os.killpg(proc.pid, signal.SIGKILL)
-        except (ProcessLookupError, PermissionError):
-            proc.kill()
-        await proc.wait()
-        from jaxtui.core import hardware
-
-        if await asyncio.to_thread(hardware.has_tpu_chips):
-            # A killed kernel cannot clean up: free the TPU for the next kernel (core/hardware.py).
-            removed = await asyncio.to_thread(hardware.release_after_kill, proc.pid, self.started_wall)
-            for path in removed:
-                _say(f"removed {path}, left by the killed kernel")
-
-
 class Supervisor:
     def __init__(self, config: dict[str, Any], silence_limit: float, grace: float):
         self.config = config  # platform, host_devices: how the worker's JAX starts
         self.silence_limit = silence_limit
         self.grace = grace
-        self.worker: Worker | None = None
-        self.in_flight: dict[int, str] = {}  # request id -> op, relayed and not yet answered
+        self.worker: ladder.KernelProcess | None = None
+        self.in_flight: dict[int, str] = {}  # the client's request id -> op, relayed and not yet answered
         self.idle = asyncio.Event()  # set while nothing is in flight
         self.idle.set()
         self.to_worker: asyncio.Queue[bytes] = asyncio.Queue()  # the client never waits on the worker
         self.out: asyncio.StreamWriter | None = None
         self.last_heard = 0.0
         self.done: asyncio.Future[int] | None = None
+        # Requests of the supervisor's own to the worker (negative ids: the client's count up
+        # from 1, and the kernel answers an unreadable request as id -1).
+        self._own_ids = itertools.count(-2, -1)
+        self._own: dict[int, asyncio.Future[dict[str, Any]]] = {}
         self._restart_ready: asyncio.Future[dict[str, Any]] | None = None
         self._tasks: set[asyncio.Task[Any]] = set()
 
@@ -135,13 +87,13 @@ class Supervisor:
                 self._spawn(job)
             return await self.done
         finally:
+            if self.worker is not None:  # first, while its answers are still read
+                await self._stop_worker(self.worker)
             for task in self._tasks:
                 task.cancel()
-            if self.worker is not None:
-                await self.worker.kill()
 
-    def _spawn(self, job: Any) -> None:
-        task = asyncio.create_task(job)
+    def _spawn(self, job: Awaitable[Any]) -> None:
+        task = asyncio.ensure_future(job)
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
 
@@ -157,25 +109,60 @@ class Supervisor:
         self.out.write(P.encode(P.Event(id=rid, kind=kind, data=data)))
 
     # -- the worker --------------------------------------------------------------------
-    async def _start_worker(self) -> None:
-        self.worker = Worker(self.config)
-        proc = await self.worker.start()
-        self._spawn(self._read_worker(self.worker, proc))
+    def _worker_env(self) -> dict[str, str]:
+        from jaxtui.core.client import KernelConfig
 
-    async def _read_worker(self, worker: Worker, proc: asyncio.subprocess.Process) -> None:
-        assert proc.stdout is not None and self.out is not None
+        # The environment a local client gives its kernel, built here, on the remote host.
+        return KernelConfig(platform=self.config["platform"], host_devices=self.config["host_devices"]).env()
+
+    async def _start_worker(self) -> None:
+        old = self.worker
+        self.worker = await (old.respawn() if old is not None else ladder.KernelProcess.spawn(
+            [sys.executable, "-m", "jaxtui.kernel"], env=self._worker_env(), limit=P.MAX_MESSAGE_BYTES + 1,
+            inherit_stderr=True))  # its stderr is ssh's: the client's stderr tail
+        self._spawn(self._read_worker(self.worker))
+
+    async def _stop_worker(self, worker: ladder.KernelProcess) -> None:
+        """The ladder's shutdown: an idle worker is asked to exit (it releases the device),
+        a busy one gets SIGTERM, then SIGKILL."""
+        ask = None if not self.idle.is_set() else (lambda: self._ask(worker, P.OP_SHUTDOWN))
+        await worker.shutdown(ask)
+        await self._release_tpu(worker)
+
+    async def _release_tpu(self, worker: ladder.KernelProcess) -> None:
+        if not worker.killed:
+            return
+        from jaxtui.core import hardware
+
+        if await asyncio.to_thread(hardware.has_tpu_chips):
+            # A killed kernel cannot clean up: free the TPU for the next kernel (core/hardware.py).
+            removed = await asyncio.to_thread(hardware.release_after_kill, worker.pid, worker.started_wall)
+            for path in removed:
+                _say(f"removed {path}, left by the killed kernel")
+
+    async def _ask(self, worker: ladder.KernelProcess, op: str, params: dict[str, Any] | None = None) -> dict[str, Any]:
+        """A request of the supervisor's own to the worker; its answer is not relayed."""
+        rid = next(self._own_ids)
+        answer = self._own[rid] = asyncio.get_running_loop().create_future()
+        try:
+            assert worker.stdin is not None
+            worker.stdin.write(P.encode(P.Request(id=rid, op=op, params=params or {})))
+            await worker.stdin.drain()
+            return await answer
+        finally:
+            self._own.pop(rid, None)
+
+    async def _read_worker(self, worker: ladder.KernelProcess) -> None:
+        assert worker.stdout is not None and self.out is not None
         while True:
             try:
-                line = await proc.stdout.readline()
+                line = await worker.stdout.readline()
             except ValueError:  # over the limit: the kernel never sends one (encode refuses it)
                 continue
             if not line:
                 break
             head = P.peek_event(line)
-            if head == (0, P.EV_READY) and self._restart_ready is not None:
-                # A restarted worker's ready goes back in the interrupt's answer.
-                if not self._restart_ready.done():
-                    self._restart_ready.set_result(json.loads(line).get("data", {}))
+            if head is not None and self._keep_own(head, line):
                 continue
             self.out.write(line)
             try:
@@ -185,9 +172,24 @@ class Supervisor:
                 return
             if head is not None and head[1] in P.FINAL_KINDS:
                 self._answered(head[0])
-        returncode = await proc.wait()
-        if worker is self.worker and not worker.killed:
+        returncode = await worker.wait()
+        if worker is self.worker and not worker.killed and returncode is not None:
             self.finish(exit_status(returncode))
+
+    def _keep_own(self, head: tuple[int, str], line: bytes) -> bool:
+        """Events the client must not see: answers to the supervisor's own requests, and a
+        restarted worker's `ready` (it goes back in the interrupt's answer)."""
+        rid, kind = head
+        if rid < -1:
+            own = self._own.get(rid)
+            if own is not None and kind in P.FINAL_KINDS and not own.done():
+                own.set_result(json.loads(line).get("data", {}))
+            return True
+        if head == (0, P.EV_READY) and self._restart_ready is not None:
+            if not self._restart_ready.done():
+                self._restart_ready.set_result(json.loads(line).get("data", {}))
+            return True
+        return False
 
     def _answered(self, rid: int) -> None:
         self.in_flight.pop(rid, None)
@@ -197,8 +199,14 @@ class Supervisor:
     async def _write_worker(self) -> None:
         while True:
             line = await self.to_worker.get()
-            if self.worker is None or not await self.worker.write(line):
+            worker = self.worker
+            if worker is None or worker.stdin is None or worker.killed:
                 continue  # a killed worker's requests were answered by the interrupt
+            try:
+                worker.stdin.write(line)
+                await worker.stdin.drain()
+            except (ConnectionError, RuntimeError):
+                continue  # it died: _read_worker reports it
 
     # -- the client --------------------------------------------------------------------
     async def _read_client(self, reader: asyncio.StreamReader) -> None:
@@ -243,20 +251,26 @@ class Supervisor:
     async def interrupt(self, req: P.Request) -> None:
         grace = float(req.params.get("grace") or self.grace)
         restart = bool(req.params.get("restart", True))
-        if self.idle.is_set() or self.worker is None:
+        worker = self.worker
+        if self.idle.is_set() or worker is None:
             self.send(req.id, P.EV_RESULT, {"outcome": "idle"})
             return
-        self.worker.interrupt()
-        try:
-            await asyncio.wait_for(self.idle.wait(), grace)
-        except TimeoutError:
-            pass
-        else:
+
+        async def settled() -> bool:
+            # The run answered, and no device work of it is left (a SIGINT stops Python's
+            # wait on XLA, not XLA): the kernel's own word, asked for with a deadline.
+            await self.idle.wait()
+            probe = await self._ask(worker, P.OP_PING, {"settle_s": grace / 2})
+            return bool(probe.get("idle", True))
+
+        outcome = await worker.interrupt(settled, grace=grace)
+        if outcome == ladder.INTERRUPTED:
             self.send(req.id, P.EV_RESULT, {"outcome": "interrupted"})
             return
-        # XLA did not stop. The client fails what it had in flight when it reads the answer.
-        self._restart_ready = asyncio.get_running_loop().create_future()
-        await self.worker.kill()
+        if outcome == ladder.EXITED:
+            return  # it died: _read_worker ends the supervisor with its status
+        # Killed: the client fails what it had in flight when it reads the answer.
+        await self._release_tpu(worker)
         self.in_flight.clear()
         self.idle.set()
         while not self.to_worker.empty():
@@ -265,6 +279,7 @@ class Supervisor:
             self.send(req.id, P.EV_RESULT, {"outcome": "killed"})
             self.finish(0)
             return
+        self._restart_ready = asyncio.get_running_loop().create_future()
         try:
             await self._start_worker()
             ready = await self._restart_ready
@@ -273,7 +288,7 @@ class Supervisor:
         self.send(req.id, P.EV_RESULT, {"outcome": "restarted", "ready": ready})
 
 
-SUPERVISOR_HANDLERS = {
+SUPERVISOR_HANDLERS: dict[str, Callable[[Supervisor, P.Request], Awaitable[None]]] = {
     P.OP_HEARTBEAT: Supervisor.heartbeat,
     P.OP_INTERRUPT: Supervisor.interrupt,
 }
@@ -287,7 +302,7 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--host-devices", type=int, default=None, metavar="N", help="virtual CPU devices")
     p.add_argument("--silence-limit", type=float, default=SILENCE_LIMIT_S, metavar="S",
                    help=f"stop when the client has sent nothing for S seconds (default {SILENCE_LIMIT_S:g})")
-    p.add_argument("--grace", type=float, default=INTERRUPT_GRACE_S, metavar="S",
+    p.add_argument("--grace", type=float, default=ladder.GRACE_S, metavar="S",
                    help="after SIGINT, kill the kernel if it has not stopped within S seconds")
     return p
 
