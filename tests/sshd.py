@@ -22,6 +22,7 @@ from pathlib import Path
 SSHD = "/usr/sbin/sshd"
 HOST = "jaxtui-test-host"
 NOKEY_HOST = "jaxtui-test-nokey"  # the same server, with a key it does not accept
+MARK = "JAXTUI_TEST_SSHD"  # in the environment of every process the remote command starts
 START_TIMEOUT_S = 15.0
 
 
@@ -55,8 +56,11 @@ class Sshd:
         return [(pid, _cmdline(pid)) for pid in _descendants(self.proc.pid)]
 
     def kernels(self) -> list[tuple[int, str]]:
-        """The jaxtui processes (supervisor or kernel) still running on the "remote" host."""
-        return [(pid, cmd) for pid, cmd in self.session_processes() if "jaxtui.kernel" in cmd]
+        """The jaxtui processes (supervisor or kernel) still running on the "remote" host:
+        found by the mark their environment carries, as an orphan is no longer below sshd."""
+        mark = f"{MARK}={self.workdir}".encode()
+        return [(pid, _cmdline(pid)) for pid in _pids() if "jaxtui.kernel" in _cmdline(pid)
+                and mark in _environ(pid).split(b"\0") and _running(pid)]
 
     def wait_no_kernels(self, timeout: float = 30.0) -> None:
         t0 = time.monotonic()
@@ -65,13 +69,32 @@ class Sshd:
             time.sleep(0.1)
 
     def stop(self) -> None:
-        """Kill the server and every session it started (a session outlives its listener)."""
-        for pid in [*_descendants(self.proc.pid), self.proc.pid]:
+        """Kill the server and every session it started (a session outlives its listener),
+        and any jaxtui process of its sessions that outlived them."""
+        for pid in [*_descendants(self.proc.pid), self.proc.pid, *(pid for pid, _ in self.kernels())]:
             try:
                 os.kill(pid, signal.SIGKILL)
             except ProcessLookupError:
                 pass
         self.proc.wait(timeout=10)
+
+
+def _pids() -> list[int]:
+    return [int(entry.name) for entry in Path("/proc").iterdir() if entry.name.isdigit()]
+
+
+def _environ(pid: int) -> bytes:
+    try:
+        return Path(f"/proc/{pid}/environ").read_bytes()
+    except OSError:
+        return b""
+
+
+def _running(pid: int) -> bool:
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] not in ("Z", "X")
+    except (OSError, IndexError):
+        return False
 
 
 def _children() -> dict[int, list[int]]:
@@ -178,7 +201,8 @@ def start(workdir: Path, python: str, pythonpath: str) -> Sshd:
     _keygen(workdir / "user_key")
     _keygen(workdir / "other_key")
     shutil.copy(workdir / "user_key.pub", workdir / "authorized_keys")
-    remote_python = f"env PYTHONPATH={shlex.quote(pythonpath)} JAX_PLATFORMS=cpu {shlex.quote(python)}"
+    remote_python = (f"env PYTHONPATH={shlex.quote(pythonpath)} JAX_PLATFORMS=cpu {MARK}={shlex.quote(str(workdir))} "
+                     f"{shlex.quote(python)}")
     error = ""
     for _ in range(3):  # a free port can be taken between finding it and sshd binding it
         port = _free_port()

@@ -107,7 +107,7 @@ def test_a_remote_jaxtui_of_another_protocol_version_is_refused(sshd, tmp_path):
     protocol = other / "jaxtui" / "protocol.py"
     protocol.write_text(protocol.read_text().replace(f"PROTOCOL_VERSION = {P.PROTOCOL_VERSION}\n",
                                                      "PROTOCOL_VERSION = 99\n"))
-    python = f"env PYTHONPATH={other} JAX_PLATFORMS=cpu {PYTHON}"
+    python = sshd.remote_python.replace(f"PYTHONPATH={REPO}", f"PYTHONPATH={other}")
     proc = jaxtui(sshd, "run", "grad", "--json", *remote_args(sshd, python))
     assert proc.returncode == 3, proc.stderr
     error = json.loads(proc.stdout)["error"]

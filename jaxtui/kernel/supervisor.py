@@ -39,8 +39,11 @@ SILENCE_LIMIT_S = 30.0  # a client silent this long is gone (it sends a heartbea
 
 
 def _say(text: str) -> None:
-    sys.stderr.write(f"jaxtui supervisor: {text}\n")
-    sys.stderr.flush()
+    try:
+        sys.stderr.write(f"jaxtui supervisor: {text}\n")
+        sys.stderr.flush()
+    except OSError:
+        pass  # ssh is gone, and its stderr pipe with it: nobody is left to tell
 
 
 def exit_status(returncode: int) -> int:
@@ -98,10 +101,10 @@ class Supervisor:
         task.add_done_callback(self._tasks.discard)
 
     def finish(self, status: int, why: str = "") -> None:
-        if why:
-            _say(why)
         if self.done is not None and not self.done.done():
             self.done.set_result(status)
+            if why:
+                _say(why)
 
     def send(self, rid: int, kind: str, data: dict[str, Any]) -> None:
         """An event of the supervisor's own (never waits: a heartbeat's answer is tiny)."""
