@@ -253,6 +253,7 @@ class Supervisor:
 
     async def interrupt(self, req: P.Request) -> None:
         grace = float(req.params.get("grace") or self.grace)
+        settle_s = float(req.params.get("settle_s") or 0.0)
         restart = bool(req.params.get("restart", True))
         worker = self.worker
         if self.idle.is_set() or worker is None:
@@ -263,10 +264,10 @@ class Supervisor:
             # The run answered, and no device work of it is left (a SIGINT stops Python's
             # wait on XLA, not XLA): the kernel's own word, asked for with a deadline.
             await self.idle.wait()
-            probe = await self._ask(worker, P.OP_PING, {"settle_s": grace / 2})
+            probe = await self._ask(worker, P.OP_PING, {"settle_s": settle_s})
             return bool(probe.get("idle", True))
 
-        outcome = await worker.interrupt(settled, grace=grace)
+        outcome = await worker.interrupt(settled, grace=grace + settle_s)
         if outcome == ladder.INTERRUPTED:
             self.send(req.id, P.EV_RESULT, {"outcome": "interrupted"})
             return

@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from textual import work
+from textual.css.query import NoMatches
 from textual.app import App, ComposeResult
 from textual.widget import AwaitMount
 from textual.widgets import Footer, TabbedContent, TabPane
@@ -391,7 +392,10 @@ class JaxTUI(App[int]):
         pane = event.pane
         self.autosave.touch(pane)
         name = pane.demo.name
-        tab = self.query_one("#panes", TabbedContent).get_tab(f"pane-{name}")
+        try:  # an edit that arrives while the app closes finds the tabs gone
+            tab = self.query_one("#panes", TabbedContent).get_tab(f"pane-{name}")
+        except NoMatches:
+            return
         tab.label = name + ("*" if pane.modified else "")  # type: ignore[assignment]
 
     def action_reset_demo(self) -> None:
@@ -400,8 +404,17 @@ class JaxTUI(App[int]):
             self.notify(f"{pane.demo.name} is already the original.", timeout=3)
             return
         pane.reset()
-        self.notify(f"{pane.demo.name}: back to the original code and inputs. "
-                    f"ctrl+z in the editor brings your code back.", timeout=6)
+        self.notify(f"{pane.demo.name}: back to the original code and inputs. ctrl+z in the editor "
+                    "brings your code back; so does \"pane: undo the reset\" in the palette "
+                    "(ctrl+p), with your inputs, even after a restart.", timeout=8)
+
+    def action_undo_reset(self) -> None:
+        pane = self.current_pane
+        if not pane.undo_reset():
+            self.notify(f"{pane.demo.name} has no reset to undo.", timeout=3)
+            return
+        self.notify(f"{pane.demo.name}: the code and inputs from before the reset are back "
+                    "(ctrl+z in the editor undoes this).", timeout=5)
 
     @property
     def tour_panel(self) -> Any:
