@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import atexit
 import contextlib
+import faulthandler
 import io
 import os
 import queue
@@ -226,6 +227,9 @@ def main(argv: list[str] | None = None) -> int:
         return supervise(argv[1:])
     # First of all, before JAX's slow import: die with the parent, busy or not.
     watch_parent()
+    # A crash (segfault, abort in XLA) dumps the Python stack to the client's stderr tail: the
+    # line the run had reached. A private copy of fd 2, as runs may redirect fd 2 itself.
+    faulthandler.enable(file=os.fdopen(os.dup(2), "w"))
     channel = _open_channel()
     reader = RequestReader(_private_requests(), channel)
     signal.signal(signal.SIGINT, _on_sigint)

@@ -249,7 +249,17 @@ class Supervisor:
 
     # -- ops the supervisor answers itself ---------------------------------------------
     async def heartbeat(self, req: P.Request) -> None:
-        self.send(req.id, P.EV_RESULT, {"alive": True, "busy": not self.idle.is_set()})
+        """Answered whatever the worker does (the client's silence is what counts here), with
+        the worker's own in-band answer when it gives one within a second: the op and the
+        line of user code it is on (a timeout reports the line reached)."""
+        answer: dict[str, Any] = {"alive": True, "busy": not self.idle.is_set()}
+        worker = self.worker
+        if worker is not None and worker.alive and self._restart_ready is None:
+            try:
+                answer.update(await asyncio.wait_for(self._ask(worker, P.OP_HEARTBEAT), 1.0))
+            except (TimeoutError, ConnectionError, RuntimeError):
+                pass
+        self.send(req.id, P.EV_RESULT, answer)
 
     async def interrupt(self, req: P.Request) -> None:
         grace = float(req.params.get("grace") or self.grace)
