@@ -75,7 +75,45 @@ def test_timeout_on_a_runaway_xla_loop_leaves_no_kernel(sshd, tmp_path):
     assert proc.returncode == 124, proc.stderr
     result = json.loads(proc.stdout)
     assert result["error"]["kind"] == P.KIND_TIMEOUT and "killed" in result["error"]["message"]
+    assert result["error"]["line"] == 5 and result["stdout"] == "looping\n"  # as a local run keeps them
     sshd.wait_no_kernels(timeout=10)
+
+
+@pytest.mark.slow
+def test_a_connection_lost_mid_run_exits_1_with_kind_connection_lost(sshd, tmp_path):
+    started = tmp_path / "started"
+    path = user_file(tmp_path, f"""
+        import pathlib, time
+        pathlib.Path({str(started)!r}).write_text("yes")
+        while True:
+            time.sleep(0.1)
+    """)
+    run = subprocess.Popen([PYTHON, "-m", "jaxtui", "run", str(path), "--json", *remote_args(sshd)],
+                           stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=sshd.env())
+    try:
+        t0 = time.monotonic()
+        while not started.exists():
+            assert time.monotonic() - t0 < 120 and run.poll() is None, "the remote run never started"
+            time.sleep(0.1)
+        ssh = [pid for pid in _children_of(run.pid) if _cmd(pid).startswith("ssh ")]
+        assert len(ssh) == 1
+        os.kill(ssh[0], signal.SIGKILL)  # what a dropped link does to the ssh client
+        out, err = run.communicate(timeout=60)
+    finally:
+        run.kill()
+    assert run.returncode == 1, err
+    error = json.loads(out)["error"]
+    assert error["kind"] == P.KIND_CONNECTION_LOST
+    assert error["message"] == f"the connection to {sshd.host} was lost: the ssh process was killed (signal 9)"
+    sshd.wait_no_kernels(timeout=15)
+
+
+def _children_of(pid: int) -> list[int]:
+    return [int(p) for p in Path(f"/proc/{pid}/task/{pid}/children").read_text().split()]
+
+
+def _cmd(pid: int) -> str:
+    return Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode()
 
 
 def test_a_host_ssh_cannot_resolve_exits_3_with_kind_connection(tmp_path):
@@ -149,7 +187,8 @@ async def test_heartbeats_are_answered_while_the_kernel_is_busy(ssh_env):
         running = asyncio.create_task(client.request(P.OP_EXEC, {"code": XLA_LOOP, "demo": "loop"}))
         await asyncio.sleep(0.5)
         beat = await asyncio.wait_for(client.request(P.OP_HEARTBEAT, background=True), 10)
-        assert beat == {"alive": True, "busy": True}
+        # The supervisor's answer, with the worker's own in-band one: the line it is on, mid-XLA.
+        assert beat == {"alive": True, "busy": True, "op": "exec", "line": 5}
         assert await client.interrupt(grace=0.5) == "restarted"
         with pytest.raises(Exception, match="killed and restarted"):
             await running
