@@ -8,6 +8,7 @@ A throwaway host key and user key, an `sshd_config` that listens on a free port 
 
 from __future__ import annotations
 
+import contextlib
 import getpass
 import os
 import shlex
@@ -72,10 +73,8 @@ class Sshd:
         """Kill the server and every session it started (a session outlives its listener),
         and any jaxtui process of its sessions that outlived them."""
         for pid in [*_descendants(self.proc.pid), self.proc.pid, *(pid for pid, _ in self.kernels())]:
-            try:
+            with contextlib.suppress(ProcessLookupError):
                 os.kill(pid, signal.SIGKILL)
-            except ProcessLookupError:
-                pass
         self.proc.wait(timeout=10)
 
 

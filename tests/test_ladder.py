@@ -11,7 +11,6 @@ import textwrap
 import time
 
 from conftest import PYTHON
-
 from jaxtui.kernel import ladder
 
 

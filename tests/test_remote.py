@@ -19,8 +19,8 @@ import time
 from pathlib import Path
 
 import pytest
-from conftest import PYTHON, REPO, output_text, views_built, wait_for
 
+from conftest import PYTHON, REPO, output_text, views_built, wait_for
 from jaxtui import protocol as P
 from jaxtui.core.client import ConnectionLost, KernelClient, KernelConfig
 from jaxtui.core.transport import SshTransport

@@ -85,7 +85,7 @@ class KernelProcess:
         env = dict(os.environ if env is None else env)
         env[PARENT_PID_ENV] = str(os.getpid())
         # Popen, not asyncio.create_subprocess_exec: the exit is watched on the pid (above).
-        popen = subprocess.Popen(argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE,  # noqa: ASYNC220
+        popen = subprocess.Popen(argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
                                  stderr=None if inherit_stderr else subprocess.PIPE,
                                  env=env, start_new_session=True)
         proc = cls(popen, list(argv), env, limit, inherit_stderr)

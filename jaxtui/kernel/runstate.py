@@ -51,7 +51,7 @@ class RunState:
             return
         try:
             self.unfinished += [a for a in jax.live_arrays() if not a.is_ready()]
-        except Exception:  # noqa: BLE001, S110 - a deleted array, a backend gone: nothing to watch
+        except Exception:  # noqa: BLE001 - a deleted array, a backend gone: nothing to watch
             pass
 
     def settle(self, timeout: float) -> bool:

@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import itertools
 import json
 import signal
@@ -255,10 +256,8 @@ class Supervisor:
         answer: dict[str, Any] = {"alive": True, "busy": not self.idle.is_set()}
         worker = self.worker
         if worker is not None and worker.alive and self._restart_ready is None:
-            try:
+            with contextlib.suppress(TimeoutError, ConnectionError, RuntimeError):
                 answer.update(await asyncio.wait_for(self._ask(worker, P.OP_HEARTBEAT), 1.0))
-            except (TimeoutError, ConnectionError, RuntimeError):
-                pass
         self.send(req.id, P.EV_RESULT, answer)
 
     async def interrupt(self, req: P.Request) -> None:

@@ -7,7 +7,8 @@ or jit.
 from __future__ import annotations
 
 import time
-from typing import TYPE_CHECKING, Any, Iterable
+from collections.abc import Iterable
+from typing import TYPE_CHECKING, Any, cast
 
 from textual import on
 from textual.app import ComposeResult
@@ -26,6 +27,7 @@ from jaxtui.ui.widgets.results import ResultsTabs
 from jaxtui.ui.widgets.text_view import LinkedLines
 
 if TYPE_CHECKING:
+    from jaxtui.ui.app import JaxTUI
     from jaxtui.ui.widgets.inspect_views import InspectionView
 
 
@@ -126,7 +128,7 @@ class DemoPane(Container):
     def form(self) -> InputsForm:
         return self.query_one(InputsForm)
 
-    # -- saved work (jaxtui/state.py) ------------------------------------------------
+    # -- saved work (jaxtui/core/state.py) ------------------------------------------------
     def on_mount(self) -> None:
         if self.saved and self.saved.inputs:
             self.set_inputs(self.saved.inputs)
@@ -210,7 +212,7 @@ class DemoPane(Container):
             self.streamed = True
             self.results.output.stream(data.get("text", ""), data.get("name", "stdout"))
         elif kind == P.EV_PLOT:
-            plots = dict(((self.last_result or {}).get("_live_plots") or {}))
+            plots = dict((self.last_result or {}).get("_live_plots") or {})
             plots[data["name"]] = data
             self.last_result = {**(self.last_result or {}), "_live_plots": plots}
             for view in built(self.results.query("PlotsView")):  # (built after the first frame)
@@ -237,12 +239,12 @@ class DemoPane(Container):
         for view in built(self.results.query("TimingView")):
             view.run_ended()  # type: ignore[attr-defined]
 
-    # -- live mode and linking (jaxtui/live.py, widgets/inspect_views.py) ---------------
+    # -- live mode and linking (jaxtui/core/live_schedule.py, widgets/inspect_views.py) ---------------
     @property
     def live(self) -> LiveInspector:
         """Inspects the code again after each pause in typing, while live mode is on."""
         if self._live is None:
-            self._live = LiveInspector(self.app.kernel, lambda: self.run_params(focus_invalid=False),
+            self._live = LiveInspector(cast("JaxTUI", self.app).kernel, lambda: self.run_params(focus_invalid=False),
                                        self.show_live,
                                        delay_s=getattr(self.app, "live_delay_s", DEFAULT_DELAY_S))
         return self._live
