@@ -12,6 +12,7 @@ Wire format: one JSON object per line, UTF-8.
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import asdict, dataclass, field
 from typing import Any, TypedDict
 
@@ -40,6 +41,10 @@ OPS = (OP_EXEC, OP_INSPECT, OP_DEVICES, OP_SMOKE, OP_PING, OP_SHUTDOWN, OP_TARGE
 # Ops the kernel answers at once on its reader thread, even while a request runs (kernel/handlers.py
 # INBAND): the rest wait their turn on the main thread.
 INBAND_OPS = (OP_INTERRUPT, OP_HEARTBEAT)
+
+# The remote supervisor's exit status when the client fell silent past its limit (kernel/
+# supervisor.py): through ssh, the client reads it as a lost connection, not a kernel death.
+EXIT_CLIENT_SILENT = 75  # sysexits' EX_TEMPFAIL
 
 # Event kinds the kernel sends.
 EV_READY = "ready"  # data: ReadyInfo (id 0, unsolicited, once)
@@ -197,6 +202,7 @@ class TargetInfo(TypedDict, total=False):
 class ReadyInfo(TypedDict, total=False):
     ok: bool
     pid: int
+    hostname: str  # where the kernel runs (a remote kernel's host, as that host names itself)
     protocol: int
     jaxtui: str  # the kernel's jaxtui version
     platform: str
@@ -334,6 +340,17 @@ def decode_request(line: bytes | str) -> Request:
     if not isinstance(params, dict):
         raise ProtocolError("'params' must be an object")
     return Request(id=obj["id"], op=obj["op"], params=params)
+
+
+_EVENT_HEAD = re.compile(rb'\{"id":(-?\d+),"kind":"(\w+)"')
+
+
+def peek_event(line: bytes) -> tuple[int, str] | None:
+    """The id and kind of an event line as `encode` writes it, without parsing its data: a
+    relay passes multi-megabyte HLO events along and needs only to see which are final.
+    None for a line of another shape (the receiving client checks the version)."""
+    head = _EVENT_HEAD.match(line)
+    return None if head is None else (int(head.group(1)), head.group(2).decode())
 
 
 def decode_event(line: bytes | str) -> Event:

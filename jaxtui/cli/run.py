@@ -1,10 +1,12 @@
 """`jaxtui run`: run one demo on the kernel without the UI, for SSH, scripts, CI and tests.
 
-Same kernel, same protocol, same result as the app. Exit status: 0 ok, 1 the demo failed (or
-the kernel died), 2 a usage error (a bad --target), 3 the kernel could not start, 124 timeout
-(as coreutils' `timeout`), 130 ctrl+c, 128+N on signal N (SIGTERM 143, SIGHUP 129). On a
-signal the kernel's whole process group is killed at once, busy in XLA or not. A run cut
-short keeps what it printed and the line it reached.
+Same kernel, same protocol, same result as the app (here or, with --remote, on another host).
+Exit status: 0 ok, 1 the demo failed (or the kernel died, or a remote kernel's connection
+dropped), 2 a usage error (a bad --target), 3 the kernel could not start (or ssh could not
+connect, or the kernel is another jaxtui version), 124 timeout (as coreutils' `timeout`), 130
+ctrl+c, 128+N on signal N (SIGTERM 143, SIGHUP 129). On a signal the kernel's whole process
+group is killed at once, busy in XLA or not. A run cut short keeps what it printed and the
+line it reached.
 """
 
 from __future__ import annotations
@@ -21,12 +23,14 @@ from typing import Any, TextIO
 from jaxtui import protocol as P
 from jaxtui.core.catalog import Demo
 from jaxtui.core.client import (
+    ConnectionLost,
     KernelClient,
     KernelConfig,
     KernelDied,
     KernelError,
     KernelStartError,
     RequestFailed,
+    Transport,
 )
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_KERNEL, EXIT_TIMEOUT = 0, 1, 2, 3, 124
@@ -59,10 +63,12 @@ class Progress:
 
 
 async def run_demo(demo: Demo, *, config: KernelConfig, inputs: dict[str, Any] | None = None,
-                   timeout: float | None = None, on_event: Any = None) -> tuple[dict[str, Any], int]:
-    """Run a demo in a fresh kernel; returns (result dict, exit status). SIGINT, SIGTERM and
-    SIGHUP kill the kernel and end the run with status 128 + the signal number."""
-    client = KernelClient(config)
+                   timeout: float | None = None, on_event: Any = None,
+                   transport: Transport | None = None) -> tuple[dict[str, Any], int]:
+    """Run a demo in a fresh kernel (on `transport`'s host); returns (result dict, exit status).
+    SIGINT, SIGTERM and SIGHUP kill the kernel and end the run with status 128 + the signal
+    number."""
+    client = KernelClient(config, transport=transport)
     progress = Progress(on_event)
     loop = asyncio.get_running_loop()
     work = asyncio.current_task()
@@ -118,6 +124,8 @@ async def _run(demo: Demo, client: KernelClient, progress: Progress, params: dic
         how = "killed" if outcome == "killed" else "interrupted"
         return _failure(demo, "Timeout", f"no result after {timeout:g} s; the run was {how}",
                         P.KIND_TIMEOUT, client.info, progress, line), EXIT_TIMEOUT
+    except ConnectionLost as exc:
+        return _failure(demo, "ConnectionLost", str(exc), P.KIND_CONNECTION_LOST, client.info, progress), EXIT_FAILED
     except KernelDied as exc:
         detail = f"{exc} (the demo's code ended the kernel process)"
         if exc.stderr:
@@ -177,7 +185,7 @@ def print_report(result: dict[str, Any], out: TextIO) -> None:
 
 
 def main(demo: Demo, *, config: KernelConfig, as_json: bool, timeout: float | None,
-         inputs: dict[str, Any]) -> int:
+         inputs: dict[str, Any], transport: Transport | None = None) -> int:
     stream_live = not as_json and sys.stdout.isatty()
     show_progress = sys.stderr.isatty()  # a sweep's "3/12", rewritten in place
 
@@ -193,7 +201,7 @@ def main(demo: Demo, *, config: KernelConfig, as_json: bool, timeout: float | No
 
     try:
         result, status = asyncio.run(run_demo(demo, config=config, inputs=inputs, timeout=timeout,
-                                              on_event=on_event))
+                                              on_event=on_event, transport=transport))
     except KeyboardInterrupt:  # ctrl+c before the handlers were in place: no kernel yet
         return 128 + signal.SIGINT
     try:

@@ -1,9 +1,12 @@
 """The UI's handle on the kernel process: start, request, interrupt, restart, shut down.
 
 Used by the Textual app and by the headless `jaxtui run` alike. Imports neither jax nor
-textual. The process's life (a new session, SIGINT with grace, killing the group, the
-shutdown ladder, the kernel dying with us) is jaxtui/ladder.py, the same piece a
-remote kernel's supervisor runs; this module adds the protocol: requests, answers, states.
+textual. The kernel is a child process reached through a transport (core/transport.py):
+`sys.executable -m jaxtui.kernel` here, or `ssh HOST PYTHON -m jaxtui.kernel --supervise`
+for a remote one. The process's life (a new session, SIGINT with grace, killing the group,
+the shutdown ladder, the kernel dying with us) is jaxtui/ladder.py, the same piece a
+remote kernel's supervisor runs on its host; this module adds the protocol: requests,
+answers, states.
 """
 
 from __future__ import annotations
@@ -13,7 +16,6 @@ import collections
 import itertools
 import json
 import os
-import sys
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -23,6 +25,7 @@ from typing import Any
 from jaxtui import ladder
 from jaxtui import protocol as P
 from jaxtui.core import hardware
+from jaxtui.core.transport import LocalTransport, SshTransport, ssh_message, version_fix
 
 PLATFORMS = ("cpu", "gpu", "tpu")
 MAX_HOST_DEVICES = 512
@@ -54,13 +57,19 @@ class KernelVersionMismatch(KernelStartError):
     kind = P.KIND_VERSION_MISMATCH
 
 
-def version_mismatch_message(theirs: Any, their_release: str | None) -> str:
+class KernelConnectionError(KernelStartError):
+    """ssh could not reach a remote kernel's host (str(): ssh's message and the fixes)."""
+
+    kind = P.KIND_CONNECTION
+
+
+def version_mismatch_message(theirs: Any, their_release: str | None, fix: str | None = None) -> str:
     from jaxtui import __version__
 
     release = f" (jaxtui {their_release})" if their_release else ""
     return (f"the kernel speaks protocol version {theirs}{release}, this jaxtui {__version__} speaks "
             f"version {P.PROTOCOL_VERSION}. Install the same jaxtui for the kernel's Python: "
-            f"pip install 'jaxtui=={__version__}'")
+            f"{fix or version_fix(None, '')}")
 
 
 class KernelDied(KernelError):
@@ -70,6 +79,12 @@ class KernelDied(KernelError):
         super().__init__(message)
         self.returncode = returncode
         self.stderr = stderr
+
+
+class ConnectionLost(KernelDied):
+    """The connection to a remote kernel dropped (ssh's message says why)."""
+
+    kind = P.KIND_CONNECTION_LOST
 
 
 class RequestFailed(KernelError):
@@ -132,18 +147,23 @@ class KernelConfig:
 
 StateCallback = Callable[[str, dict[str, Any]], None]
 EventCallback = Callable[[P.Event], None]
+Transport = LocalTransport | SshTransport
 
 
 class KernelClient:
     """One kernel process at a time; requests are answered in order.
 
     States: stopped, starting, ready, busy, dead. `on_state(state, info)` is called on each
-    change (on the event loop), where info is the kernel's ready info or the failure.
+    change (on the event loop), where info is the kernel's ready info or the failure; a
+    remote kernel whose connection dropped is "dead" with info["kind"] == "connection_lost".
     """
 
-    def __init__(self, config: KernelConfig | None = None, on_state: StateCallback | None = None):
+    def __init__(self, config: KernelConfig | None = None, on_state: StateCallback | None = None,
+                 transport: Transport | None = None):
         self.config = config or KernelConfig()
+        self.transport: Transport = transport or LocalTransport()
         self.on_state = on_state
+        self.returncode: int | None = None  # the last kernel process's exit status
         self.state = "stopped"
         self.state_info: dict[str, Any] = {}
         self.info: dict[str, Any] = {}
@@ -184,11 +204,14 @@ class KernelClient:
         self.started_at = time.perf_counter()
         self.started_wall = time.time()
         self._death_reason = ""
-        proc = self.proc = await ladder.KernelProcess.spawn(
-            [sys.executable, "-m", "jaxtui.kernel"], env=self.config.env(), limit=P.MAX_MESSAGE_BYTES + 1)
+        self.returncode = None
+        argv, env = self.transport.command(self.config)
+        proc = self.proc = await ladder.KernelProcess.spawn(argv, env=env, limit=P.MAX_MESSAGE_BYTES + 1)
         events = asyncio.create_task(self._read_events(proc))
         self._tasks = [events, asyncio.create_task(self._read_stderr(proc)),
                        asyncio.create_task(self._watch(proc, events))]
+        if self.transport.heartbeat_s:  # from the start: JAX on a TPU VM can take a minute to be ready
+            self._tasks.append(asyncio.create_task(self._heartbeat(proc, self.transport.heartbeat_s)))
         try:
             info = await self._ready
         except KernelVersionMismatch as exc:
@@ -202,10 +225,13 @@ class KernelClient:
             self._expected_exit = True
             reason = self._start_failure_reason(str(exc))
             # sysfs and /proc reads (and, on a TPU VM, the metadata server): off the event loop.
-            advice = await asyncio.to_thread(hardware.start_failure_advice, reason, self.config.platform)
+            advice = await asyncio.to_thread(self.transport.start_failure_advice, reason, self.config.platform,
+                                             self.returncode)
             text = f"{reason}\n\n{advice}" if advice else reason
-            self._set_state("dead", {"error": text, "reason": reason, "start_failed": True})
-            raise KernelStartError(text, reason) from None
+            error = (KernelConnectionError if self.transport.connection_failed(self.returncode)
+                     else KernelStartError)(text, reason)
+            self._set_state("dead", {"error": text, "reason": reason, "start_failed": True, "kind": error.kind})
+            raise error from None
         self.info = info
         self._set_state("ready", info)
         return info
@@ -274,7 +300,8 @@ class KernelClient:
             their_release = json.loads(line).get("data", {}).get("jaxtui")
         except (ValueError, AttributeError):
             their_release = None
-        message = version_mismatch_message(exc.theirs, their_release)
+        message = version_mismatch_message(exc.theirs, their_release,
+                                           version_fix(self.transport.host, getattr(self.transport, "python", "")))
         self.stderr_tail.append(f"jaxtui: {message}")
         if self._ready is not None and not self._ready.done():
             self._ready.set_exception(KernelVersionMismatch(message))
@@ -300,6 +327,8 @@ class KernelClient:
                 return
             event = P.Event(event.id, P.EV_ERROR, {"type": "ProtocolError", "message": str(exc)})
         if event.final:
+            if self._ops.get(event.id) == P.OP_INTERRUPT and event.kind == P.EV_RESULT:
+                self._interrupt_answered(event.data)
             self._ops.pop(event.id, None)
             del self._pending[event.id]
             self._background.discard(event.id)
@@ -314,13 +343,26 @@ class KernelClient:
             on_event(event)
 
     def _on_exit(self, returncode: int, *, expected: bool = False) -> None:
+        self.returncode = returncode
         stderr = self.stderr_text()
         msg = self._death_reason or f"kernel exited with status {returncode}"
         if self._ready is not None and not self._ready.done():
             self._ready.set_exception(KernelStartError(stderr or msg))
-        self._fail_pending(KernelDied(msg, returncode, stderr))
-        if not (expected or self._expected_exit) and self.state != "starting":  # start() reports its own
-            self._set_state("dead", {"returncode": returncode, "error": stderr})
+        expected = expected or self._expected_exit
+        lost = not expected and self.transport.connection_lost(returncode)
+        if lost:
+            msg = self._lost_message(returncode)
+        self._fail_pending((ConnectionLost if lost else KernelDied)(msg, returncode, stderr))
+        if not expected and self.state != "starting":  # start() reports its own failure
+            info: dict[str, Any] = {"returncode": returncode, "error": stderr}
+            if lost:
+                info.update(error=msg, kind=P.KIND_CONNECTION_LOST, connection_lost=True)
+            self._set_state("dead", info)
+
+    def _lost_message(self, returncode: int) -> str:
+        why = ssh_message(self.stderr_text(8)) or (
+            f"the ssh process was killed (signal {-returncode})" if returncode < 0 else "ssh exited with status 255")
+        return f"the connection to {self.transport.host} was lost: {why}"
 
     def _fail_pending(self, exc: KernelError) -> None:
         pending, self._pending = self._pending, {}
@@ -391,6 +433,8 @@ class KernelClient:
 
     def _may_hold_tpu(self) -> bool:
         """Reads sysfs: call it in a thread."""
+        if not self.transport.may_hold_local_tpu():
+            return False
         if self.info.get("platform"):
             return self.info["platform"] == "tpu"
         # Killed while starting: JAX may have taken the TPU before it said so.
@@ -414,6 +458,8 @@ class KernelClient:
         the kernel busy."""
         await self.wait_ready()
         if not self.alive:
+            if self.state_info.get("connection_lost"):
+                raise ConnectionLost(self.state_info["error"], self.returncode, self.stderr_text())
             raise KernelDied("kernel is not running", stderr=self.stderr_text())
         params = dict(params or {})
         if op in (P.OP_EXEC, P.OP_INSPECT) and self.config.device is not None:
@@ -470,13 +516,17 @@ class KernelClient:
 
     async def interrupt(self, grace: float = INTERRUPT_GRACE_S, *, restart: bool = True) -> str:
         """Stop what the kernel is doing. Returns "idle", "interrupted", "restarted" or, with
-        `restart=False`, "killed".
+        `restart=False`, "killed"; a remote kernel whose connection dropped meanwhile: "lost".
 
         SIGINT first: Python code stops at once. The kernel must then answer within `grace`
         seconds and report no device work of the run still in flight (`ping` with `settle_s`:
         `f(x).block_until_ready()` stops waiting on SIGINT while XLA computes on). If not, the
         kernel is killed (its whole group) and, unless `restart` is False, a fresh one started.
+        A remote kernel's supervisor climbs the same ladder on its host, asked in-band (no
+        signal crosses ssh).
         """
+        if self.transport.in_band_interrupt:
+            return await self._interrupt_in_band(grace, restart)
         proc = self.proc
         if proc is None or not proc.alive or not self._pending:
             return "idle"
@@ -503,3 +553,44 @@ class KernelClient:
             return "killed"
         await self.start()
         return "restarted"
+
+    async def _interrupt_in_band(self, grace: float, restart: bool) -> str:
+        if not self.alive or not self.busy:
+            return "idle"
+        try:
+            result = await self.request(P.OP_INTERRUPT, {"grace": grace, "settle_s": SETTLE_S, "restart": restart},
+                                        background=True)
+        except KernelDied:
+            return "lost"
+        return str(result.get("outcome", "idle"))
+
+    def _interrupt_answered(self, data: dict[str, Any]) -> None:
+        """The supervisor killed the kernel (XLA did not stop): what was in flight is gone.
+        Called in the reader, in order: before any event of the new kernel is read."""
+        outcome = data.get("outcome")
+        if outcome == "killed":
+            self._expected_exit = True  # the supervisor exits, as asked
+        if outcome not in ("restarted", "killed"):
+            return
+        for rid, (fut, _) in list(self._pending.items()):
+            if self._ops.get(rid) != P.OP_INTERRUPT and not fut.done():
+                del self._pending[rid]
+                self._ops.pop(rid, None)
+                self._background.discard(rid)
+                fut.set_exception(KernelDied("interrupted: the kernel was killed and restarted"
+                                             if outcome == "restarted" else "interrupted: the kernel was killed", -9))
+        if outcome == "restarted":
+            self.info = data.get("ready") or self.info
+
+    async def _heartbeat(self, proc: ladder.KernelProcess, every: float) -> None:
+        """Tell a remote supervisor we are here: it stops the kernel after a long silence (a
+        laptop asleep closes no connection). Its answers are not waited for: ssh's own
+        keep-alive notices a dead link."""
+        assert proc.stdin is not None
+        while proc.alive:
+            await asyncio.sleep(every)
+            try:
+                proc.stdin.write(P.encode(P.Request(id=next(self._ids), op=P.OP_HEARTBEAT)))
+                await proc.stdin.drain()
+            except (ConnectionError, RuntimeError):  # gone, or its pipe closed: _watch reports it
+                return

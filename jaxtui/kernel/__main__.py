@@ -19,6 +19,7 @@ import io
 import os
 import queue
 import signal
+import socket
 import sys
 import threading
 import time
@@ -193,6 +194,7 @@ def _start_jax() -> dict[str, Any]:
 
     return {
         "pid": os.getpid(),
+        "hostname": socket.gethostname(),
         "protocol": P.PROTOCOL_VERSION,
         "jaxtui": __version__,
         "platform": jax.default_backend(),
@@ -216,7 +218,12 @@ def handle(req: P.Request, channel: Channel) -> tuple[str, dict[str, Any]]:
     return P.EV_RESULT, HANDLERS[req.op](req, emit)  # decode_request refuses unknown ops
 
 
-def main() -> int:
+def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
+    if argv and argv[0] == "--supervise":  # a remote kernel's supervisor: no JAX in this process
+        from jaxtui.kernel.supervisor import main as supervise
+
+        return supervise(argv[1:])
     # First of all, before JAX's slow import: die with the parent, busy or not.
     watch_parent()
     # A crash (segfault, abort in XLA) dumps the Python stack to the client's stderr tail: the
