@@ -309,7 +309,7 @@ async def test_an_interrupted_run_takes_its_child_processes_along():
         task = asyncio.create_task(_exec(client, code, on_event=lambda e: (
             pids.append(int(e.data["text"])), streamed.set()) if e.kind == P.EV_STREAM else None))
         await asyncio.wait_for(streamed.wait(), 30)
-        assert await client.interrupt() == "interrupted"
+        assert await client.interrupt(grace=5) == "interrupted"  # a loaded machine: the gentle path
         await task
         t0 = time.monotonic()
         stat = Path(f"/proc/{pids[0]}/stat")
