@@ -12,6 +12,7 @@ Wire format: one JSON object per line, UTF-8.
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import asdict, dataclass, field
 from typing import Any, TypedDict
 
@@ -27,7 +28,19 @@ OP_DEVICES = "devices"  # list devices and memory
 OP_SMOKE = "smoke"  # doctor's smoke test: params {"devices": [ids] | None, "budget_s": float}
 OP_PING = "ping"
 OP_SHUTDOWN = "shutdown"  # release the device and exit (the first rung of the shutdown ladder)
-OPS = (OP_EXEC, OP_INSPECT, OP_DEVICES, OP_SMOKE, OP_PING, OP_SHUTDOWN)
+# Stop the running request: SIGINT, then kill and restart after the grace period. A remote
+# kernel's supervisor (kernel/supervisor.py) gets it in-band, as no signal crosses ssh.
+# params {"grace": s, "restart": bool}; result InterruptResult.
+OP_INTERRUPT = "interrupt"
+OP_HEARTBEAT = "heartbeat"  # "the client is still there" (every 2 s to a remote supervisor)
+OPS = (OP_EXEC, OP_INSPECT, OP_DEVICES, OP_SMOKE, OP_PING, OP_SHUTDOWN, OP_INTERRUPT, OP_HEARTBEAT)
+# Ops the kernel answers at once on its reader thread, even while a request runs (kernel/handlers.py
+# INBAND): the rest wait their turn on the main thread.
+INBAND_OPS = (OP_INTERRUPT, OP_HEARTBEAT)
+
+# The remote supervisor's exit status when the client fell silent past its limit (kernel/
+# supervisor.py): through ssh, the client reads it as a lost connection, not a kernel death.
+EXIT_CLIENT_SILENT = 75  # sysexits' EX_TEMPFAIL
 
 # Event kinds the kernel sends.
 EV_READY = "ready"  # data: ReadyInfo (id 0, unsolicited, once)
@@ -161,6 +174,7 @@ class RunResultDict(TypedDict):
 class ReadyInfo(TypedDict, total=False):
     ok: bool
     pid: int
+    hostname: str  # where the kernel runs (a remote kernel's host, as that host names itself)
     protocol: int
     jaxtui: str  # the kernel's jaxtui version
     platform: str
@@ -170,6 +184,24 @@ class ReadyInfo(TypedDict, total=False):
     process_count: int
     type: str  # when ok is False: why the kernel could not start
     message: str
+
+
+class InterruptResult(TypedDict, total=False):
+    outcome: str  # "idle" | "interrupted" | "restarted" | "killed" (killed: not restarted, as asked)
+    ready: ReadyInfo  # the new kernel's, after "restarted"
+
+
+class HeartbeatResult(TypedDict, total=False):
+    alive: bool
+    busy: bool  # a request is running on the kernel's main thread
+    op: str | None  # its op
+    line: int | None  # the line of the user's code it is on (read even while XLA runs)
+
+
+class PingResult(TypedDict, total=False):
+    pong: bool
+    pid: int
+    idle: bool  # with params {"settle_s": s}: no device work of an interrupted run still in flight
 
 
 class ProtocolError(ValueError):
@@ -279,6 +311,17 @@ def decode_request(line: bytes | str) -> Request:
     if not isinstance(params, dict):
         raise ProtocolError("'params' must be an object")
     return Request(id=obj["id"], op=obj["op"], params=params)
+
+
+_EVENT_HEAD = re.compile(rb'\{"id":(-?\d+),"kind":"(\w+)"')
+
+
+def peek_event(line: bytes) -> tuple[int, str] | None:
+    """The id and kind of an event line as `encode` writes it, without parsing its data: a
+    relay passes multi-megabyte HLO events along and needs only to see which are final.
+    None for a line of another shape (the receiving client checks the version)."""
+    head = _EVENT_HEAD.match(line)
+    return None if head is None else (int(head.group(1)), head.group(2).decode())
 
 
 def decode_event(line: bytes | str) -> Event:

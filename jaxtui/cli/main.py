@@ -12,7 +12,7 @@ from collections.abc import Callable
 from typing import Any
 
 from jaxtui import __version__
-from jaxtui.cli.options import add_device_option, add_kernel_options
+from jaxtui.cli.options import add_device_option, add_kernel_options, transport_for
 from jaxtui.core.client import KernelConfig
 
 
@@ -86,7 +86,8 @@ def cmd_run(argv: list[str]) -> int:
         return 2
     inputs = _parse_inputs(args.input, demo)
     config = KernelConfig(platform=args.platform, host_devices=args.host_devices, device=args.device)
-    return headless.main(demo, config=config, as_json=args.json, timeout=args.timeout, inputs=inputs)
+    return headless.main(demo, config=config, as_json=args.json, timeout=args.timeout, inputs=inputs,
+                         transport=transport_for(args))
 
 
 def cmd_app(argv: list[str]) -> int:
@@ -109,7 +110,7 @@ def cmd_app(argv: list[str]) -> int:
     from jaxtui.ui.app import JaxTUI
 
     app = JaxTUI(kernel_config=KernelConfig(platform=args.platform, host_devices=args.host_devices,
-                                            device=args.device),
+                                            device=args.device), transport=transport_for(args),
                  user_demo=user_demo, initial_pane=args.pane or (user_demo.name if user_demo else None))
     app.run()
     return app.return_code or 0
@@ -157,7 +158,7 @@ def cmd_tour(argv: list[str]) -> int:
     from jaxtui.ui.app import JaxTUI
 
     app = JaxTUI(kernel_config=KernelConfig(platform=args.platform, host_devices=args.host_devices),
-                 initial_pane=tour.steps[0].pane, tour=tour)
+                 transport=transport_for(args), initial_pane=tour.steps[0].pane, tour=tour)
     app.run()
     return app.return_code or 0
 

@@ -21,7 +21,15 @@ from textual.worker import Worker
 
 from jaxtui import protocol as P
 from jaxtui.core.catalog import Demo, builtin_demos
-from jaxtui.core.client import KernelClient, KernelConfig, KernelDied, KernelError, RequestFailed
+from jaxtui.core.client import (
+    ConnectionLost,
+    KernelClient,
+    KernelConfig,
+    KernelDied,
+    KernelError,
+    RequestFailed,
+    Transport,
+)
 from jaxtui.core.live_schedule import delay_from_env
 from jaxtui.core.state import Autosave, DemoStore, SavedDemo, StateProblem, demo_key
 from jaxtui.core.tour_format import Tour
@@ -49,14 +57,15 @@ class JaxTUI(App[int]):
 
     def __init__(self, *, kernel_config: KernelConfig | None = None, user_demo: Demo | None = None,
                  initial_pane: str | None = None, demos: list[Demo] | None = None,
-                 start_kernel: bool = True, cursor_blink: bool = True, tour: Tour | None = None) -> None:
+                 start_kernel: bool = True, cursor_blink: bool = True, tour: Tour | None = None,
+                 transport: Transport | None = None) -> None:
         super().__init__()
         self.demos = list(demos if demos is not None else builtin_demos())
         if user_demo is not None:
             self.demos.append(user_demo)
         self.initial_pane = initial_pane or self.demos[0].name
         self._last_demo = self.initial_pane if self.initial_pane != DEVICES else self.demos[0].name
-        self.kernel = KernelClient(kernel_config, on_state=self._on_kernel_state)
+        self.kernel = KernelClient(kernel_config, on_state=self._on_kernel_state, transport=transport)
         self.start_kernel = start_kernel
         self.cursor_blink = cursor_blink
         self.interrupting = False
@@ -73,7 +82,7 @@ class JaxTUI(App[int]):
 
     # -- layout --------------------------------------------------------------------
     def compose(self) -> ComposeResult:
-        yield KernelStatus(id="status")
+        yield KernelStatus(self.kernel.transport.host, id="status")
         with TabbedContent(initial=f"pane-{self.initial_pane}", id="panes"):
             for demo in self.demos:
                 saved = self._saved_edits(demo)
@@ -163,6 +172,12 @@ class JaxTUI(App[int]):
             view.kernel_state(state, info)  # type: ignore[attr-defined]
         if state == "dead" and info.get("start_failed"):
             return  # start_kernel_worker says why; the same environment would fail again
+        if state == "dead" and info.get("connection_lost"):
+            # Not reconnected by itself: a network that just failed fails again; ctrl+t retries.
+            status.set_kernel("lost", detail="ctrl+t reconnects")
+            self.notify(f"{info['error'][0].upper()}{info['error'][1:]}.\nYour edits are kept; ctrl+t reconnects.",
+                        severity="error", timeout=15)
+            return
         if state == "dead":
             status.set_kernel("dead", detail="restarting")
             if not self.interrupting:
@@ -190,6 +205,11 @@ class JaxTUI(App[int]):
             await (self.kernel.start() if restart else self.kernel.wait_ready())
         except (KernelError, ValueError) as exc:
             reason = str(exc)  # the kernel's error, its stderr, and the steps to fix it
+            if getattr(exc, "kind", "") == P.KIND_CONNECTION:
+                host = self.kernel.transport.host
+                self.query_one(KernelStatus).set_kernel("lost", detail="cannot connect (ctrl+t to retry)")
+                self.current_pane.show_failure(f"Could not connect to {host}:\n{reason}")
+                return
             self.query_one(KernelStatus).set_kernel("dead", detail="failed to start (ctrl+t to retry)")
             self.current_pane.show_failure(f"The kernel could not start:\n{reason}")
 
@@ -254,6 +274,9 @@ class JaxTUI(App[int]):
         self._running_pane = pane
         try:
             result = await self.kernel.request(P.OP_EXEC, params, on_event=on_event)
+        except ConnectionLost as exc:
+            pane.show_failure(f"{str(exc)[0].upper()}{str(exc)[1:]}.\nYour code is unchanged; ctrl+t reconnects.")
+            return
         except KernelDied as exc:
             if self.interrupting:
                 pane.show_failure("Interrupted. XLA computations ignore SIGINT, so the kernel was "

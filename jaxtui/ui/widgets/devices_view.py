@@ -130,6 +130,8 @@ class DevicesView(Vertical):
     # -- hardware and problems -------------------------------------------------------
     @work(thread=True, exclusive=True, group="devices-survey")
     def run_survey(self) -> None:
+        if self.kernel.transport.host is not None:
+            return  # this machine's sysfs says nothing about a remote kernel's host (doctor --remote does)
         found = hardware.survey()
         self.app.call_from_thread(self.set_survey, found)
 
