@@ -23,13 +23,13 @@ from jaxtui import protocol as P
 from jaxtui.core.catalog import Demo, builtin_demos
 from jaxtui.core.client import (
     ConnectionLost,
-    KernelClient,
     KernelConfig,
     KernelDied,
     KernelError,
     RequestFailed,
     Transport,
 )
+from jaxtui.core.cluster import ClusterRunEnded, ClusterSpec, make_kernel
 from jaxtui.core.live_schedule import delay_from_env
 from jaxtui.core.state import Autosave, DemoStore, SavedDemo, StateProblem, demo_key
 from jaxtui.core.tour_format import Tour
@@ -58,14 +58,16 @@ class JaxTUI(App[int]):
     def __init__(self, *, kernel_config: KernelConfig | None = None, user_demo: Demo | None = None,
                  initial_pane: str | None = None, demos: list[Demo] | None = None,
                  start_kernel: bool = True, cursor_blink: bool = True, tour: Tour | None = None,
-                 transport: Transport | None = None) -> None:
+                 transport: Transport | None = None, cluster: ClusterSpec | None = None) -> None:
         super().__init__()
         self.demos = list(demos if demos is not None else builtin_demos())
         if user_demo is not None:
             self.demos.append(user_demo)
         self.initial_pane = initial_pane or self.demos[0].name
         self._last_demo = self.initial_pane if self.initial_pane != DEVICES else self.demos[0].name
-        self.kernel = KernelClient(kernel_config, on_state=self._on_kernel_state, transport=transport)
+        # One kernel, or (--processes, --remote h1,h2) a cluster of them driven the same way.
+        self.kernel = make_kernel(kernel_config, transport=transport, cluster=cluster,
+                                  on_state=self._on_kernel_state)
         self.start_kernel = start_kernel
         self.cursor_blink = cursor_blink
         self.interrupting = False
@@ -178,6 +180,12 @@ class JaxTUI(App[int]):
             self.notify(f"{info['error'][0].upper()}{info['error'][1:]}.\nYour edits are kept; ctrl+t reconnects.",
                         severity="error", timeout=15)
             return
+        if state == "dead" and info.get("cluster_ended"):
+            # The cluster ended a run (stuck, or a process died): the run's pane says why;
+            # a fresh cluster is started, as the old runtime cannot be rejoined.
+            status.set_kernel("dead", detail="restarting the cluster")
+            self.start_kernel_worker()
+            return
         if state == "dead":
             status.set_kernel("dead", detail="restarting")
             if not self.interrupting:
@@ -274,6 +282,11 @@ class JaxTUI(App[int]):
         self._running_pane = pane
         try:
             result = await self.kernel.request(P.OP_EXEC, params, on_event=on_event)
+        except ClusterRunEnded as exc:
+            pane.show_result(exc.result)  # every process's part, and who was stuck or died
+            self.notify(f"{str(exc)[0].upper()}{str(exc)[1:]}.\nA fresh cluster is starting; your code is "
+                        "unchanged.", severity="error", timeout=15)
+            return
         except ConnectionLost as exc:
             pane.show_failure(f"{str(exc)[0].upper()}{str(exc)[1:]}.\nYour code is unchanged; ctrl+t reconnects.")
             return

@@ -27,7 +27,8 @@ from textual.widgets import Button, DataTable, Input, Label, Select, Static
 
 from jaxtui import protocol as P
 from jaxtui.core import hardware
-from jaxtui.core.client import MAX_HOST_DEVICES, KernelClient, KernelConfig, KernelError
+from jaxtui.core.client import MAX_HOST_DEVICES, KernelConfig, KernelError
+from jaxtui.core.cluster import Kernel
 from jaxtui.render.units import format_bytes
 
 REFRESH_S = 2.0
@@ -74,7 +75,7 @@ class DevicesView(Vertical):
             super().__init__()
             self.config = config
 
-    def __init__(self, kernel: KernelClient, **kwargs: Any) -> None:
+    def __init__(self, kernel: Kernel, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self.kernel = kernel
         self.survey: hardware.Survey | None = None
