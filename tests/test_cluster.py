@@ -21,7 +21,7 @@ import pytest
 
 from conftest import PYTHON, REPO
 from jaxtui import protocol as P
-from jaxtui.core.client import KernelConfig, RequestFailed
+from jaxtui.core.client import KernelConfig, KernelDied
 from jaxtui.core.cluster import ClusterRunEnded, ClusterSpec, KernelCluster
 
 MARK = "JAXTUI_TEST_CLUSTER"  # in every kernel's environment: how a test finds what it started
@@ -133,10 +133,10 @@ def test_a_process_that_dies_mid_run_stops_the_others_and_is_reported(tmp_path):
     assert result["error"]["kind"] == "peer_died"
     assert result["error"]["message"].startswith("process 1 died")
     died = result["processes"][1]["error"]
-    assert died["kind"] == "kernel_died" and "exit status 7" in died["message"] and "[Gloo]" not in died["message"]
+    assert died["kind"] == "kernel_died" and "exited with status 7" in died["message"] and "[Gloo]" not in died["message"]
     for i in (0, 2):  # stuck in the all-reduce, or failed in it (gloo: connection closed by peer)
         assert result["processes"][i]["error"]["kind"] == "peer_died"
-        assert "first sum 6.0" in result["processes"][i]["stdout"]
+        assert "first sum 12.0" in result["processes"][i]["stdout"]  # 2 devices x (1 + 2 + 3)
     assert_none_left(str(tmp_path))
 
 
@@ -212,8 +212,8 @@ async def test_interrupt_and_restart_act_on_the_whole_cluster(tmp_path, monkeypa
         await asyncio.sleep(1)
         assert cluster.busy and states[-1] == "busy"
         assert await cluster.interrupt() == "interrupted"
-        with pytest.raises(RequestFailed):
-            await run
+        stopped = await run
+        assert [(p["error"] or {}).get("kind") for p in stopped["processes"]] == ["interrupted"] * 2
         assert sorted(kernels(str(tmp_path))) == first_pids
         result = await cluster.request(P.OP_EXEC, params(GLOBAL_ARRAY))
         assert result["ok"] and [p["stdout"] for p in result["processes"]] == ["first sum 6.0\n"] * 2
@@ -221,8 +221,10 @@ async def test_interrupt_and_restart_act_on_the_whole_cluster(tmp_path, monkeypa
         run = asyncio.create_task(cluster.request(P.OP_EXEC, params(ONE_IN_A_COLLECTIVE)))
         await asyncio.sleep(3)
         assert await cluster.interrupt(grace=1.0) == "restarted"
-        with pytest.raises(Exception):  # noqa: B017 - the run ends, killed or interrupted
-            await run
+        try:  # process 1 answers KeyboardInterrupt but its all-reduce goes on in XLA: killed after
+            assert not (await run)["ok"]
+        except KernelDied:  # or killed before it could answer
+            pass
         second_pids = sorted(kernels(str(tmp_path)))
         assert len(second_pids) == 2 and not set(second_pids) & set(first_pids)
         assert (await cluster.request(P.OP_EXEC, params(GLOBAL_ARRAY)))["ok"]
