@@ -25,10 +25,9 @@ order**. A process that skips a collective leaves the others waiting in it, sile
 ever: JAX cannot tell. Set `diverge` to 1 (with 2 or more processes): the last process skips
 the second sum, and jaxtui names the processes left waiting.
 """
-import numpy as np
-
 import jax
 import jax.numpy as jnp
+import numpy as np
 from jax.experimental import multihost_utils
 from jax.sharding import AxisType, NamedSharding
 from jax.sharding import PartitionSpec as P

@@ -9,6 +9,7 @@ its cluster is left running (/proc, by a mark in the kernels' environment)."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import os
 import signal
@@ -81,11 +82,11 @@ def user_file(tmp_path: Path, code: str) -> str:
 def test_a_global_sum_agrees_on_every_process_and_the_json_has_each_process(tmp_path):
     status, result = jaxtui_run(str(tmp_path), "multihost", "--processes", "2")
     assert status == 0, result["error"]
-    assert USUAL_KEYS <= set(result) and result["ok"] is True and result["error"] is None
+    assert set(result) >= USUAL_KEYS and result["ok"] is True and result["error"] is None
     assert result["process_count"] == 2 and [p["process_index"] for p in result["processes"]] == [0, 1]
     sums = set()
     for part in result["processes"]:
-        assert USUAL_KEYS <= set(part) and part["ok"] is True and part["error"] is None
+        assert set(part) >= USUAL_KEYS and part["ok"] is True and part["error"] is None
         line = next(x for x in part["stdout"].splitlines() if x.startswith("sum over the whole cluster:"))
         sums.add(line)
         assert "collectives in the compiled HLO: all-reduce" in part["stdout"]
@@ -133,7 +134,8 @@ def test_a_process_that_dies_mid_run_stops_the_others_and_is_reported(tmp_path):
     assert result["error"]["kind"] == "peer_died"
     assert result["error"]["message"].startswith("process 1 died")
     died = result["processes"][1]["error"]
-    assert died["kind"] == "kernel_died" and "exited with status 7" in died["message"] and "[Gloo]" not in died["message"]
+    assert died["kind"] == "kernel_died" and "exited with status 7" in died["message"]
+    assert "[Gloo]" not in died["message"]  # gloo's connection chatter is not the reason
     for i in (0, 2):  # stuck in the all-reduce, or failed in it (gloo: connection closed by peer)
         assert result["processes"][i]["error"]["kind"] == "peer_died"
         assert "first sum 12.0" in result["processes"][i]["stdout"]  # 2 devices x (1 + 2 + 3)
@@ -221,10 +223,10 @@ async def test_interrupt_and_restart_act_on_the_whole_cluster(tmp_path, monkeypa
         run = asyncio.create_task(cluster.request(P.OP_EXEC, params(ONE_IN_A_COLLECTIVE)))
         await asyncio.sleep(3)
         assert await cluster.interrupt(grace=1.0) == "restarted"
-        try:  # process 1 answers KeyboardInterrupt but its all-reduce goes on in XLA: killed after
+        # Process 1 answers KeyboardInterrupt while its all-reduce goes on in XLA (then it is
+        # killed), or is killed before it can answer.
+        with contextlib.suppress(KernelDied):
             assert not (await run)["ok"]
-        except KernelDied:  # or killed before it could answer
-            pass
         second_pids = sorted(kernels(str(tmp_path)))
         assert len(second_pids) == 2 and not set(second_pids) & set(first_pids)
         assert (await cluster.request(P.OP_EXEC, params(GLOBAL_ARRAY)))["ok"]
