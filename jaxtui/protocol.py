@@ -33,6 +33,7 @@ EV_READY = "ready"
 EV_STREAM = "stream"  # data: {"name": "stdout"|"stderr", "text": str}
 EV_PROGRESS = "progress"  # data: {"label": str, "done": int, "total": int}
 EV_TIMING = "timing"  # data: one timing record (kernel/timing.py), sent as soon as it is taken
+EV_PLOT = "plot"  # data: a whole demo.plot series ({name, x, y, title, ...}), each time it grows
 EV_INSPECTION = "inspection"  # data: {"inspections": [...], "partial": True}: views before compiling
 EV_RESULT = "result"  # data: the op's result (RunResult as a dict for exec/inspect)
 EV_ERROR = "error"  # data: {"type", "message"}: the request itself failed (bad op...)

@@ -7,7 +7,7 @@ import subprocess
 from conftest import PYTHON
 
 UI_MODULES = ["jaxtui.ui.app", "jaxtui.cli.main", "jaxtui.core.client", "jaxtui.cli.run", "jaxtui.core.catalog",
-              "jaxtui.ui.widgets.pane", "jaxtui.ui.widgets.results", "jaxtui.ui.commands", "jaxtui.ui.actions"]
+              "jaxtui.ui.widgets.pane", "jaxtui.ui.results.tabs", "jaxtui.ui.commands", "jaxtui.ui.actions"]
 
 
 def _loaded_after(imports: list[str], check: list[str]) -> dict[str, bool]:
