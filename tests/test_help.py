@@ -6,12 +6,12 @@ from __future__ import annotations
 from textual.command import CommandPalette
 from textual.widgets import Footer, Input
 
+from jaxtui.core.tour_format import find_tour
 from jaxtui.ui import actions
 from jaxtui.ui.app import JaxTUI
 from jaxtui.ui.commands import JaxtuiCommands
 from jaxtui.ui.screens.help import HelpScreen
 from jaxtui.ui.screens.jump import JumpScreen
-from jaxtui.core.tour_format import find_tour
 from jaxtui.ui.widgets.pane import CodeEditor
 
 

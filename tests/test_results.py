@@ -3,11 +3,10 @@ through the app (Pilot)."""
 
 from __future__ import annotations
 
+from conftest import views_built
 from jaxtui.ui.app import JaxTUI
 from jaxtui.ui.results.base import ResultsView
 from jaxtui.ui.results.registry import TABS
-
-from conftest import views_built
 
 
 def test_every_registry_line_names_a_results_view():

@@ -14,7 +14,6 @@ from pathlib import Path
 
 import pytest
 
-from jaxtui.ui.app import JaxTUI
 from jaxtui.core.state import (
     ENV_VAR,
     Autosave,
@@ -26,6 +25,7 @@ from jaxtui.core.state import (
     snapshot,
     state_dir,
 )
+from jaxtui.ui.app import JaxTUI
 
 
 @pytest.fixture

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from textual.binding import Binding
+from textual.binding import Binding, BindingType
 
 
 @dataclass(frozen=True)
@@ -57,7 +57,7 @@ ACTIONS: tuple[Action, ...] = (
 )
 
 
-def bindings() -> list[Binding]:
+def bindings() -> list[BindingType]:
     # Textual's footer docks the palette key at its right edge by itself (with the footer
     # label as its text): listing it again would take 9 of the 80 columns twice.
     return [Binding(a.keys, a.name, a.footer or a.help, show=bool(a.footer) and a.name != "command_palette",

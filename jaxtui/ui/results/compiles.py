@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from jaxtui.render.report import format_seconds
+from jaxtui.render.units import format_seconds
 from jaxtui.ui.results.inspection import Block, InspectionView, stages_text
 
 
@@ -17,7 +17,8 @@ class CompilesView(InspectionView):
     empty_text = "Run the code (ctrl+r) to count its compilations."
 
     def header(self, block: Block, stale: bool) -> str:
-        return f"── compilations{' (live: only the statements the marked functions need ran)' if self.origin == 'live' else ''}{' · STALE' if stale else ''}"
+        live = " (live: only the statements the marked functions need ran)" if self.origin == "live" else ""
+        return f"── compilations{live}{' · STALE' if stale else ''}"
 
     def blocks(self, result: dict[str, Any]) -> list[Block]:
         if result.get("partial") or "compiles" not in result:

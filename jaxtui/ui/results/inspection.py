@@ -26,7 +26,8 @@ from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.widgets import Input, Label, Static, TextArea
 
-from jaxtui.render.report import error_text, format_seconds
+from jaxtui.render.report import error_text
+from jaxtui.render.units import format_bytes, format_seconds
 from jaxtui.ui.results.base import COPY_SAVE_BINDINGS, Result, ResultsView
 from jaxtui.ui.widgets.text_view import TextView
 
@@ -65,13 +66,7 @@ def run_problem(error: dict[str, Any]) -> str:
 
 def bytes_note(n: float) -> str:
     """`  (3.81 MiB)` beside a byte count of a KiB or more; nothing for smaller ones."""
-    if abs(n) < 1024:
-        return ""
-    for unit in ("KiB", "MiB", "GiB"):
-        n /= 1024
-        if abs(n) < 1024 or unit == "GiB":
-            break
-    return f"  ({n:,.2f} {unit})"
+    return f"  ({format_bytes(n)})" if abs(n) >= 1024 else ""
 
 
 def stages_text(ins: dict[str, Any]) -> str:
@@ -201,7 +196,7 @@ class InspectionView(Vertical, ResultsView):
                 links.append((len(lines) + 1, block.line))
             lines.append(self.header(block, block_stale and not block.pending and shown is not None))
             if shown is None:
-                lines.append(f"{self.comment} (nothing yet)" if block.pending else f"{self.comment} (no earlier result to show)")
+                lines.append(f"{self.comment} " + ("(nothing yet)" if block.pending else "(no earlier result to show)"))
                 continue
             base = len(lines)
             body = shown.body.rstrip("\n").split("\n")
@@ -244,7 +239,7 @@ class InspectionView(Vertical, ResultsView):
         if problem:
             lines = problem.splitlines()
             if len(lines) > PROBLEM_MAX_LINES:
-                lines = lines[:PROBLEM_MAX_LINES] + ["…"]
+                lines = [*lines[:PROBLEM_MAX_LINES], "…"]
             shown = "\n".join(lines)
             if stale:
                 shown += ("\nBelow: the last good result, stale." if self._good

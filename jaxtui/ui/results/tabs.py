@@ -3,8 +3,9 @@ every view built after it (views are built after the first frame: widgets/deferr
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from functools import partial
-from typing import Any, Callable, TypeVar
+from typing import Any, TypeVar
 
 from textual.app import ComposeResult
 from textual.containers import Vertical

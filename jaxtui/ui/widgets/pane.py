@@ -6,7 +6,8 @@ or jit.
 
 from __future__ import annotations
 
-from typing import Any, Iterable
+from collections.abc import Iterable
+from typing import TYPE_CHECKING, Any, cast
 
 from textual import on
 from textual.app import ComposeResult
@@ -23,6 +24,9 @@ from jaxtui.ui.results.base import ResultsView
 from jaxtui.ui.results.tabs import ResultsTabs
 from jaxtui.ui.widgets.inputs_form import InputField, InputsForm
 from jaxtui.ui.widgets.text_view import LinkedLines
+
+if TYPE_CHECKING:
+    from jaxtui.ui.app import JaxTUI
 
 
 class CodeEditor(LinkedLines):
@@ -120,7 +124,7 @@ class DemoPane(Container):
     def form(self) -> InputsForm:
         return self.query_one(InputsForm)
 
-    # -- saved work (jaxtui/state.py) ------------------------------------------------
+    # -- saved work (jaxtui/core/state.py) ------------------------------------------------
     def on_mount(self) -> None:
         if self.saved and self.saved.inputs:
             self.set_inputs(self.saved.inputs)
@@ -218,7 +222,7 @@ class DemoPane(Container):
     def live(self) -> LiveInspector:
         """Inspects the code again after each pause in typing, while live mode is on."""
         if self._live is None:
-            self._live = LiveInspector(self.app.kernel, lambda: self.run_params(focus_invalid=False),
+            self._live = LiveInspector(cast("JaxTUI", self.app).kernel, lambda: self.run_params(focus_invalid=False),
                                        self.show_live,
                                        delay_s=getattr(self.app, "live_delay_s", DEFAULT_DELAY_S))
         return self._live
