@@ -35,14 +35,14 @@ from jaxtui.core.state import Autosave, DemoStore, SavedDemo, StateProblem, demo
 from jaxtui.core.tour_format import Tour
 from jaxtui.ui import actions
 from jaxtui.ui.commands import JaxtuiCommands
+from jaxtui.ui.results.base import ResultsView
 from jaxtui.ui.screens.main import MainScreen, breakpoint_class
-from jaxtui.ui.widgets.deferred import Deferred, built
+from jaxtui.ui.widgets.deferred import Deferred
 from jaxtui.ui.widgets.pane import DemoPane
 from jaxtui.ui.widgets.status import KernelStatus
 
-if TYPE_CHECKING:  # imported where they are built, after the first frame
+if TYPE_CHECKING:  # imported where it is built, after the first frame
     from jaxtui.ui.widgets.devices_view import DevicesView
-    from jaxtui.ui.widgets.inspect_views import InspectionView
 
 RESTART_LIMIT = 3  # deaths within a minute before we stop restarting and say why
 DEVICES = "devices"  # the Devices tab, after the demo panes (not a DemoPane)
@@ -79,6 +79,7 @@ class JaxTUI(App[int]):
         self.autosave = Autosave(self.store, self.set_timer, self._state_problem)
         self._saved: dict[str, SavedDemo | None] = {}
         self._pane_mounts: dict[str, AwaitMount] = {}  # panes being built: _pane_built
+        self._devices: DevicesView | None = None  # the Devices tab's view, once built
         self.live_mode = False  # ctrl+l: re-inspect after each pause in typing (jaxtui/core/live_schedule.py)
         self.live_delay_s = delay_from_env()
 
@@ -99,7 +100,14 @@ class JaxTUI(App[int]):
     def _devices_view(self) -> DevicesView:
         from jaxtui.ui.widgets.devices_view import DevicesView
 
-        return DevicesView(self.kernel, id="devices-view")
+        self._devices = DevicesView(self.kernel, id="devices-view")
+        return self._devices
+
+    @property
+    def devices_view(self) -> DevicesView | None:
+        """The Devices tab's view once built (it catches up with the kernel then: deferred.py)."""
+        view = self._devices
+        return view if view is not None and view.is_mounted else None
 
     def get_default_screen(self) -> MainScreen:
         # The footer lists keys in the registry's order; the layout fits the terminal at once.
@@ -170,8 +178,8 @@ class JaxTUI(App[int]):
         if not self.is_running or not self.query(KernelStatus):
             return  # the app is closing: its own stop() is not news
         status = self.query_one(KernelStatus)
-        for view in built(self.query("DevicesView")):  # it catches up when built: deferred.py
-            view.kernel_state(state, info)  # type: ignore[attr-defined]
+        if self.devices_view is not None:
+            self.devices_view.kernel_state(state, info)
         if state == "dead" and info.get("start_failed"):
             return  # start_kernel_worker says why; the same environment would fail again
         if state == "dead" and info.get("connection_lost"):
@@ -234,8 +242,8 @@ class JaxTUI(App[int]):
     def on_devices_view_target_chosen(self, event: DevicesView.TargetChosen) -> None:
         self.kernel.config.device = event.device
         self.query_one(KernelStatus).target = event.name if event.device is not None else ""
-        for view in built(self.query("DevicesView")):
-            view.target_changed()  # type: ignore[attr-defined]
+        if self.devices_view is not None:
+            self.devices_view.target_changed()
         where = f"on {event.name}" if event.device is not None else "on JAX's default device"
         self.notify(f"Runs go {where}.", timeout=3)
 
@@ -343,9 +351,11 @@ class JaxTUI(App[int]):
         tabs.active = ids[(ids.index(tabs.active) + 1) % len(ids)] if tabs.active in ids else ids[0]
 
     def action_export_timings(self) -> None:
+        from jaxtui.ui.results.timing import TimingView  # (loaded with the view)
+
         pane = self.current_pane
-        for view in built(pane.results.query("TimingView")):  # (built after the first frame)
-            view.export(demo=pane.demo.name)  # type: ignore[attr-defined]
+        for view in pane.results.views(TimingView):
+            view.export(demo=pane.demo.name)
 
     # -- live mode and the inspection views ------------------------------------------
     def action_toggle_live(self) -> None:
@@ -360,13 +370,13 @@ class JaxTUI(App[int]):
                 pane.live.cancel()
             self.notify("Live mode off: the views update when you run (ctrl+r).", timeout=3)
 
-    def _shown_view(self) -> InspectionView | None:
-        results = self.current_pane.results
-        found = built(results.query(f"#{results.active} InspectionView"))
-        if not found:
-            self.notify("Show a Jaxpr, StableHLO, HLO, Cost or Compiles tab first (f4).", severity="warning")
+    def _shown_view(self) -> ResultsView | None:
+        view = self.current_pane.results.shown_view()
+        if view is None or not view.SAVE_NAME:
+            self.notify("This tab has nothing to copy or save: show Output, a Jaxpr, StableHLO, "
+                        "HLO, Cost or Compiles tab first (f4).", severity="warning")
             return None
-        return found[0]  # type: ignore[return-value]
+        return view
 
     def action_save_view(self) -> None:
         if view := self._shown_view():

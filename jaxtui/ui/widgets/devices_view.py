@@ -137,6 +137,8 @@ class DevicesView(Vertical):
         self.app.call_from_thread(self.set_survey, found)
 
     def set_survey(self, found: hardware.Survey) -> None:
+        if not self.query("#devices-problems"):
+            return  # the survey thread finished as the app quit: the view is being taken down
         self.survey = found
         self._update_problems()
 
