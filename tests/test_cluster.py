@@ -281,3 +281,49 @@ def test_remote_hosts_make_one_cluster_with_the_first_host_as_coordinator(sshd, 
     assert {next(x for x in p["stdout"].splitlines() if x.startswith("sum over"))
             for p in result["processes"]} == {"sum over the whole cluster: 1840.0"}
     sshd.wait_no_kernels(timeout=15)
+
+
+# -- the app ----------------------------------------------------------------------------------------
+@pytest.mark.slow
+async def test_the_app_shows_every_process_and_its_shards_and_restarts_a_stuck_cluster(tmp_path, monkeypatch):
+    """`jaxtui multihost --processes 2`: the Processes tab puts each process's output side by
+    side (`l`: one under another), with the process × device map and each process's shards;
+    a diverged run is ended, shown, and a fresh cluster started."""
+    from conftest import output_text, wait_for
+    from jaxtui.core.catalog import resolve
+    from jaxtui.ui.app import JaxTUI
+    from jaxtui.ui.results.processes import ProcessesView
+
+    monkeypatch.setenv(MARK, str(tmp_path))
+    monkeypatch.setenv("JAXTUI_STATE_DIR", str(tmp_path / "state"))
+    app = JaxTUI(kernel_config=KernelConfig(host_devices=2), cluster=ClusterSpec(processes=2, stuck_after=2),
+                 initial_pane="multihost", cursor_blink=False, demos=[resolve("multihost")])
+    async with app.run_test(size=(140, 40)) as pilot:
+        await wait_for(pilot, lambda: app.kernel.state == "ready", timeout=120)
+        first = sorted(kernels(str(tmp_path)))
+        await pilot.press("ctrl+r")
+        await wait_for(pilot, lambda: "── multihost:" in output_text(app), timeout=120)
+        pane = app.current_pane
+        pane.results.active = "processes"
+        await wait_for(pilot, lambda: pane.results.views(ProcessesView)
+                       and "process 1 (ran to the end)" in pane.results.views(ProcessesView)[0].text)
+        view = pane.results.views(ProcessesView)[0]
+        assert "process 0: ran to the end" in view.text and "local devices cpu:2048, cpu:2049" in view.text
+        assert "fully addressable: no" in view.text
+        assert "process 0 holds cpu:0 [0:2, :], cpu:1 [2:4, :]" in view.text
+        assert "process 1 holds cpu:2048 [4:6, :], cpu:2049 [6:8, :]" in view.text
+        columns = view.query(".process-column")
+        assert len(columns) == 2 and columns[0].region.y == columns[1].region.y  # side by side
+        view.focus()
+        await pilot.press("l")
+        await pilot.pause()
+        assert view.stacked and columns[1].region.y > columns[0].region.y  # one under another
+        # Diverge: the run ends by itself, says who was stuck, and a fresh cluster starts.
+        pane.set_inputs({"diverge": "1"})
+        await pilot.press("ctrl+r")
+        await wait_for(pilot, lambda: "process 0 (stuck)" in view.text, timeout=120)
+        await wait_for(pilot, lambda: app.kernel.state == "ready", timeout=120)
+        second = sorted(kernels(str(tmp_path)))
+        assert len(second) == 2 and not set(first) & set(second)
+        await app.action_quit()
+    assert_none_left(str(tmp_path))

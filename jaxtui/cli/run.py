@@ -183,14 +183,15 @@ def with_top_level_views(result: dict[str, Any]) -> dict[str, Any]:
 
 def print_report(result: dict[str, Any], out: TextIO) -> None:
     """The human-readable form of a result."""
+    from jaxtui.render.processes import cluster_text
     from jaxtui.render.report import render_text
 
-    out.write(render_text(result))
+    out.write(cluster_text(result) if "processes" in result else render_text(result))
 
 
 def main(demo: Demo, *, config: KernelConfig, as_json: bool, timeout: float | None,
          inputs: dict[str, Any], transport: Transport | None = None, cluster: ClusterSpec | None = None) -> int:
-    stream_live = not as_json and sys.stdout.isatty()
+    stream_live = not as_json and sys.stdout.isatty() and cluster is None  # a cluster: per process, at the end
     show_progress = sys.stderr.isatty()  # a sweep's "3/12", rewritten in place
 
     def on_event(event: P.Event) -> None:

@@ -164,6 +164,7 @@ class KernelCluster:
         self._foreground = 0  # runs in flight
         self._printed: list[list[str]] = [[] for _ in self.members]  # this run's stdout, per process
         self._inflight: set[asyncio.Task[Any]] = set()
+        self._run_demo, self._run_t0 = "", 0.0  # the run in flight: a part cut short names them
         self._interrupts = 0  # bumped by each interrupt: a run that sees it change was interrupted
         self._watchers: set[asyncio.Task[None]] = set()
 
@@ -348,6 +349,7 @@ class KernelCluster:
         epoch = self._interrupts
         if run:
             self._printed = [[] for _ in self.members]
+            self._run_demo, self._run_t0 = str((params or {}).get("demo") or ""), time.perf_counter()
             self._foreground += 1
             if self.state == "ready":
                 self._set_state("busy")
@@ -481,11 +483,11 @@ class KernelCluster:
                 kind, message = ended
                 part = self._cut_short(i, printed[i], "Stuck" if kind == P.KIND_STUCK else "PeerDied",
                                        message, kind)
-            part["process_index"] = i
-            parts.append(part)
+            parts.append({**part, **self._whereabouts(i)})
         merged = {**parts[0], "ok": all(p.get("ok") for p in parts), "processes": parts,
                   "process_count": len(parts), "coordinator": self.coordinator}
-        merged.pop("process_index", None)
+        for key in ("process_index", "host", "pid", "local_devices"):  # process 0's own, not the cluster's
+            merged.pop(key, None)
         if ended is not None:  # the top level says what ended the run, whoever it hit
             kind, message = ended
             merged["error"] = {**(parts[0].get("error") or {"type": "ClusterRunEnded", "line": None,
@@ -501,9 +503,16 @@ class KernelCluster:
     def _cut_short(self, index: int, printed: list[str], type_: str, message: str, kind: str) -> dict[str, Any]:
         member = self.members[index]
         info = member.info or {}
-        return asdict(P.RunResult(demo="", ok=False, device=(info.get("devices") or [""])[0],
-                                  platform=info.get("platform", ""), stdout="".join(printed),
-                                  error=asdict(P.ErrorInfo(type_, message, kind=kind))))
+        local = info.get("local_devices") or info.get("devices") or [""]
+        return asdict(P.RunResult(demo=self._run_demo, ok=False, device=local[0], platform=info.get("platform", ""),
+                                  stdout="".join(printed), error=asdict(P.ErrorInfo(type_, message, kind=kind)),
+                                  elapsed_s=time.perf_counter() - self._run_t0 if self._run_t0 else 0.0))
+
+    def _whereabouts(self, index: int) -> dict[str, Any]:
+        """Where process `index` runs and what it drives, from its ready info."""
+        info = self.members[index].info or {}
+        return {"process_index": index, "host": info.get("hostname") or self._where(index),
+                "pid": info.get("pid"), "local_devices": info.get("local_devices") or []}
 
     def cut_short(self, error: dict[str, Any]) -> list[dict[str, Any]]:
         """Every process's part of a run the caller cut short (a timeout, a signal): what each
@@ -512,8 +521,7 @@ class KernelCluster:
         for i, printed in enumerate(self._printed):
             part = self._cut_short(i, printed, error.get("type", "Error"), error.get("message", ""),
                                    error.get("kind", P.KIND_EXCEPTION))
-            part["process_index"] = i
-            parts.append(part)
+            parts.append({**part, **self._whereabouts(i)})
         return parts
 
     # -- interrupt -------------------------------------------------------------------

@@ -18,6 +18,7 @@ class Tab:
     id: str  # the tab's id: tours (`show: jaxpr`), `--tab`-like choices, CSS
     title: str  # its label in the tab bar
     view: str  # "module:Class" in jaxtui/ui/results/
+    cluster_only: bool = False  # shown only when the kernel is a cluster (--processes, --remote h1,h2)
 
     def view_class(self) -> type[ResultsView]:
         module, name = self.view.split(":")
@@ -33,6 +34,7 @@ class Tab:
 TABS: list[Tab] = [
     Tab("lesson", "Lesson", "lesson:LessonView"),  # the first tab is the one shown at start
     Tab("output", "Output", "output:OutputView"),
+    Tab("processes", "Processes", "processes:ProcessesView", cluster_only=True),
     Tab("jaxpr", "Jaxpr", "inspection:JaxprView"),
     Tab("stablehlo", "StableHLO", "inspection:StableHLOView"),
     Tab("hlo", "HLO", "inspection:HLOView"),

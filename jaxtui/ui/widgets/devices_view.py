@@ -253,10 +253,16 @@ class DevicesView(Vertical):
             procs = info.get("process_count", 1)
             text.append(f" · {procs} process{'es' if procs != 1 else ''}")
             target = cfg.device
-            text.append(" · runs go to ")
-            text.append(f"device {target}" if target is not None else "JAX's default device",
-                        style="bold green")
-            text.append("\n")
+            if info.get("processes"):  # a cluster: the same code on every device of every process
+                text.append(f" · a cluster joined at {info.get('coordinator', '?')}; runs go to every process\n")
+                for p in info["processes"]:
+                    text.append(f"process {p.get('process_index', '?')} on {p.get('hostname', '?')} (pid "
+                                f"{p.get('pid', '?')}): local devices {', '.join(p.get('local_devices') or [])}\n")
+            else:
+                text.append(" · runs go to ")
+                text.append(f"device {target}" if target is not None else "JAX's default device",
+                            style="bold green")
+                text.append("\n")
             text.append(f"jax {info.get('jax', '?')} · jaxlib {info.get('jaxlib', '?')} · "
                         f"backend {d.get('backend') or info.get('backend') or '?'} · "
                         f"python {info.get('python', '?')}", style="dim")
