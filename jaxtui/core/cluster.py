@@ -355,7 +355,9 @@ class KernelCluster:
                 self._set_state("busy")
         tasks = [asyncio.create_task(self._one(i, m, op, params, on_event, background))
                  for i, m in enumerate(self.members)]
-        self._inflight.update(tasks)
+        for task in tasks:  # kept until done: stop() and an interrupt wait for them
+            self._inflight.add(task)
+            task.add_done_callback(self._inflight.discard)
         if run:  # busy until every process has answered, even after a timeout here
             asyncio.gather(*tasks, return_exceptions=True).add_done_callback(lambda _: self._run_over())
         outcomes = await self._wait(tasks, timeout, run, epoch)
