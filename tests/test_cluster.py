@@ -327,3 +327,14 @@ async def test_the_app_shows_every_process_and_its_shards_and_restarts_a_stuck_c
         assert len(second) == 2 and not set(first) & set(second)
         await app.action_quit()
     assert_none_left(str(tmp_path))
+
+
+@pytest.mark.slow
+def test_the_multihost_lesson_runs_alone_and_says_how_to_start_more(tmp_path):
+    status, result = jaxtui_run(str(tmp_path), "multihost")
+    assert status == 0 and result["ok"] and "processes" not in result
+    out = result["stdout"]
+    assert "process 0 of 1: local devices [0, 1, 2, 3, 4, 5, 6, 7], 8 devices in the cluster" in out
+    assert "jaxtui multihost --processes 4" in out
+    assert "is_fully_addressable: True" in out  # one process holds every shard
+    assert_none_left(str(tmp_path))

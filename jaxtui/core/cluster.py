@@ -42,7 +42,7 @@ from jaxtui.core.client import (
     StateCallback,
     Transport,
 )
-from jaxtui.core.transport import LocalTransport, SshTransport, ssh_message
+from jaxtui.core.transport import DEFAULT_REMOTE_PYTHON, LocalTransport, SshTransport, ssh_message
 
 STUCK_AFTER_S = 10.0  # a collective on CPU takes milliseconds: 10 s of waiting is a hang
 CLUSTER_HOST_DEVICES = 2  # per process with --processes: 4 processes give a single kernel's 8
@@ -57,7 +57,7 @@ class ClusterSpec:
 
     processes: int = 1  # local kernels (ignored with hosts)
     hosts: tuple[str, ...] = ()  # one kernel per host, through ssh
-    remote_python: str = "python3"
+    remote_python: str = DEFAULT_REMOTE_PYTHON
     remote_silence: float | None = None  # None: the ssh transport's default
     coordinator: str | None = None  # HOST:PORT; None: a free port here, or on the first host
     stuck_after: float = STUCK_AFTER_S
