@@ -22,7 +22,8 @@ MAX_MESSAGE_BYTES = 64 * 1024 * 1024
 
 # Requests the kernel understands (the kernel's handler table, jaxtui/kernel/handlers.py, has
 # one entry per op; decode_request refuses any other).
-OP_EXEC = "exec"  # run code: params = RunParams; "device": a device id to run on (None: JAX's default)
+OP_EXEC = "exec"  # run code: params = RunParams; "device": a device id to run on (None: JAX's default);
+# "target": a TPU target ("tpu-v5e:2x2", jaxtui/target_spec.py) the marked functions are also compiled for
 OP_INSPECT = "inspect"  # live mode: RunParams + "live" (run only what demo.inspect needs), "budget_s"
 OP_DEVICES = "devices"  # list devices and memory
 OP_SMOKE = "smoke"  # doctor's smoke test: params {"devices": [ids] | None, "budget_s": float}
@@ -33,7 +34,10 @@ OP_SHUTDOWN = "shutdown"  # release the device and exit (the first rung of the s
 # params {"grace": s, "restart": bool}; result InterruptResult.
 OP_INTERRUPT = "interrupt"
 OP_HEARTBEAT = "heartbeat"  # "the client is still there" (every 2 s to a remote supervisor)
-OPS = (OP_EXEC, OP_INSPECT, OP_DEVICES, OP_SMOKE, OP_PING, OP_SHUTDOWN, OP_INTERRUPT, OP_HEARTBEAT)
+# A TPU target's compile-only devices: params {"target": "tpu-v5e:2x2"} -> TargetInfo; an error
+# event of type TargetUnavailable (no libtpu) or TargetInvalid (no such slice).
+OP_TARGET = "target"
+OPS = (OP_EXEC, OP_INSPECT, OP_DEVICES, OP_SMOKE, OP_PING, OP_SHUTDOWN, OP_TARGET, OP_INTERRUPT, OP_HEARTBEAT)
 # Ops the kernel answers at once on its reader thread, even while a request runs (kernel/handlers.py
 # INBAND): the rest wait their turn on the main thread.
 INBAND_OPS = (OP_INTERRUPT, OP_HEARTBEAT)
@@ -192,6 +196,30 @@ class RunResultDict(TypedDict):
     elapsed_s: float
 
 
+class TargetChip(TypedDict):
+    id: int
+    coords: list[int]  # x, y, z in the slice
+    host: int  # process_index: the TPU VM this chip belongs to
+    core: int  # core_on_chip (two TensorCores show as two devices on v2-v4 and 7x)
+
+
+class TargetInfo(TypedDict, total=False):
+    """The JSON `target` of a run with --target, and the `target` op's result."""
+
+    platform: str  # "tpu" (or "cuda"/"rocm": StableHLO only)
+    name: str  # "tpu-v5e:2x2"
+    topology: str  # "2x2"
+    generation: str  # "v5e"
+    devices: int
+    hosts: int
+    device_kind: str  # "TPU v5 lite"
+    chip_count: int
+    cores_per_chip: int
+    bounds: list[int]  # chips along x, y, z
+    chips: list[TargetChip]  # the pod map
+    load_s: float
+
+
 class ReadyInfo(TypedDict, total=False):
     ok: bool
     pid: int
@@ -290,6 +318,7 @@ class RunResult:
     compiles: list[dict[str, Any]] = field(default_factory=list)
     inputs: dict[str, Any] = field(default_factory=dict)
     elapsed_s: float = 0.0  # kernel's own wall time for the code
+    target: dict[str, Any] | None = None  # TargetInfo of the run's --target
 
 
 def encode(msg: Request | Event) -> bytes:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import os
 import time
 from pathlib import Path
 
@@ -310,10 +309,11 @@ async def test_an_interrupted_run_takes_its_child_processes_along():
         task = asyncio.create_task(_exec(client, code, on_event=lambda e: (
             pids.append(int(e.data["text"])), streamed.set()) if e.kind == P.EV_STREAM else None))
         await asyncio.wait_for(streamed.wait(), 30)
-        assert await client.interrupt() == "interrupted"
+        assert await client.interrupt(grace=5) == "interrupted"  # a loaded machine: the gentle path
         await task
         t0 = time.monotonic()
-        while os.path.exists(f"/proc/{pids[0]}") and "Z" not in Path(f"/proc/{pids[0]}/stat").read_text().split()[2]:
+        stat = Path(f"/proc/{pids[0]}/stat")
+        while stat.exists() and stat.read_text().rsplit(")", 1)[1].split()[0] != "Z":
             assert time.monotonic() - t0 < 5, "the run's child outlived the interrupt"
             await asyncio.sleep(0.05)
     finally:

@@ -95,7 +95,7 @@ def test_the_kernel_dies_within_a_second_of_jaxtui_run(tmp_path, sig, loop):
 def test_a_timeout_keeps_the_printed_output_and_the_line_reached(tmp_path, loop):
     path, _ = demo_file(tmp_path, LOOPS[loop])
     proc = subprocess.run([PYTHON, "-m", "jaxtui", "run", str(path), "--json", "--timeout", "4"],
-                          capture_output=True, text=True, timeout=120)
+                          capture_output=True, text=True, timeout=120, check=False)
     assert proc.returncode == 124
     result = json.loads(proc.stdout)
     assert result["error"]["kind"] == "timeout"
@@ -113,7 +113,7 @@ def test_a_dead_kernel_keeps_the_printed_output(tmp_path):
     path = tmp_path / "mine.py"
     path.write_text("import os, time\nprint('before', flush=True)\ntime.sleep(0.3)\nos._exit(1)\n")
     proc = subprocess.run([PYTHON, "-m", "jaxtui", "run", str(path), "--json"], capture_output=True, text=True,
-                          timeout=120)
+                          timeout=120, check=False)
     result = json.loads(proc.stdout)
     assert proc.returncode == 1 and result["error"]["kind"] == "kernel_died"
     assert result["stdout"] == "before\n"
@@ -123,7 +123,7 @@ def test_json_is_strict_nan_and_infinity_are_null(tmp_path):
     path = tmp_path / "mine.py"
     path.write_text("from jaxtui import demo\ndemo.plot('loss', [0, 1, 2], [1.0, float('nan'), float('inf')])\n")
     proc = subprocess.run([PYTHON, "-m", "jaxtui", "run", str(path), "--json"], capture_output=True, text=True,
-                          timeout=120)
+                          timeout=120, check=False)
 
     def refuse(name: str) -> float:
         raise AssertionError(f"not JSON: {name}")
@@ -135,7 +135,7 @@ def test_json_is_strict_nan_and_infinity_are_null(tmp_path):
 
 # -- the app ------------------------------------------------------------------------------
 def tmux(socket: str, *args: str) -> str:
-    return subprocess.run(["tmux", "-L", socket, *args], capture_output=True, text=True, timeout=30).stdout
+    return subprocess.run(["tmux", "-L", socket, *args], capture_output=True, text=True, timeout=30, check=False).stdout
 
 
 @pytest.mark.slow

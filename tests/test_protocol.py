@@ -89,3 +89,4 @@ def test_the_kernel_has_one_handler_per_op():
     from jaxtui.kernel.handlers import HANDLERS, INBAND_HANDLERS
 
     assert set(HANDLERS) | set(INBAND_HANDLERS) == set(P.OPS)
+    assert not set(HANDLERS) & set(INBAND_HANDLERS) and set(INBAND_HANDLERS) == set(P.INBAND_OPS)

@@ -221,8 +221,8 @@ async def collect_remote(config: KernelConfig, transport: SshTransport, *, budge
         report["problems"] = [hardware.Problem(
             "remote-doctor", "error", f"`jaxtui doctor` on {transport.host} failed",
             ssh_message(err) or f"exit status {status}",
-            [f"Run it there to see the whole error: "
-             f"ssh {transport.host} {transport.python} -m jaxtui doctor"]).__dict__]
+            [f"Run it there to see the whole error: ssh {transport.host} {transport.python} -m jaxtui doctor"],
+        ).__dict__]
         return report, EXIT_KERNEL
     report.update({k: v for k, v in theirs.items() if k not in ("jaxtui", "remote")})
     return report, status if status in (EXIT_OK, EXIT_PROBLEMS, EXIT_KERNEL) else EXIT_KERNEL
@@ -238,9 +238,10 @@ def render_remote(report: dict[str, Any]) -> str:
     else:
         head = (f"Remote     {where}: Python {remote['python_version']} ({remote['executable']}) · "
                 f"jaxtui {remote.get('jaxtui') or 'missing'} · jax {remote.get('jax') or 'missing'}")
-    if "packages" in report:  # the host's own doctor ran: its whole report follows
-        return head + "\n" + render_text(report)
-    lines = [f"jaxtui doctor --remote · jaxtui {report['jaxtui']}", head, "", "Problems"]
+    title = f"jaxtui doctor --remote {remote['host']} · jaxtui {report['jaxtui']} here"
+    if "packages" in report:  # the host's own doctor ran: its whole report follows, from the host's side
+        return "\n".join([title, head, *render_text(report).splitlines()[1:]]) + "\n"
+    lines = [title, head, "", "Problems"]
     for p in report.get("problems") or []:
         lines += ["  " + line for line in hardware.Problem(**p).text().splitlines()]
     return "\n".join(lines) + "\n"

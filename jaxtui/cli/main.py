@@ -17,6 +17,7 @@ from jaxtui.cli.options import (
     add_cluster_options,
     add_device_option,
     add_kernel_options,
+    add_target_option,
     cluster_for,
     kernel_config,
     transport_for,
@@ -33,6 +34,7 @@ def _app_parser() -> argparse.ArgumentParser:
     add_kernel_options(p)
     add_cluster_options(p)
     add_device_option(p)
+    add_target_option(p)
     p.add_argument("--version", action="version", version=f"jaxtui {__version__}")
     return p
 
@@ -48,6 +50,7 @@ def _run_parser() -> argparse.ArgumentParser:
     add_kernel_options(p)
     add_cluster_options(p)
     add_device_option(p)
+    add_target_option(p)
     return p
 
 

@@ -40,11 +40,29 @@ def add_device_option(p: argparse.ArgumentParser) -> None:
 
 def add_kernel_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--platform", choices=PLATFORMS, default=None,
-                   help="where the kernel runs JAX (default: JAX's own choice)")
+                   help="where the kernel runs JAX (default: JAX's own choice; CPU/GPU where libtpu is "
+                        "installed without a TPU)")
     p.add_argument("--host-devices", type=host_devices, default=None, metavar="N",
                    help=f"virtual CPU devices, set before JAX starts (default {SINGLE_HOST_DEVICES}, so pmap "
                         f"has devices; {CLUSTER_HOST_DEVICES} per process with --processes)")
     add_remote_options(p)
+
+
+def target(text: str) -> str:
+    from jaxtui.target_spec import TargetSyntaxError, parse_target
+
+    try:
+        return parse_target(text).name
+    except TargetSyntaxError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+
+
+def add_target_option(p: argparse.ArgumentParser) -> None:
+    # dest: `jaxtui run`'s positional is already called `target` (the demo)
+    p.add_argument("--target", type=target, default=None, metavar="tpu-GEN:TOPOLOGY", dest="compile_target",
+                   help="also compile the marked functions for a TPU slice, without a TPU "
+                        "(e.g. tpu-v5e:2x2, tpu-v4:2x2x1; needs `pip install \"jaxtui[tpu]\"`); "
+                        "cuda or rocm: their StableHLO")
 
 
 def positive_seconds(text: str) -> float:
@@ -122,7 +140,7 @@ def kernel_config(args: argparse.Namespace, cluster: ClusterSpec | None = None) 
     default = CLUSTER_HOST_DEVICES if cluster is not None else SINGLE_HOST_DEVICES
     return KernelConfig(platform=args.platform,
                         host_devices=args.host_devices if args.host_devices is not None else default,
-                        device=getattr(args, "device", None))
+                        device=getattr(args, "device", None), target=getattr(args, "compile_target", None))
 
 
 def transport_for(args: argparse.Namespace) -> Transport | None:

@@ -2,8 +2,8 @@
 
 Same kernel, same protocol, same result as the app (here or, with --remote, on another host).
 Exit status: 0 ok, 1 the demo failed (or the kernel died, or a remote kernel's connection
-dropped), 3 the kernel could not start (or ssh could not connect, or the kernel is another
-jaxtui version), 124 timeout (as coreutils' `timeout`), 130
+dropped), 2 a usage error (a bad --target), 3 the kernel could not start (or ssh could not
+connect, or the kernel is another jaxtui version), 124 timeout (as coreutils' `timeout`), 130
 ctrl+c, 128+N on signal N (SIGTERM 143, SIGHUP 129). On a signal the kernel's whole process
 group is killed at once, busy in XLA or not. A run cut short keeps what it printed and the
 line it reached.
@@ -33,7 +33,11 @@ from jaxtui.core.client import (
 )
 from jaxtui.core.cluster import ClusterRunEnded, ClusterSpec, Kernel, KernelCluster, make_kernel
 
-EXIT_OK, EXIT_FAILED, EXIT_KERNEL, EXIT_TIMEOUT = 0, 1, 3, 124
+EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_KERNEL, EXIT_TIMEOUT = 0, 1, 2, 3, 124
+# The `target` op's refusals: no libtpu (the kernel cannot do what was asked: exit 3), or
+# a slice libtpu does not know (a bad --target: exit 2).
+TARGET_REFUSALS = {"TargetUnavailable": (P.KIND_TARGET_UNAVAILABLE, EXIT_KERNEL),
+                   "TargetInvalid": (P.KIND_USAGE, EXIT_USAGE)}
 STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)  # exit 128 + N, kernel killed
 
 
@@ -115,6 +119,13 @@ async def _run(demo: Demo, client: Kernel, progress: Progress, params: dict[str,
     except KernelStartError as exc:
         kind = getattr(exc, "kind", P.KIND_START_FAILED)
         return _failure(demo, type(exc).__name__, str(exc) or client.stderr_text(), kind), EXIT_KERNEL
+    if client.config.target:
+        try:  # before the run: a target that cannot load fails at once, not per function
+            await client.request(P.OP_TARGET, {"target": client.config.target}, timeout=timeout)
+        except RequestFailed as exc:
+            kind, status = TARGET_REFUSALS.get(exc.data.get("type", ""), (P.KIND_EXCEPTION, EXIT_FAILED))
+            return _failure(demo, exc.data.get("type", "Error"), exc.data.get("message", ""), kind,
+                            client.info), status
     try:
         result = await client.request(P.OP_EXEC, params, timeout=timeout, on_event=progress)
     except ClusterRunEnded as exc:  # stuck, or a process died: every process's part, and why

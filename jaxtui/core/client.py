@@ -125,6 +125,9 @@ class KernelConfig:
     # it needs no restart; the kernel checks it against its devices on each run.
     device: int | None = None
     cluster: ClusterPlace | None = None  # a member of a JAX cluster (None: a kernel on its own)
+    # What the marked functions are also compiled for ("tpu-v5e:2x2", jaxtui/target_spec.py).
+    # Not part of the environment either: each run carries it.
+    target: str | None = None
 
     def validate(self) -> None:
         if self.platform is not None and self.platform not in PLATFORMS:
@@ -135,11 +138,17 @@ class KernelConfig:
         if self.device is not None and (isinstance(self.device, bool) or not isinstance(self.device, int)
                                         or self.device < 0):
             raise ValueError(f"the target device must be a device id (0, 1, ...), got {self.device!r}")
+        if self.target is not None:
+            from jaxtui.target_spec import parse_target
+
+            parse_target(self.target)  # TargetSyntaxError is a ValueError
 
     def env(self, base: dict[str, str] | None = None) -> dict[str, str]:
         env = dict(os.environ if base is None else base)
         if self.platform is not None:
             env["JAX_PLATFORMS"] = {"gpu": "cuda"}.get(self.platform, self.platform)
+        elif not env.get("JAX_PLATFORMS") and (chosen := hardware.default_platforms()):
+            env["JAX_PLATFORMS"] = chosen  # libtpu without a TPU: see default_platforms
         if self.host_devices is not None:
             flags = [f for f in env.get("XLA_FLAGS", "").split()
                      if not f.startswith("--xla_force_host_platform_device_count")]
@@ -197,10 +206,12 @@ class KernelClient:
         self._death_reason = ""  # what pending requests are told when the kernel goes
         self._idle = asyncio.Event()  # set while no request (foreground) is pending
         self._idle.set()
+        self._free_waiters: list[asyncio.Future[None]] = []  # wait_free()
 
     # -- lifecycle -----------------------------------------------------------------
     def _set_state(self, state: str, info: dict[str, Any] | None = None) -> None:
         self.state = state
+        self._notify_free()
         self.state_info = info if info is not None else self.info  # for views that join late
         if self.on_state is not None:
             self.on_state(state, self.state_info)
@@ -352,6 +363,7 @@ class KernelClient:
                 self._idle.set()
                 if self.state == "busy":
                     self._set_state("ready")
+            self._notify_free()
         elif on_event is not None:
             on_event(event)
 
@@ -382,6 +394,7 @@ class KernelClient:
         self._ops.clear()
         self._background.clear()
         self._idle.set()
+        self._notify_free()
         for fut, _ in pending.values():
             if not fut.done():
                 fut.set_exception(exc)
@@ -476,6 +489,8 @@ class KernelClient:
         params = dict(params or {})
         if op in (P.OP_EXEC, P.OP_INSPECT) and self.config.device is not None:
             params.setdefault("device", self.config.device)
+        if op == P.OP_EXEC and self.config.target is not None:  # live mode stays quick: no target
+            params.setdefault("target", self.config.target)
         rid = next(self._ids)
         fut: asyncio.Future[P.Event] = asyncio.get_running_loop().create_future()
         self._pending[rid] = (fut, on_event)
@@ -502,8 +517,27 @@ class KernelClient:
         return any(rid not in self._background for rid in self._pending)
 
     async def wait_idle(self) -> None:
-        """Until no foreground request is pending (live mode waits here for a real run)."""
+        """Until no foreground request is pending."""
         await self._idle.wait()
+
+    @property
+    def free(self) -> bool:
+        """Running or ready, and no foreground request pending."""
+        return not self.busy and self.state in ("ready", "busy")
+
+    async def wait_free(self) -> None:
+        """Until `free` (live mode waits here for a real run to end, a kernel to start): an
+        event, woken by each state change and each answer, never a polling loop."""
+        while not self.free:
+            waiter = asyncio.get_running_loop().create_future()
+            self._free_waiters.append(waiter)
+            await waiter
+
+    def _notify_free(self) -> None:
+        waiters, self._free_waiters = self._free_waiters, []
+        for waiter in waiters:
+            if not waiter.done():
+                waiter.set_result(None)
 
     async def interrupt(self, grace: float = INTERRUPT_GRACE_S, *, restart: bool = True) -> str:
         """Stop what the kernel is doing. Returns "idle", "interrupted", "restarted" or, with

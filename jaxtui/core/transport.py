@@ -124,8 +124,7 @@ _SSH_TROUBLE: list[tuple[re.Pattern[str], str, str, list[str]]] = [
       "For a Cloud TPU VM: gcloud compute config-ssh, then use the alias it writes"]),
     (re.compile(r"Permission denied|Too many authentication failures|no mutual signature"),
      "ssh-auth", "{host} refused the login (no key or agent it accepts)",
-     ["jaxtui runs ssh with BatchMode=yes, so it never asks for a password or a passphrase",
-      "Make a key if you have none: ssh-keygen -t ed25519",
+     ["Make a key if you have none: ssh-keygen -t ed25519",
       ("Install it on the host: ssh-copy-id {host}   (Cloud TPU VM: gcloud compute tpus tpu-vm ssh NAME "
       "once, which installs your key)"),
       "If the key has a passphrase, load it into an agent: eval $(ssh-agent); ssh-add",
@@ -153,6 +152,8 @@ def ssh_problem(host: str, stderr: str) -> Problem:
     message = ssh_message(stderr) or "ssh could not connect (it printed nothing)"
     for pattern, code, title, fixes in _SSH_TROUBLE:
         if pattern.search(stderr):
+            if code == "ssh-auth":
+                message += "\njaxtui runs ssh with BatchMode=yes: it never asks for a password or a passphrase."
             return Problem(code, "error", title.format(host=host), message, [f.format(host=host) for f in fixes])
     return Problem("ssh-failed", "error", f"ssh could not connect to {host}", message,
                    [f"Try it by hand to see the whole error: ssh -v -o BatchMode=yes {host} true"])

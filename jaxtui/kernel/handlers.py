@@ -40,8 +40,15 @@ def _run(req: P.Request, emit: Emit) -> dict[str, Any]:
         device=p.get("device"),
         live=req.op == P.OP_INSPECT and bool(p.get("live")),
         budget_s=float(p["budget_s"]) if p.get("budget_s") else None,
+        compile_for=p.get("target") or None,
     )
     return asdict(result)
+
+
+def _target(req: P.Request, emit: Emit) -> dict[str, Any]:
+    from jaxtui.kernel.target import describe
+
+    return describe(str(req.params.get("target", "")))
 
 
 def _devices(req: P.Request, emit: Emit) -> dict[str, Any]:
@@ -96,6 +103,7 @@ HANDLERS: dict[str, Handler] = {
     P.OP_SMOKE: _smoke,
     P.OP_PING: _ping,
     P.OP_SHUTDOWN: _shutdown,
+    P.OP_TARGET: _target,
 }
 
 INBAND_HANDLERS: dict[str, Handler] = {
