@@ -388,8 +388,8 @@ def test_headless_timeout_keeps_the_sweep_points_taken(tmp_path):
 
 async def test_timing_tab_draws_redraws_and_exports(headless_json, tmp_path, monkeypatch):
     from jaxtui.ui.app import JaxTUI
+    from jaxtui.ui.results.timing import TimingView
     from jaxtui.ui.widgets.plot import BarChart, SeriesPlot
-    from jaxtui.ui.widgets.timing_view import TimingView
 
     monkeypatch.chdir(tmp_path)
     app = JaxTUI(start_kernel=False, cursor_blink=False, initial_pane="jit")
@@ -419,7 +419,7 @@ async def test_timing_tab_draws_redraws_and_exports(headless_json, tmp_path, mon
 
 async def test_live_records_stay_when_the_run_is_killed(headless_json):
     from jaxtui.ui.app import JaxTUI
-    from jaxtui.ui.widgets.timing_view import TimingView
+    from jaxtui.ui.results.timing import TimingView
 
     app = JaxTUI(start_kernel=False, cursor_blink=False, initial_pane="jit")
     async with app.run_test(size=(100, 30)) as pilot:
@@ -458,7 +458,7 @@ async def test_a_real_sweep_streams_progress_and_an_interrupt_keeps_its_points(t
     from jaxtui.core.catalog import load
     from jaxtui.core.client import KernelConfig
     from jaxtui.ui.app import JaxTUI
-    from jaxtui.ui.widgets.timing_view import TimingView
+    from jaxtui.ui.results.timing import TimingView
 
     path = tmp_path / "sweepy.py"
     path.write_text(SLOW_SWEEP)
