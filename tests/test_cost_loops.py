@@ -13,8 +13,8 @@ import textwrap
 from typing import Any
 
 import pytest
-
 from conftest import PYTHON
+
 from jaxtui.ui.widgets.inspect_views import cost_lines
 
 LOOPS = '''
@@ -45,7 +45,7 @@ def views(tmp_path_factory) -> dict[str, dict[str, Any]]:
     path = tmp_path_factory.mktemp("cost") / "loops.py"
     path.write_text(textwrap.dedent(LOOPS))
     proc = subprocess.run([PYTHON, "-m", "jaxtui", "run", str(path), "--json"], capture_output=True,
-                          text=True, timeout=180)
+                          text=True, timeout=180, check=False)
     result = json.loads(proc.stdout)
     assert result["ok"], result["error"]
     return {ins["name"]: ins for ins in result["inspections"]}

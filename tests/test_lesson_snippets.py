@@ -16,8 +16,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-
 from conftest import DEMOS, PYTHON
+
 from jaxtui.core.catalog import load
 
 CODE_INDENT = " " * 6  # a code block inside a Markdown list item
@@ -56,7 +56,7 @@ def run_with(tmp_path: Path, demo: str, extra: str, *inputs: str) -> tuple[dict[
     path.write_text(source + extra + "\n", encoding="utf-8")
     args = [a for pair in inputs for a in ("--input", pair)]
     proc = subprocess.run([PYTHON, "-m", "jaxtui", "run", str(path), "--json", *args], capture_output=True,
-                          text=True, timeout=180)
+                          text=True, timeout=180, check=False)
     assert proc.stdout.strip(), proc.stderr[-2000:]
     return json.loads(proc.stdout), source.count("\n") + 1
 

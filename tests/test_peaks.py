@@ -47,7 +47,7 @@ def test_the_cache_size_read_is_the_one_lscpu_reports():
     from jaxtui.kernel import peaks
 
     llc = peaks.last_level_cache()
-    out = subprocess.run(["lscpu", "-B", "-C=LEVEL,ALL-SIZE,TYPE"], capture_output=True, text=True).stdout
+    out = subprocess.run(["lscpu", "-B", "-C=LEVEL,ALL-SIZE,TYPE"], capture_output=True, text=True, check=False).stdout
     rows = [line.split() for line in out.splitlines()[1:] if line.strip()]
     top = max(int(r[0]) for r in rows)
     assert llc["level"] == top
@@ -97,7 +97,7 @@ def test_the_cpu_peak_reports_its_method_and_the_numpy_check():
     stream, llc = peak["stream"], peak["cache"]
     assert peak["source"] == "measured"
     assert peak["bytes_per_s"] == max(stream["copy_bytes_per_s"], stream["triad_bytes_per_s"])
-    assert stream["numpy_copy_bytes_per_s"] > 0 and stream["repeats"] == peaks.PROBE_REPEATS
+    assert stream["numpy_copy_bytes_per_s"] > 0 and stream["repeats"] == peaks.STREAM_REPEATS
     if llc is not None:
         assert stream["working_set_bytes"] > llc["bytes"]
         assert f"the L{llc['level']} cache is" in peak["note"]
@@ -176,3 +176,22 @@ def test_the_harness_measures_the_footprint_of_one_call():
     assert rec["achieved"]["in_cache"] is True
     eager = timing.measure("eager", lambda a: a + 1.0, x, budget_s=0.01, first_call=False, peak=PEAK)
     assert eager["footprint_bytes"] == 2 * 4000
+
+
+def test_eager_bytes_are_each_ops_operands_and_result_not_scalar_broadcasts():
+    """Eager `x * 0.5` reads x and writes one array: the scalar is never a full array. The
+    unoptimised program would count a broadcast of 0.5 as one more array written and read,
+    which made eager rates beat the peak."""
+    import jax.numpy as jnp
+
+    from jaxtui.kernel import timing
+
+    n = 1000
+    x = jnp.ones(n)
+
+    def chain(v):
+        return v * 0.5 + v * v - 0.1  # mul (x, 0.5), mul (x, x), add, sub (., 0.1)
+
+    work = timing._eager_work(chain, (x,), {})
+    assert work["bytes"] == 4 * n * (2 + 3 + 3 + 2) + 2 * 4  # arrays in and out, plus two scalars
+    assert work["flops"] == 4 * n and not work["transcendentals"]

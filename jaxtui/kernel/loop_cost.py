@@ -42,10 +42,11 @@ def _frame_line(eqn: Any, filename: str) -> int | None:
 def _body_cost(closed: Any) -> dict[str, float]:
     """XLA's cost of one loop body, compiled on its own."""
     args = [jax.ShapeDtypeStruct(v.aval.shape, v.aval.dtype) for v in closed.jaxpr.invars]
-    cost = jax.jit(jcore.jaxpr_as_fun(closed)).lower(*args).compile().cost_analysis()
-    if isinstance(cost, list):
+    cost: Any = jax.jit(jcore.jaxpr_as_fun(closed)).lower(*args).compile().cost_analysis()
+    if isinstance(cost, list):  # before jax 0.4.38 it was a one-element list
         cost = cost[0] if cost else {}
-    return {k: float(cost[k]) for k in COST_KEYS if isinstance((cost or {}).get(k), (int, float))}
+    cost = cost or {}
+    return {k: float(cost[k]) for k in COST_KEYS if isinstance(cost.get(k), (int, float))}
 
 
 def _add(into: dict[str, float], more: dict[str, float], times: float = 1.0) -> None:

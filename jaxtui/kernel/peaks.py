@@ -57,6 +57,7 @@ NOMINAL: tuple[tuple[str, str, float, float, float], ...] = (
 
 MATMUL_N = 1024  # 2.1 GFLOP: long enough to time, short enough for < 0.1 s on two cores
 PROBE_REPEATS = 5  # the best run is the peak: more runs, more chances to miss a burst of load
+STREAM_REPEATS = 10  # STREAM's own NTIMES: the bandwidth kernels are short, noise is not
 
 # The bandwidth probe's arrays (STREAM's rule is 4x the last-level cache per array; 2x keeps
 # the probe near a second on servers with hundreds of MiB of L3 and is still mostly DRAM).
@@ -172,33 +173,54 @@ def _peak_probe_matmul(p: Any, q: Any) -> Any:
     return p @ q
 
 
+class _Stream:
+    """One STREAM kernel, `dst = kernel(dst, *args)`, writing into the buffer the previous
+    call returned (donated). Its bytes per call come from XLA's cost analysis, so they are
+    counted as the timed functions' are."""
+
+    def __init__(self, kernel: Any, dst: Any, *args: Any) -> None:
+        self.fn = jax.jit(kernel, donate_argnums=0, keep_unused=True)
+        self.args = args
+        self.nbytes = float(_cost(self.fn, dst, *args).get("bytes accessed") or 0.0)
+        self.dst = dst
+        for _ in range(2):  # compile, then touch every page of the reused buffer once
+            self.dst = jax.block_until_ready(self.fn(self.dst, *self.args))
+        self.best = float("inf")
+
+    def run(self) -> None:
+        t = time.perf_counter()
+        self.dst = jax.block_until_ready(self.fn(self.dst, *self.args))
+        self.best = min(self.best, time.perf_counter() - t)
+
+    def rate(self) -> float:
+        return self.nbytes / max(self.best, 1e-9)
+
+
 def _stream_rate(kernel: Any, dst: Any, *args: Any) -> tuple[float, Any]:
-    """Best bytes/s of `dst = kernel(dst, *args)` (bytes from XLA's cost analysis, so they
-    are counted as the timed functions' are), and the buffer, still alive."""
-    fn = jax.jit(kernel, donate_argnums=0, keep_unused=True)
-    nbytes = float(_cost(fn, dst, *args).get("bytes accessed") or 0.0)
-    for _ in range(2):  # compile, then touch every page of the reused buffer once
-        dst = jax.block_until_ready(fn(dst, *args))
-    best = float("inf")
-    for _ in range(PROBE_REPEATS):
-        t = time.perf_counter()
-        dst = jax.block_until_ready(fn(dst, *args))
-        best = min(best, time.perf_counter() - t)
-    return nbytes / max(best, 1e-9), dst
+    """Best bytes/s of one STREAM kernel over STREAM_REPEATS calls, and its buffer."""
+    stream = _Stream(kernel, dst, *args)
+    for _ in range(STREAM_REPEATS):
+        stream.run()
+    return stream.rate(), stream.dst
 
 
-def numpy_copy_rate(elements: int) -> float:
-    """Best bytes/s of `np.copyto(dst, src)` between two preallocated float32 arrays (the
-    check on the probe: one plain copy, no JAX), counted as read + write."""
-    src = np.ones(elements, np.float32)
-    dst = np.zeros(elements, np.float32)
-    np.copyto(dst, src)  # touch every page first
-    best = float("inf")
-    for _ in range(PROBE_REPEATS):
+class _NumpyCopy:
+    """`np.copyto(dst, src)` between preallocated float32 arrays: the check on the probe,
+    one plain copy without JAX, counted as read + write."""
+
+    def __init__(self, src: Any) -> None:
+        self.src = np.asarray(src)  # a view of the JAX array's host buffer: no extra copy
+        self.dst = np.zeros_like(self.src)
+        np.copyto(self.dst, self.src)  # touch every page first
+        self.best = float("inf")
+
+    def run(self) -> None:
         t = time.perf_counter()
-        np.copyto(dst, src)
-        best = min(best, time.perf_counter() - t)
-    return 2.0 * src.nbytes / max(best, 1e-9)
+        np.copyto(self.dst, self.src)
+        self.best = min(self.best, time.perf_counter() - t)
+
+    def rate(self) -> float:
+        return 2.0 * self.src.nbytes / max(self.best, 1e-9)
 
 
 def _mib(n: float) -> str:
@@ -211,8 +233,8 @@ def _rate(n: float) -> str:
 
 def stream_probe(device: Any = None, cache: dict[str, Any] | None | bool = True) -> dict[str, Any]:
     """STREAM-style copy (`a = b`) and triad (`a = b + 3c`) into a reused (donated) buffer,
-    each array larger than the last-level cache, best of PROBE_REPEATS; then a numpy copy
-    of the same size as a check. The bandwidth peak is the better of copy and triad."""
+    each array larger than the last-level cache, best of STREAM_REPEATS, interleaved with a
+    numpy copy of the same size as a check. The bandwidth peak is the better of copy and triad."""
     device = device or jax.devices()[0]
     llc = last_level_cache() if cache is True else (cache or None)
     array_bytes = stream_array_bytes(llc, _available_bytes())
@@ -220,10 +242,17 @@ def stream_probe(device: Any = None, cache: dict[str, Any] | None | bool = True)
     with jax.default_device(device):
         b = jnp.ones(elements, jnp.float32)
         c = jnp.full(elements, 2.0, jnp.float32)
-        copy_rate, dst = _stream_rate(_peak_probe_copy, jnp.zeros(elements, jnp.float32), b)
-        triad_rate, dst = _stream_rate(_peak_probe_triad, dst, b, c)
-        del b, c, dst
-    numpy_rate = numpy_copy_rate(elements)
+        copy = _Stream(_peak_probe_copy, jnp.zeros(elements, jnp.float32), b)
+        triad = _Stream(_peak_probe_triad, jnp.zeros(elements, jnp.float32), b, c)
+        numpy_copy = _NumpyCopy(b)
+        # Interleaved, as STREAM runs its kernels: a burst of load from elsewhere hits all
+        # three alike, so the numpy check compares like with like.
+        for _ in range(STREAM_REPEATS):
+            copy.run()
+            triad.run()
+            numpy_copy.run()
+        copy_rate, triad_rate, numpy_rate = copy.rate(), triad.rate(), numpy_copy.rate()
+        del b, c, copy, triad, numpy_copy
     working_set = 3 * array_bytes  # the triad's three arrays
     where = (f"the L{llc['level']} cache is {_mib(llc['bytes'])} (sysfs)" if llc
              else "the cache size could not be read")
@@ -232,12 +261,12 @@ def stream_probe(device: Any = None, cache: dict[str, Any] | None | bool = True)
         "bytes_per_s": max(copy_rate, triad_rate),
         "stream": {"copy_bytes_per_s": copy_rate, "triad_bytes_per_s": triad_rate,
                    "array_bytes": array_bytes, "working_set_bytes": working_set,
-                   "repeats": PROBE_REPEATS, "numpy_copy_bytes_per_s": numpy_rate},
+                   "repeats": STREAM_REPEATS, "numpy_copy_bytes_per_s": numpy_rate},
         "cache": llc,
         "method": (f"STREAM copy and triad (a = b + 3c) into a reused (donated) buffer, "
                    f"{_mib(array_bytes)} per array ({_mib(working_set)} working set; {where}"
                    f"{', so this may be a cache figure: memory was short' if small else ''}), "
-                   f"best of {PROBE_REPEATS}: copy {_rate(copy_rate)}, triad {_rate(triad_rate)}; "
+                   f"best of {STREAM_REPEATS}: copy {_rate(copy_rate)}, triad {_rate(triad_rate)}; "
                    f"a numpy copy of the same size: {_rate(numpy_rate)}"),
     }
 

@@ -15,10 +15,10 @@ Rules it follows (JAX's own benchmarking guidance, `jax_facts.md` §5):
   noisy; the median is the figure to quote);
 - the work done comes from XLA's `cost_analysis()`, divided by the median to give the
   achieved flop/s and bytes/s, next to the device's peak (`peaks.py`). For a jitted
-  function that is the compiled (fused) program. For an eager one it is the *lowered,
-  unoptimised* program of the same function: every op on its own, each reading and
-  writing memory, which is how eager mode runs it. So an eager chain of ops shows more
-  bytes than its jitted twin: the difference is what fusion saves.
+  function that is the compiled (fused) program. For an eager one it is the same
+  function op by op, which is how eager mode runs it: each op reads its operands and
+  writes its result (the bytes), the unoptimised program's flops. So an eager chain of ops
+  shows more bytes than its jitted twin: the difference is what fusion saves.
 
 A function that raises inside the harness gives a record with `error` set and no times.
 """
@@ -133,10 +133,26 @@ def aside(recorder: Any) -> Iterator[None]:
 
 
 def _eager_work(fn: Any, args: tuple, kwargs: dict) -> dict[str, Any]:
+    """The work eager mode does. It dispatches each op of the function on its own, and each
+    op reads its operands from memory and writes its result there: the bytes are the sum,
+    over the traced program's ops, of their operands' and results' sizes. (The unoptimised
+    program's own byte count would also charge each Python scalar's broadcast to a full
+    array, which no eager op materialises: a third more bytes for `x * 0.5 + x * x - 0.1`.)
+    The flops and transcendentals are the unoptimised program's: a broadcast has none."""
     static_nums = tuple(i for i, a in enumerate(args) if _is_static(a))
     static_names = tuple(k for k, v in kwargs.items() if _is_static(v))
-    lowered = jax.jit(fn, static_argnums=static_nums, static_argnames=static_names).trace(*args, **kwargs).lower()
-    return _work(_cost_dict(lowered.cost_analysis()), "lowered (unfused, as eager mode runs it)")
+    traced = jax.jit(fn, static_argnums=static_nums, static_argnames=static_names).trace(*args, **kwargs)
+    work = _work(_cost_dict(traced.lower().cost_analysis()), "lowered (unfused, as eager mode runs it)")
+    work["bytes"] = float(sum(_aval_bytes(v.aval) for eqn in traced.jaxpr.eqns
+                              for v in (*eqn.invars, *eqn.outvars)))
+    return work
+
+
+def _aval_bytes(aval: Any) -> int:
+    count = 1
+    for d in getattr(aval, "shape", ()):
+        count *= int(d)
+    return count * int(getattr(getattr(aval, "dtype", None), "itemsize", 0) or 0)
 
 
 def _flops_dtype(args: tuple, kwargs: dict) -> str:
