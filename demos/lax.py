@@ -7,8 +7,8 @@ a traced array's leading axis (a shape is static). It runs while tracing and is
 value fails (`range(x)`, or `while x > 0`, with `x` traced).
 
 So why `jax.lax` loops? Their body is traced **once** and compiled as one loop: the
-program stays the same size, and compiles as fast, for 10 steps or 10,000, where an
-unrolled loop grows the program and its compile time with every step (measured below).
+program stays the same size whatever the step count, where an unrolled loop adds every
+step to the program, and its compile time grows with it (measured below).
 `lax` has structured control flow for branches too:
 
 | op | what it does |
