@@ -221,7 +221,8 @@ def main() -> int:
           f"IQRs apart in {sum(chain_ok)}/{len(chain_ok)} rounds")),
         ("CPU peak vs a numpy copy of the same size", abs(med["peak_vs_numpy"] - 1) <= PEAK_VS_NUMPY,
          f"median {med['peak_vs_numpy']:.2f}x (target: within {PEAK_VS_NUMPY:.0%})"),
-        ("largest achieved/peak in the jit demo (bytes/s out of cache, flop/s all)", med["fraction"] <= MAX_PEAK_FRACTION,
+        ("largest achieved/peak in the jit demo (bytes/s out of cache, flop/s all)",
+         med["fraction"] <= MAX_PEAK_FRACTION,
          f"median over rounds {med['fraction']:.2f} at n = {big_n:,} (target: at most {MAX_PEAK_FRACTION})"),
     ]
     failed = 0

@@ -21,10 +21,12 @@ This module imports neither jax nor textual at import time.
 from __future__ import annotations
 
 import sys
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, Callable
+from typing import Any
 
 from jaxtui.inputs import InputError, InputSpec, parse_value
+from jaxtui.protocol import EV_PLOT, EV_PROGRESS, EV_TIMING
 
 __all__ = ["input", "show", "inspect", "time", "sweep", "correction", "plot", "progress", "sharding",
            "Session", "running_in_app"]
@@ -72,7 +74,9 @@ def _caller_line() -> int:
     return frame.f_lineno
 
 
-def input(name: str, default: Any, help: str = "", *, min: float | None = None,  # noqa: A002
+# `demo.input(name, default, help, min=, max=)` reads like the form it makes: the names
+# shadow builtins on purpose, inside this module only.
+def input(name: str, default: Any, help: str = "", *, min: float | None = None,  # noqa: A001, A002
           max: float | None = None, choices: list[Any] | None = None) -> Any:  # noqa: A002
     """Declare an editable input and return its current value.
 
@@ -190,7 +194,7 @@ def _record_timing(record: dict[str, Any]) -> None:
     if _session is not None:
         _session.timings.append(record)
         if _session.emit is not None:
-            _session.emit("timing", record)
+            _session.emit(EV_TIMING, record)
         if record["error"]:  # also said in the Output tab, where the reader is looking
             print(f"timing failed: {format_record(record)}", file=sys.stderr)
     else:
@@ -220,7 +224,7 @@ def plot(name: str, xs: Any, ys: Any, *, title: str = "", xlabel: str = "", ylab
     if _session is not None:
         _session.plots[name] = series
         if _session.emit is not None:
-            _session.emit("plot", series)
+            _session.emit(EV_PLOT, series)
     elif ys:
         print(f"[{series['title']}] {len(ys)} points, last {ys[-1]:.6g}")
 
@@ -228,7 +232,7 @@ def plot(name: str, xs: Any, ys: Any, *, title: str = "", xlabel: str = "", ylab
 def progress(label: str, done: int, total: int) -> None:
     """Report progress of a long step (a sweep, a training loop)."""
     if _session is not None and _session.emit is not None:
-        _session.emit("progress", {"label": label, "done": done, "total": total})
+        _session.emit(EV_PROGRESS, {"label": label, "done": done, "total": total})
 
 
 def _short_repr(value: Any, limit: int = 200) -> str:

@@ -13,34 +13,175 @@ from __future__ import annotations
 
 import json
 from dataclasses import asdict, dataclass, field
-from typing import Any
+from typing import Any, TypedDict
 
 PROTOCOL_VERSION = 1
 # HLO of a large module is several MB; asyncio's default 64 KiB line limit is far too small.
 MAX_MESSAGE_BYTES = 64 * 1024 * 1024
 
-# Requests the kernel understands.
+# Requests the kernel understands (the kernel's handler table, jaxtui/kernel/handlers.py, has
+# one entry per op; decode_request refuses any other).
 OP_EXEC = "exec"  # run code: params = RunParams; "device": a device id to run on (None: JAX's default)
 OP_INSPECT = "inspect"  # live mode: RunParams + "live" (run only what demo.inspect needs), "budget_s"
 OP_DEVICES = "devices"  # list devices and memory
 OP_SMOKE = "smoke"  # doctor's smoke test: params {"devices": [ids] | None, "budget_s": float}
 OP_PING = "ping"
-OP_SHUTDOWN = "shutdown"
+OP_SHUTDOWN = "shutdown"  # release the device and exit (the first rung of the shutdown ladder)
 OPS = (OP_EXEC, OP_INSPECT, OP_DEVICES, OP_SMOKE, OP_PING, OP_SHUTDOWN)
 
 # Event kinds the kernel sends.
-EV_READY = "ready"
-EV_STREAM = "stream"  # data: {"name": "stdout"|"stderr", "text": str}
-EV_PROGRESS = "progress"  # data: {"label": str, "done": int, "total": int}
-EV_TIMING = "timing"  # data: one timing record (kernel/timing.py), sent as soon as it is taken
+EV_READY = "ready"  # data: ReadyInfo (id 0, unsolicited, once)
+EV_STREAM = "stream"  # data: StreamData, in the order the text was written
+EV_PROGRESS = "progress"  # data: ProgressData
+EV_TIMING = "timing"  # data: one TimingRecord (kernel/timing.py), sent as soon as it is taken
+EV_PLOT = "plot"  # data: one PlotSeries (demo.plot), sent each time the series changes
 EV_INSPECTION = "inspection"  # data: {"inspections": [...], "partial": True}: views before compiling
-EV_RESULT = "result"  # data: the op's result (RunResult as a dict for exec/inspect)
-EV_ERROR = "error"  # data: {"type", "message"}: the request itself failed (bad op...)
+EV_RESULT = "result"  # data: the op's result (RunResultDict for exec/inspect)
+EV_ERROR = "error"  # data: {"type", "message"}: the request itself failed (bad op, interrupted...)
+EVENT_KINDS = (EV_READY, EV_STREAM, EV_PROGRESS, EV_TIMING, EV_PLOT, EV_INSPECTION, EV_RESULT, EV_ERROR)
 FINAL_KINDS = (EV_RESULT, EV_ERROR)
+
+# `error.kind` of a run (the JSON of `jaxtui run --json` and the app's messages): one list.
+KIND_SYNTAX = "syntax"
+KIND_EXCEPTION = "exception"
+KIND_INTERRUPTED = "interrupted"
+KIND_TIMEOUT = "timeout"
+KIND_KERNEL_DIED = "kernel_died"
+KIND_USAGE = "usage"  # a bad flag or --input value (exit 2)
+KIND_START_FAILED = "start_failed"  # the kernel could not start (exit 3)
+KIND_VERSION_MISMATCH = "version_mismatch"  # a kernel of another protocol version (exit 3)
+KIND_CONNECTION = "connection"  # a remote kernel could not be reached (exit 3)
+KIND_CONNECTION_LOST = "connection_lost"  # the connection to a remote kernel dropped mid-run
+KIND_OUT_OF_MEMORY = "out_of_memory"  # the kernel passed --memory-limit
+KIND_STUCK = "stuck"  # a cluster process still running long after another finished or died
+KIND_PEER_DIED = "peer_died"  # another process of the cluster died
+KIND_TARGET_UNAVAILABLE = "target_unavailable"  # --target without libtpu
+ERROR_KINDS = (KIND_SYNTAX, KIND_EXCEPTION, KIND_INTERRUPTED, KIND_TIMEOUT, KIND_KERNEL_DIED, KIND_USAGE,
+               KIND_START_FAILED, KIND_VERSION_MISMATCH, KIND_CONNECTION, KIND_CONNECTION_LOST,
+               KIND_OUT_OF_MEMORY, KIND_STUCK, KIND_PEER_DIED, KIND_TARGET_UNAVAILABLE)
+
+
+# -- payload shapes ----------------------------------------------------------------------------
+# TypedDicts document what travels; `validate_event` checks the parts both sides rely on.
+class StreamData(TypedDict):
+    name: str  # "stdout" | "stderr"
+    text: str
+
+
+class ProgressData(TypedDict):
+    label: str
+    done: int
+    total: int
+
+
+class PlotSeries(TypedDict):
+    name: str
+    x: list[float]
+    y: list[float]
+    title: str
+    xlabel: str
+    ylabel: str
+    logx: bool
+    logy: bool
+
+
+class ValueRecord(TypedDict, total=False):
+    label: str
+    type: str
+    text: str
+    shape: list[int]
+    dtype: str
+
+
+class Correction(TypedDict):
+    notes: str
+    jax: str
+    line: int
+    actual: str | None
+
+
+class CompileRecord(TypedDict, total=False):
+    name: str
+    compiles: int
+    traces: int
+    trace_s: float
+    lower_s: float
+    compile_s: float
+
+
+class InspectionRecord(TypedDict, total=False):
+    name: str
+    line: int
+    jaxpr: str | None
+    stablehlo: str | None
+    hlo: str | None
+    cost: dict[str, Any] | None
+    memory: dict[str, Any] | None
+    stage_s: dict[str, float]
+    error: str | None
+
+
+class TimingRecord(TypedDict, total=False):
+    label: str
+    group: str
+    median_s: float | None
+    min_s: float | None
+    max_s: float | None
+    samples_s: list[float]
+    n: int
+    error: str | None
+
+
+class ErrorDict(TypedDict, total=False):
+    type: str
+    message: str
+    line: int | None
+    col: int | None
+    traceback: str
+    kind: str
+
+
+class RunResultDict(TypedDict):
+    demo: str
+    ok: bool
+    device: str
+    platform: str
+    stdout: str
+    error: ErrorDict | None
+    values: list[ValueRecord]
+    timings: list[TimingRecord]
+    inspections: list[InspectionRecord]
+    corrections: list[Correction]
+    plots: list[PlotSeries]
+    compiles: list[CompileRecord]
+    inputs: dict[str, Any]
+    elapsed_s: float
+
+
+class ReadyInfo(TypedDict, total=False):
+    ok: bool
+    pid: int
+    protocol: int
+    jaxtui: str  # the kernel's jaxtui version
+    platform: str
+    device_count: int
+    device_kind: str
+    devices: list[str]
+    process_count: int
+    type: str  # when ok is False: why the kernel could not start
+    message: str
 
 
 class ProtocolError(ValueError):
     """A message that is malformed, oversized or from another protocol version."""
+
+
+class VersionMismatch(ProtocolError):
+    """A message from a jaxtui speaking another protocol version."""
+
+    def __init__(self, theirs: Any):
+        self.theirs = theirs
+        super().__init__(f"protocol version {theirs!r}, expected {PROTOCOL_VERSION}")
 
 
 @dataclass
@@ -72,7 +213,7 @@ class ErrorInfo:
     line: int | None = None  # 1-based line in the user's code
     col: int | None = None
     traceback: str = ""  # user's frames first; jaxtui's own frames removed
-    kind: str = "exception"  # syntax | exception | interrupted | timeout | kernel_died
+    kind: str = KIND_EXCEPTION  # one of ERROR_KINDS
 
 
 @dataclass
@@ -124,7 +265,7 @@ def _decode_obj(line: bytes | str) -> dict[str, Any]:
     if not isinstance(obj, dict):
         raise ProtocolError(f"message is not an object: {type(obj).__name__}")
     if obj.get("v") != PROTOCOL_VERSION:
-        raise ProtocolError(f"protocol version {obj.get('v')!r}, expected {PROTOCOL_VERSION}")
+        raise VersionMismatch(obj.get("v"))
     return obj
 
 
@@ -148,3 +289,36 @@ def decode_event(line: bytes | str) -> Event:
     if not isinstance(data, dict):
         raise ProtocolError("'data' must be an object")
     return Event(id=obj["id"], kind=obj["kind"], data=data)
+
+
+# -- validation: one function for both sides and the tests ------------------------------------
+_FIELD_TYPES: dict[str, dict[str, type | tuple[type, ...]]] = {
+    EV_STREAM: {"name": str, "text": str},
+    EV_PROGRESS: {"label": str, "done": int, "total": int},
+    EV_PLOT: {"name": str, "x": list, "y": list},
+    EV_TIMING: {"label": str},
+    EV_INSPECTION: {"inspections": list},
+    EV_ERROR: {"type": str, "message": str},
+}
+_RESULT_FIELDS: dict[str, type | tuple[type, ...]] = {
+    "demo": str, "ok": bool, "stdout": str, "error": (dict, type(None)), "values": list, "timings": list,
+    "inspections": list, "corrections": list, "plots": list, "compiles": list, "inputs": dict,
+}
+
+
+def validate_event(event: Event, op: str | None = None) -> None:
+    """Raise ProtocolError when `event`'s data lacks what the other side reads. `op`: the
+    request it answers (a `result` of exec/inspect must be a RunResultDict)."""
+    if event.kind not in EVENT_KINDS:
+        raise ProtocolError(f"unknown event kind {event.kind!r}; known: {', '.join(EVENT_KINDS)}")
+    fields = _FIELD_TYPES.get(event.kind, {})
+    if event.kind == EV_RESULT and op in (OP_EXEC, OP_INSPECT):
+        fields = _RESULT_FIELDS
+    for name, types in fields.items():
+        if name not in event.data:
+            raise ProtocolError(f"{event.kind} event lacks {name!r}")
+        if not isinstance(event.data[name], types):
+            raise ProtocolError(f"{event.kind} event: {name!r} is {type(event.data[name]).__name__}")
+    error = event.data.get("error") if event.kind == EV_RESULT else None
+    if isinstance(error, dict) and error.get("kind", KIND_EXCEPTION) not in ERROR_KINDS:
+        raise ProtocolError(f"unknown error kind {error.get('kind')!r}")

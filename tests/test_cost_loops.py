@@ -13,8 +13,8 @@ import textwrap
 from typing import Any
 
 import pytest
-from conftest import PYTHON
 
+from conftest import PYTHON
 from jaxtui.ui.widgets.inspect_views import cost_lines
 
 LOOPS = '''

@@ -31,8 +31,8 @@ async def test_kernel_reports_ready_with_devices_and_runs_code():
         assert info["platform"] == "cpu" and info["device_count"] == 4
         assert info["jax"] and info["pid"] > 0
         events = []
-        result = await _exec(client, "import jax.numpy as jnp\nfor i in range(3): print('line', i)\njnp.arange(4.0) * 2",
-                             on_event=events.append)
+        code = "import jax.numpy as jnp\nfor i in range(3): print('line', i)\njnp.arange(4.0) * 2"
+        result = await _exec(client, code, on_event=events.append)
         assert result["ok"] and result["stdout"] == "line 0\nline 1\nline 2\n"
         assert "".join(e.data["text"] for e in events if e.kind == P.EV_STREAM) == result["stdout"]
         out = result["values"][0]
@@ -123,7 +123,7 @@ async def test_malformed_line_gets_an_error_and_the_kernel_carries_on():
 async def test_a_kernel_that_cannot_start_says_why():
     client = KernelClient(KernelConfig(platform="tpu", host_devices=1))
     try:
-        with pytest.raises(KernelStartError, match="(?i)tpu"):
+        with pytest.raises(KernelStartError, match=r"(?i)tpu"):
             await client.start()
         assert client.state == "dead"
     finally:
@@ -140,3 +140,33 @@ def test_config_rejects_bad_values():
     env = KernelConfig(host_devices=3).env({"XLA_FLAGS": "--xla_force_host_platform_device_count=9 --foo"})
     assert env["XLA_FLAGS"] == "--foo --xla_force_host_platform_device_count=3"
     assert env["XLA_PYTHON_CLIENT_PREALLOCATE"] == "false"
+
+
+async def test_a_kernel_of_another_protocol_version_is_refused_at_once(tmp_path, monkeypatch):
+    """A jaxtui of another release as the kernel: start() fails at once, naming both versions
+    and how to upgrade (it used to wait for a `ready` it could not read, for ever)."""
+    import re
+    import shutil
+    import time
+    from pathlib import Path
+
+    import jaxtui
+
+    other = tmp_path / "jaxtui"
+    shutil.copytree(Path(jaxtui.__file__).parent, other, ignore=shutil.ignore_patterns("__pycache__", "ui"))
+    proto = other / "protocol.py"
+    proto.write_text(re.sub(r"PROTOCOL_VERSION = \d+", "PROTOCOL_VERSION = 99", proto.read_text()))
+    monkeypatch.chdir(tmp_path)  # `python -m` puts the working directory first on sys.path
+    client = KernelClient(KernelConfig(host_devices=1, extra_env={"PYTHONPATH": str(tmp_path)}))
+    t0 = time.monotonic()
+    try:
+        with pytest.raises(KernelStartError) as info:
+            await asyncio.wait_for(client.start(), 60)
+        text = str(info.value)
+        assert "protocol version 99" in text and f"version {P.PROTOCOL_VERSION}" in text
+        assert "pip install" in text
+        assert client.state == "dead" and client.state_info["kind"] == P.KIND_VERSION_MISMATCH
+        assert not client.alive
+        assert time.monotonic() - t0 < 30
+    finally:
+        await client.stop()

@@ -16,8 +16,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import DEMOS, PYTHON
 
+from conftest import DEMOS, PYTHON
 from jaxtui.core.catalog import load
 
 CODE_INDENT = " " * 6  # a code block inside a Markdown list item

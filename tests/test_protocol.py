@@ -40,3 +40,52 @@ def test_bad_requests_are_rejected_clearly(line, fragment):
 def test_oversized_message_is_rejected():
     with pytest.raises(P.ProtocolError, match="exceeds"):
         P.encode(P.Event(id=1, kind=P.EV_RESULT, data={"x": "y" * (P.MAX_MESSAGE_BYTES + 1)}))
+
+
+def test_every_event_kind_the_kernel_sends_is_a_protocol_constant():
+    """The kernel and demo.py send only kinds the protocol lists (the `plot` event was once
+    sent without being listed)."""
+    import re
+    from pathlib import Path
+
+    root = Path(P.__file__).parent
+    sent = set()
+    for path in [root / "demo.py", *sorted((root / "kernel").glob("*.py"))]:
+        text = path.read_text()
+        sent |= set(re.findall(r"emit\((EV_\w+)", text)) | set(re.findall(r"emit\(P\.(EV_\w+)", text))
+        assert not re.search(r"emit\(\s*[\"']", text), f"{path.name} emits a string literal kind"
+    assert sent and all(getattr(P, name) in P.EVENT_KINDS for name in sent)
+
+
+@pytest.mark.parametrize("kind, data, fragment", [
+    (P.EV_STREAM, {"name": "stdout"}, "lacks 'text'"),
+    (P.EV_PROGRESS, {"label": "x", "done": "1", "total": 2}, "'done' is str"),
+    ("banner", {}, "unknown event kind"),
+])
+def test_validate_event_names_what_is_wrong(kind, data, fragment):
+    with pytest.raises(P.ProtocolError, match=fragment):
+        P.validate_event(P.Event(id=1, kind=kind, data=data))
+
+
+def test_validate_event_checks_a_run_result_shape():
+    good = {"demo": "d", "ok": True, "device": "", "platform": "", "stdout": "", "error": None,
+            "values": [], "timings": [], "inspections": [], "corrections": [], "plots": [],
+            "compiles": [], "inputs": {}, "elapsed_s": 0.0}
+    P.validate_event(P.Event(1, P.EV_RESULT, good), P.OP_EXEC)
+    with pytest.raises(P.ProtocolError, match="lacks 'values'"):
+        P.validate_event(P.Event(1, P.EV_RESULT, {k: v for k, v in good.items() if k != "values"}), P.OP_EXEC)
+    with pytest.raises(P.ProtocolError, match="unknown error kind"):
+        P.validate_event(P.Event(1, P.EV_RESULT, {**good, "error": {"kind": "oops"}}), P.OP_EXEC)
+
+
+def test_version_mismatch_is_its_own_error():
+    line = json.dumps({"v": 2, "id": 0, "kind": "ready", "data": {}}).encode()
+    with pytest.raises(P.VersionMismatch) as info:
+        P.decode_event(line)
+    assert info.value.theirs == 2
+
+
+def test_the_kernel_has_one_handler_per_op():
+    from jaxtui.kernel.handlers import HANDLERS
+
+    assert set(HANDLERS) == set(P.OPS)

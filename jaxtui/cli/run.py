@@ -35,22 +35,23 @@ async def run_demo(demo: Demo, *, config: KernelConfig, inputs: dict[str, Any] |
         try:
             await client.start()
         except KernelStartError as exc:
-            return _failure(demo, "KernelStartError", str(exc) or client.stderr_text(), "kernel_died"), EXIT_KERNEL
+            kind = getattr(exc, "kind", P.KIND_START_FAILED)
+            return _failure(demo, type(exc).__name__, str(exc) or client.stderr_text(), kind), EXIT_KERNEL
         try:
             result = await client.request(P.OP_EXEC, params, timeout=timeout, on_event=collect)
-        except asyncio.TimeoutError:
+        except TimeoutError:
             outcome = await client.interrupt()
             how = "killed" if outcome == "restarted" else "interrupted"
             return _failure(demo, "Timeout", f"no result after {timeout:g} s; the run was {how}",
-                            "timeout", client.info, taken), EXIT_TIMEOUT
+                            P.KIND_TIMEOUT, client.info, taken), EXIT_TIMEOUT
         except KernelDied as exc:
             detail = f"{exc} (the demo's code ended the kernel process)"
             if exc.stderr:
                 detail += "\n" + exc.stderr
-            return _failure(demo, "KernelDied", detail, "kernel_died", client.info, taken), EXIT_FAILED
+            return _failure(demo, "KernelDied", detail, P.KIND_KERNEL_DIED, client.info, taken), EXIT_FAILED
         except RequestFailed as exc:
             return _failure(demo, exc.data.get("type", "Error"), exc.data.get("message", ""),
-                            "exception", client.info), EXIT_FAILED
+                            P.KIND_EXCEPTION, client.info), EXIT_FAILED
     finally:
         await client.shutdown()
     return with_top_level_views(result), EXIT_OK if result.get("ok") else EXIT_FAILED

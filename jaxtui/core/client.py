@@ -11,16 +11,18 @@ from __future__ import annotations
 import asyncio
 import collections
 import itertools
+import json
 import os
 import signal
 import sys
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
-from jaxtui.core import hardware
 from jaxtui import protocol as P
+from jaxtui.core import hardware
 
 PLATFORMS = ("cpu", "gpu", "tpu")
 MAX_HOST_DEVICES = 512
@@ -35,9 +37,26 @@ class KernelStartError(KernelError):
     """The kernel could not start. str(): its error and stderr, then the steps to fix it
     (jaxtui.core.hardware); `reason`: the error and stderr alone."""
 
+    kind = P.KIND_START_FAILED
+
     def __init__(self, message: str, reason: str = ""):
         super().__init__(message)
         self.reason = reason or message
+
+
+class KernelVersionMismatch(KernelStartError):
+    """The kernel speaks another protocol version: a jaxtui of another release."""
+
+    kind = P.KIND_VERSION_MISMATCH
+
+
+def version_mismatch_message(theirs: Any, their_release: str | None) -> str:
+    from jaxtui import __version__
+
+    release = f" (jaxtui {their_release})" if their_release else ""
+    return (f"the kernel speaks protocol version {theirs}{release}, this jaxtui {__version__} speaks "
+            f"version {P.PROTOCOL_VERSION}. Install the same jaxtui for the kernel's Python: "
+            f"pip install 'jaxtui=={__version__}'")
 
 
 class KernelDied(KernelError):
@@ -125,6 +144,7 @@ class KernelClient:
         self.started_at = 0.0
         self.started_wall = 0.0  # time.time() at start: lock files newer than this are ours
         self._background: set[int] = set()  # request ids that do not make the kernel "busy"
+        self._ops: dict[int, str] = {}  # request id -> op, to validate its result
 
     # -- lifecycle -----------------------------------------------------------------
     def _set_state(self, state: str, info: dict[str, Any] | None = None) -> None:
@@ -154,6 +174,12 @@ class KernelClient:
                        asyncio.create_task(self._read_stderr(self.proc))]
         try:
             info = await self._ready
+        except KernelVersionMismatch as exc:
+            self._expected_exit = True
+            await self.stop()
+            self._set_state("dead", {"error": str(exc), "reason": str(exc), "start_failed": True,
+                                     "kind": P.KIND_VERSION_MISMATCH})
+            raise
         except KernelError as exc:
             # Not restarted automatically: the same environment would fail the same way.
             self._expected_exit = True
@@ -199,6 +225,9 @@ class KernelClient:
                     break
                 try:
                     event = P.decode_event(line)
+                except P.VersionMismatch as exc:
+                    self._refuse_version(exc, line)
+                    continue
                 except P.ProtocolError as exc:
                     self.stderr_tail.append(f"jaxtui: {exc}")
                     continue
@@ -207,6 +236,18 @@ class KernelClient:
             returncode = await proc.wait()
             if proc is self.proc:
                 self._on_exit(returncode)
+
+    def _refuse_version(self, exc: P.VersionMismatch, line: bytes) -> None:
+        """A kernel of another protocol version: fail start() at once, naming both versions
+        (waiting for a `ready` we cannot read would hang)."""
+        try:
+            their_release = json.loads(line).get("data", {}).get("jaxtui")
+        except (ValueError, AttributeError):
+            their_release = None
+        message = version_mismatch_message(exc.theirs, their_release)
+        self.stderr_tail.append(f"jaxtui: {message}")
+        if self._ready is not None and not self._ready.done():
+            self._ready.set_exception(KernelVersionMismatch(message))
 
     def _dispatch(self, event: P.Event) -> None:
         if event.kind == P.EV_READY:
@@ -221,7 +262,15 @@ class KernelClient:
         if entry is None:
             return
         fut, on_event = entry
+        try:
+            P.validate_event(event, self._ops.get(event.id))
+        except P.ProtocolError as exc:
+            self.stderr_tail.append(f"jaxtui: {exc}")
+            if not event.final:
+                return
+            event = P.Event(event.id, P.EV_ERROR, {"type": "ProtocolError", "message": str(exc)})
         if event.final:
+            self._ops.pop(event.id, None)
             del self._pending[event.id]
             self._background.discard(event.id)
             if not fut.done():
@@ -301,6 +350,7 @@ class KernelClient:
         rid = next(self._ids)
         fut: asyncio.Future[P.Event] = asyncio.get_running_loop().create_future()
         self._pending[rid] = (fut, on_event)
+        self._ops[rid] = op
         if background:
             self._background.add(rid)
         elif self.state == "ready":

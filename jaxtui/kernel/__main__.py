@@ -12,7 +12,6 @@ import signal
 import sys
 import threading
 import time
-from dataclasses import asdict
 from typing import Any, BinaryIO
 
 from jaxtui import protocol as P
@@ -59,16 +58,19 @@ def _open_channel() -> Channel:
 def _start_jax() -> dict[str, Any]:
     t = time.perf_counter()
     import jax
-    import jax.numpy  # noqa: F401 - every demo needs it; import it while nobody waits
+    import jax.numpy  # every demo needs it; import it while nobody waits
 
     import_s = time.perf_counter() - t
     t = time.perf_counter()
     devices = jax.devices()  # initialises the backend: fails here, not in the first run
     init_s = time.perf_counter() - t
+    from jaxtui import __version__
     from jaxtui.kernel.devices import versions
 
     return {
         "pid": os.getpid(),
+        "protocol": P.PROTOCOL_VERSION,
+        "jaxtui": __version__,
         "platform": jax.default_backend(),
         "device_count": len(devices),
         "device_kind": devices[0].device_kind if devices else "",
@@ -82,45 +84,12 @@ def _start_jax() -> dict[str, Any]:
 
 
 def handle(req: P.Request, channel: Channel) -> tuple[str, dict[str, Any]]:
+    from jaxtui.kernel.handlers import HANDLERS
+
     def emit(kind: str, data: dict[str, Any]) -> None:
         channel.send(req.id, kind, data)
 
-    if req.op in (P.OP_EXEC, P.OP_INSPECT):
-        from jaxtui.kernel.execute import run_code
-
-        p = req.params
-        # Blank lines in place of what precedes the code in its file (the lesson docstring):
-        # tracebacks, syntax errors and jaxpr source lines then name the file's own lines.
-        padding = "\n" * (max(1, int(p.get("first_line") or 1)) - 1)
-        result = run_code(
-            padding + str(p.get("code", "")),
-            filename=str(p.get("filename") or "<jaxtui>"),
-            demo=str(p.get("demo") or "code"),
-            inputs=p.get("inputs") or {},
-            mode="inspect" if req.op == P.OP_INSPECT else "run",
-            emit=emit,
-            inspect=bool(p.get("inspect", True)),
-            device=p.get("device"),
-            live=req.op == P.OP_INSPECT and bool(p.get("live")),
-            budget_s=float(p["budget_s"]) if p.get("budget_s") else None,
-        )
-        return P.EV_RESULT, asdict(result)
-    if req.op == P.OP_DEVICES:
-        from jaxtui.kernel.devices import describe
-
-        return P.EV_RESULT, describe()
-    if req.op == P.OP_SMOKE:
-        from jaxtui.kernel.smoke import smoke
-
-        def progress(done: int, total: int, label: str) -> None:
-            emit(P.EV_PROGRESS, {"label": f"smoke test {label}", "done": done, "total": total})
-
-        ids = req.params.get("devices")
-        return P.EV_RESULT, smoke(list(ids) if ids is not None else None,
-                                  budget_s=float(req.params.get("budget_s", 0.2)), progress=progress)
-    if req.op == P.OP_PING:
-        return P.EV_RESULT, {"pong": True, "pid": os.getpid()}
-    raise AssertionError(req.op)  # decode_request rejects unknown ops
+    return P.EV_RESULT, HANDLERS[req.op](req, emit)  # decode_request refuses unknown ops
 
 
 def main() -> int:
@@ -145,9 +114,6 @@ def main() -> int:
         except P.ProtocolError as exc:
             channel.send(-1, P.EV_ERROR, {"type": "ProtocolError", "message": str(exc)})
             continue
-        if req.op == P.OP_SHUTDOWN:
-            channel.send(req.id, P.EV_RESULT, {"bye": True})
-            return 0
         try:
             _Busy.active = True
             kind, data = handle(req, channel)
@@ -158,6 +124,8 @@ def main() -> int:
         finally:
             _Busy.active = False
         channel.send(req.id, kind, data)
+        if req.op == P.OP_SHUTDOWN:
+            return 0
 
 
 if __name__ == "__main__":

@@ -24,7 +24,8 @@ from __future__ import annotations
 import ast
 import ctypes
 import threading
-from typing import Any, Iterator
+from collections.abc import Iterator
+from typing import Any
 
 DEMO_MODULE = "jaxtui.demo"
 

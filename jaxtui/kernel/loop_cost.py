@@ -21,32 +21,18 @@ from __future__ import annotations
 from typing import Any
 
 import jax
-import jax.extend.core as jcore
+
+from jaxtui.kernel import _jaxcompat as jc
 
 COST_KEYS = ("flops", "bytes accessed", "transcendentals")
 MAX_LOOPS = 16  # bodies compiled per marked function: a bound on the time the Cost view adds
 
 
-def _frame_line(eqn: Any, filename: str) -> int | None:
-    """The line of `filename` that wrote this loop (the innermost frame in that file)."""
-    if not filename:
-        return None
-    try:
-        frames = eqn.source_info.traceback.frames
-    except AttributeError:
-        return None
-    lines = [f.line_num for f in frames if f.file_name == filename]
-    return lines[0] if lines else None
-
-
 def _body_cost(closed: Any) -> dict[str, float]:
     """XLA's cost of one loop body, compiled on its own."""
-    args = [jax.ShapeDtypeStruct(v.aval.shape, v.aval.dtype) for v in closed.jaxpr.invars]
-    cost: Any = jax.jit(jcore.jaxpr_as_fun(closed)).lower(*args).compile().cost_analysis()
-    if isinstance(cost, list):  # before jax 0.4.38 it was a one-element list
-        cost = cost[0] if cost else {}
-    cost = cost or {}
-    return {k: float(cost[k]) for k in COST_KEYS if isinstance(cost.get(k), (int, float))}
+    fn, args = jc.closed_jaxpr_fn(closed)
+    cost = jc.cost_dict(jax.jit(fn).lower(*args).compile())
+    return {k: cost[k] for k in COST_KEYS if k in cost}
 
 
 def _add(into: dict[str, float], more: dict[str, float], times: float = 1.0) -> None:
@@ -54,36 +40,27 @@ def _add(into: dict[str, float], more: dict[str, float], times: float = 1.0) -> 
         into[key] = into.get(key, 0.0) + times * value
 
 
-def _subjaxprs(eqn: Any) -> list[Any]:
-    """The jaxprs inside an equation that is not a loop (jit calls, cond branches, custom
-    derivatives...), as ClosedJaxpr or Jaxpr."""
-    return list(jcore.jaxprs_in_params(eqn.params))
-
-
 def _loops(jaxpr: Any, filename: str, budget: list[int]) -> list[dict[str, Any]]:
     """The loops of `jaxpr` (reaching through non-loop sub-jaxprs), each with its body's
     cost and the loops nested in that body."""
     found: list[dict[str, Any]] = []
-    inner = jaxpr.jaxpr if hasattr(jaxpr, "jaxpr") and hasattr(jaxpr, "consts") else jaxpr
-    for eqn in inner.eqns:
-        name = eqn.primitive.name
-        if name in ("scan", "while"):
-            body = eqn.params["jaxpr"] if name == "scan" else eqn.params["body_jaxpr"]
-            loop: dict[str, Any] = {"kind": "scan" if name == "scan" else "while_loop",
-                                    "trip_count": int(eqn.params["length"]) if name == "scan" else None,
-                                    "line": _frame_line(eqn, filename), "body": None, "error": None,
-                                    "nested": []}
-            if budget[0] > 0:
-                budget[0] -= 1
-                try:
-                    loop["body"] = _body_cost(body)
-                except Exception as exc:  # noqa: BLE001 - no body cost: the loop is still listed
-                    loop["error"] = f"{type(exc).__name__}: {exc}".splitlines()[0]
-            loop["nested"] = _loops(body, filename, budget)
-            found.append(loop)
-        else:
-            for sub in _subjaxprs(eqn):
+    for eqn in jc.eqns_of(jaxpr):
+        loop_eqn = jc.loop_of(eqn)
+        if loop_eqn is None:
+            for sub in jc.subjaxprs(eqn):
                 found += _loops(sub, filename, budget)
+            continue
+        kind, body, trip_count = loop_eqn
+        loop: dict[str, Any] = {"kind": "scan" if kind == "scan" else "while_loop", "trip_count": trip_count,
+                                "line": jc.eqn_line(eqn, filename), "body": None, "error": None, "nested": []}
+        if budget[0] > 0:
+            budget[0] -= 1
+            try:
+                loop["body"] = _body_cost(body)
+            except Exception as exc:  # noqa: BLE001 - no body cost: the loop is still listed
+                loop["error"] = f"{type(exc).__name__}: {exc}".splitlines()[0]
+        loop["nested"] = _loops(body, filename, budget)
+        found.append(loop)
     return found
 
 

@@ -24,6 +24,8 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
+from jaxtui.kernel import _jaxcompat as jc
+
 # (match, name, HBM bytes/s, dense 16-bit matmul flop/s, float32 flop/s).
 # `match` is compared with device_kind: TPU kinds exactly, GPU kinds by substring, in order
 # (so "H100 PCIe" is tried before the plain "H100"). Published datasheet values, dense
@@ -155,9 +157,8 @@ def _best_time(fn: Any, *args: Any, repeats: int) -> float:
     return max(best, 1e-9)
 
 
-def _cost(fn: Any, *args: Any) -> dict[str, Any]:
-    cost = fn.lower(*args).compile().cost_analysis()
-    return (cost[0] if isinstance(cost, list) else cost) or {}
+def _cost(fn: Any, *args: Any) -> dict[str, float]:
+    return jc.cost_dict(fn.lower(*args).compile())
 
 
 # Named, so that wherever their compiles show up they say what they are. `dst` is donated:
@@ -234,7 +235,7 @@ def _rate(n: float) -> str:
     return f"{n / 1e9:.3g} GB/s"
 
 
-def stream_probe(device: Any = None, cache: dict[str, Any] | None | bool = True) -> dict[str, Any]:
+def stream_probe(device: Any = None, cache: dict[str, Any] | bool | None = True) -> dict[str, Any]:
     """STREAM-style copy (`a = b`) and triad (`a = b + 3c`) into a reused (donated) buffer,
     each array larger than the last-level cache, best of STREAM_REPEATS, interleaved with a
     numpy copy of the same size as a check. The bandwidth peak is the better of copy and triad."""
@@ -307,7 +308,7 @@ def device_peak(device: Any = None) -> dict[str, Any]:
     missing from the table: no peak, the achieved rates are still shown).
     """
     if device is None:
-        device = jax.config.jax_default_device or jax.devices()[0]
+        device = jc.default_device()
     key = (device.platform, device.device_kind)
     if key not in _cache:
         if device.platform == "cpu":
