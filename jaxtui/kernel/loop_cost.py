@@ -78,15 +78,20 @@ def _body_total(loop: dict[str, Any]) -> dict[str, float] | None:
     return total
 
 
-def loop_cost(jaxpr: Any, cost: dict[str, float], filename: str = "") -> dict[str, Any]:
+def loop_cost(jaxpr: Any, cost: dict[str, float], filename: str = "", *,
+              cost_bodies: bool = True) -> dict[str, Any]:
     """The loops of a traced function and, when every trip count is static, the program's
     total cost over every step. `cost` is XLA's (each body once).
 
     Returns {"loops": [{kind, trip_count, line, body, error, nested}], "total": {...} or
-    None, "unknown": why there is no total ("" when there is one, or no loop)}."""
-    loops = _loops(jaxpr, filename, [MAX_LOOPS])
+    None, "unknown": why there is no total ("" when there is one, or no loop)}.
+    `cost_bodies` False lists the loops without compiling their bodies (a TPU target's view:
+    a body compiled here would be costed for this machine)."""
+    loops = _loops(jaxpr, filename, [MAX_LOOPS if cost_bodies else 0])
     if not loops:
         return {"loops": [], "total": None, "unknown": ""}
+    if not cost_bodies:  # a TPU target's compile: the bodies would be costed for this machine
+        return {"loops": loops, "total": None, "unknown": "loop bodies are costed only for the local device"}
     total, unknown = dict(cost), ""
     for loop in loops:
         step = _body_total(loop)
