@@ -17,9 +17,9 @@ from jaxtui.core.memory_watch import (
     BadSize,
     device_env,
     parse_size,
-    session_members,
     tree_rss,
 )
+from jaxtui.ladder import group_members
 
 # Fills memory 50 MiB at a time up to 3 GiB: far past the limits below, slowly enough that
 # the watch stops it near the limit (it never gets near 3 GiB on the test machine).
@@ -67,7 +67,7 @@ def test_on_a_gpu_xla_gets_the_matching_fraction():
 
 
 def test_the_tree_counts_children_the_code_starts():
-    """A leader that starts a child holding 200 MiB: the child is in the session and its RSS counts."""
+    """A leader that starts a child holding 200 MiB: the child is in the group and its RSS counts."""
     child = "import time; x = bytearray(200 * 2**20); time.sleep(60)"
     leader = (f"import subprocess, sys, time; subprocess.Popen([sys.executable, '-c', {child!r}]); "
               "print('ok', flush=True); time.sleep(60)")
@@ -77,7 +77,7 @@ def test_the_tree_counts_children_the_code_starts():
         assert proc.stdout.readline().strip() == "ok"
         deadline = time.monotonic() + 30
         while True:
-            members = session_members(proc.pid)
+            members = group_members(proc.pid)
             rss = tree_rss(proc.pid, members)
             if len(members) == 2 and rss is not None and rss > 200 << 20:
                 break

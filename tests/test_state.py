@@ -120,12 +120,41 @@ def test_autosave_batches_and_pauses(state):
     autosave.touch(pane)
     assert len(timers) == 1 and timers[0][0] <= 1.0  # one timer for a burst, within a second
     pane.code = "edit 2\n"
-    timers[0][1]()
+    timers[0][1]()  # the snapshot is taken now; the write (and its fsync) on the writer thread
+    pane.code = "edit 3\n"
+    autosave.drain()
     assert store.load("grad").code == "edit 2\n"
     autosave.paused.add("grad")  # a tour owns the pane: its code is not the user's
     pane.code = "tour code\n"
     autosave.touch(pane)
     assert len(timers) == 1 and store.load("grad").code == "edit 2\n"
+
+
+async def test_autosave_writes_off_the_event_loop(state, monkeypatch):
+    """The timer's save (an fsync: seconds on a slow disk) runs on the writer thread: the
+    UI's loop goes on meanwhile; the write lands, and a problem is reported on the loop."""
+    import asyncio
+    import threading
+
+    store, timers, problems = DemoStore(), [], []
+    autosave = Autosave(store, lambda delay, fn: timers.append(fn), problems.append)
+    release, writers = threading.Event(), []
+    real_save = store.save
+
+    def slow_save(key, saved):
+        writers.append(threading.current_thread())
+        release.wait(10)
+        real_save(key, saved)
+
+    monkeypatch.setattr(store, "save", slow_save)
+    autosave.touch(FakePane("grad", "edit\n"))
+    timers[0]()  # returns at once: the loop is free while the disk is slow
+    assert store.load("grad") is None
+    await asyncio.sleep(0.05)
+    assert writers and writers[0] is not threading.main_thread()
+    release.set()
+    await autosave.flush_now()  # waits for the earlier write too
+    assert store.load("grad").code == "edit\n" and problems == []
 
 
 def test_a_failed_save_is_reported_once(state):
@@ -206,8 +235,10 @@ async def test_undo_after_a_reset_with_the_cursor_below_the_old_code(state):
         await pilot.press("ctrl+y")  # and redo, the other way round
         await pilot.pause()
         assert grad.editor.text == grad.demo.code
-        await wait_saved(pilot, app.store, "grad", lambda s: s and s.before_reset is not None, timeout=15)
         assert any("even after a restart" in n.message for n in app._notifications)
+        await pilot.press("ctrl+q")  # quitting saves the last half second of edits
+    saved = DemoStore().load("grad")
+    assert saved.code is None and saved.before_reset.code == "x = 1\n"
 
     again = JaxTUI(start_kernel=False, cursor_blink=False)  # a restart: no undo history
     async with again.run_test(size=(80, 24)) as pilot:

@@ -22,6 +22,8 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
+from jaxtui.ladder import group_members
+
 GOOGLE_PCI_VENDOR = "0x1ae0"
 NVIDIA_PCI_VENDOR = "0x10de"
 # PCI device ids of Cloud TPU chips (jax._src.hardware_utils, jax 0.10.2).
@@ -501,22 +503,6 @@ def start_failure_advice(error: str, platform: str | None, found: Survey | None 
 
 
 # -- after jaxtui killed its own kernel ------------------------------------------------
-def _group_members(pgid: int, proc: str | os.PathLike[str]) -> list[int]:
-    members: list[int] = []
-    try:
-        entries = [p for p in Path(proc).iterdir() if p.name.isdigit()]
-    except OSError:
-        return members
-    for p in entries:
-        try:
-            after = (p / "stat").read_text().rsplit(")", 1)[1].split()
-        except (OSError, IndexError):
-            continue
-        if after[0] != "Z" and int(after[2]) == pgid:  # fields after comm: state, ppid, pgrp
-            members.append(int(p.name))
-    return members
-
-
 def release_after_kill(pgid: int, started_at: float, *, timeout: float = 5.0,
                        proc: str | os.PathLike[str] = "/proc", lockfiles: list[str] | None = None) -> list[str]:
     """After jaxtui SIGKILLed a kernel that used the TPU: wait until its processes are gone
@@ -527,9 +513,9 @@ def release_after_kill(pgid: int, started_at: float, *, timeout: float = 5.0,
     from anyone else is left for the user to judge (`diagnose` shows the steps).
     """
     deadline = time.monotonic() + timeout
-    while _group_members(pgid, proc) and time.monotonic() < deadline:
+    while group_members(pgid, proc) and time.monotonic() < deadline:
         time.sleep(0.05)
-    if _group_members(pgid, proc) or tpu_holders(proc):
+    if group_members(pgid, proc) or tpu_holders(proc):
         return []
     removed = []
     for lock in existing_lockfiles(lockfiles):

@@ -6,10 +6,10 @@ side reads the resident set (RSS) of the kernel's whole process tree from /proc,
 second, and kills the tree once it passes the limit. A program that fills memory very fast can
 pass the limit by what it touches in one interval before it is stopped.
 
-The kernel runs in a session of its own (client.py starts it with start_new_session), so its
-tree is every process of that session, including children its code starts. The members are
-looked up once a second (a scan of /proc, in a thread); the RSS of the known members every
-interval (one small read each).
+The kernel leads a process group of its own (ladder.py starts it in a new session), so its
+tree is every process of that group, the children its code starts included: the group the
+ladder kills. The members are looked up once a second (a scan of /proc, in a thread); the
+RSS of the known members every interval (one small read each).
 
 On a GPU, device memory is not in the RSS: there XLA's own allocator enforces the limit, via
 its memory fraction (`device_env`), and a run past it fails with XLA's RESOURCE_EXHAUSTED.
@@ -26,6 +26,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
+from jaxtui.ladder import group_members
 from jaxtui.render.units import format_bytes
 
 INTERVAL_S = 0.1
@@ -74,40 +75,23 @@ def rss_bytes(pid: int, proc: str = "/proc") -> int | None:
     return int(fields[1]) * PAGE_BYTES
 
 
-def session_members(sid: int, proc: str = "/proc") -> list[int]:
-    """Every process of session `sid` (the kernel and any process its code started)."""
-    members = []
-    for name in os.listdir(proc):
-        if not name.isdigit():
-            continue
-        try:
-            stat = Path(f"{proc}/{name}/stat").read_text()
-        except OSError:
-            continue  # exited meanwhile
-        # after "pid (comm)": state ppid pgrp session ...; comm may hold spaces and parentheses
-        rest = stat[stat.rfind(")") + 2:].split()
-        if len(rest) > 3 and rest[3] == str(sid):
-            members.append(int(name))
-    return members
-
-
-def tree_rss(sid: int, members: list[int], proc: str = "/proc") -> int | None:
-    """The summed RSS of `members`; None once the session leader (the kernel) is gone."""
-    leader = rss_bytes(sid, proc)
-    if leader is None:
+def tree_rss(leader: int, members: list[int], proc: str = "/proc") -> int | None:
+    """The summed RSS of `members`; None once the group's leader (the kernel) is gone."""
+    own = rss_bytes(leader, proc)
+    if own is None:
         return None
-    return leader + sum(rss_bytes(pid, proc) or 0 for pid in members if pid != sid)
+    return own + sum(rss_bytes(pid, proc) or 0 for pid in members if pid != leader)
 
 
 async def watch(pid: int, limit: int, on_over: Callable[[OverLimit], None], *,
                 interval: float = INTERVAL_S) -> None:
-    """Poll until the kernel `pid` (a session leader) exits or passes `limit`; then call
+    """Poll until the kernel `pid` (a process group's leader) exits or passes `limit`; then call
     `on_over` once (the caller stops the kernel: it owns its lifecycle)."""
     members = [pid]
     polls = 0
     while True:
         if polls % RESCAN_EVERY == 0:
-            members = await asyncio.to_thread(session_members, pid) or [pid]
+            members = await asyncio.to_thread(group_members, pid) or [pid]
         polls += 1
         rss = tree_rss(pid, members)
         if rss is None:
