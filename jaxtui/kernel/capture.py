@@ -40,7 +40,7 @@ Emit = Callable[[str, dict[str, Any]], None]
 MAX_STDOUT = 512 * 1024  # characters of a run's output kept for its result: half head, half tail
 MAX_BATCH = 256 * 1024  # characters one 50 ms batch of stream events carries: head and tail
 FLUSH_S = 0.05
-_MERGE_BELOW = 4096  # a chunk grows by concatenation up to this size, then a new one starts
+_SLACK = 64 * 1024  # the tail may pass its size by this much before it is trimmed
 _PIPE_READ = 1 << 16
 
 _KERNEL_ERR = os.dup(2)  # the kernel's stderr, taken at import (outside any run)
@@ -63,23 +63,25 @@ _line_buffer_c_stdout()
 
 class HeadTail:
     """(name, text) chunks in order, at most `limit` characters: the first half and the
-    last half are kept, the middle is counted in `cut`."""
+    last half are kept, the middle is counted in `cut`. A chunk is [name, parts]: adding
+    text to the last chunk of its stream appends a part (no copying), and the tail is
+    trimmed in steps of _SLACK characters, so a print costs the same however long the run."""
 
     def __init__(self, limit: int):
         self.half = limit // 2
-        self.head: list[list[str]] = []
-        self.tail: deque[list[str]] = deque()
+        self.head: list[list[Any]] = []
+        self.tail: deque[list[Any]] = deque()
         self.head_size = self.tail_size = self.cut = 0
 
     def __bool__(self) -> bool:
         return bool(self.head or self.tail)
 
     @staticmethod
-    def _append(chunks: list[list[str]] | deque[list[str]], name: str, text: str) -> None:
-        if chunks and chunks[-1][0] == name and len(chunks[-1][1]) < _MERGE_BELOW:
-            chunks[-1][1] += text
+    def _append(chunks: list[list[Any]] | deque[list[Any]], name: str, text: str) -> None:
+        if chunks and chunks[-1][0] == name:
+            chunks[-1][1].append(text)
         else:
-            chunks.append([name, text])
+            chunks.append([name, [text]])
 
     def add(self, name: str, text: str) -> None:
         room = self.half - self.head_size
@@ -87,18 +89,22 @@ class HeadTail:
             self._append(self.head, name, text[:room])
             self.head_size += min(room, len(text))
             text = text[room:]
-        if not text:
-            return
-        self._append(self.tail, name, text)
-        self.tail_size += len(text)
+        if text:
+            self._append(self.tail, name, text)
+            self.tail_size += len(text)
+            if self.tail_size > self.half + _SLACK:
+                self._trim()
+
+    def _trim(self) -> None:
         while self.tail_size > self.half:
             front = self.tail[0]
+            text = "".join(front[1])
             excess = self.tail_size - self.half
-            if len(front[1]) <= excess:
+            if len(text) <= excess:
                 self.tail.popleft()
-                dropped = len(front[1])
+                dropped = len(text)
             else:
-                front[1] = front[1][excess:]
+                front[1] = [text[excess:]]
                 dropped = excess
             self.cut += dropped
             self.tail_size -= dropped
@@ -106,9 +112,11 @@ class HeadTail:
     def chunks(self, note: str) -> list[tuple[str, str]]:
         """All kept chunks in order, `note` (a stderr chunk, formatted with the count)
         between head and tail when something was cut; adjacent chunks of a stream merged."""
+        self._trim()
         out: list[tuple[str, str]] = []
-        middle = [["stderr", note.format(cut=self.cut)]] if self.cut else []
-        for name, text in [*self.head, *middle, *self.tail]:
+        middle = [["stderr", [note.format(cut=self.cut)]]] if self.cut else []
+        for name, parts in [*self.head, *middle, *self.tail]:
+            text = "".join(parts)
             if out and out[-1][0] == name:
                 out[-1] = (name, out[-1][1] + text)
             elif text:
@@ -125,31 +133,52 @@ class RunOutput:
     def __init__(self, emit: Emit | None, pipe: int | None = None):
         self._emit = emit
         self._pipe = pipe  # read end of the fd-level pipe, non-blocking
+        self._poller = select.poll()  # "anything in the pipe?" for each write: 3x cheaper than a read
+        if pipe is not None:
+            self._poller.register(pipe, select.POLLIN)
         self._decoder = codecs.getincrementaldecoder("utf-8")(errors="replace")
         self.lock = threading.Lock()
         self.record = HeadTail(MAX_STDOUT)
         self._batch = HeadTail(MAX_BATCH)
         self._last_flush = time.monotonic()
+        self._held: dict[str, list[str]] = {"stdout": [], "stderr": []}  # no newline yet
         self.closed = False  # the run ended: what still arrives goes to the kernel's stderr
         self.pipe_eof = False
 
     def write(self, name: str, text: str) -> None:
+        """Python-level text. Held per stream until it completes a line (as a line-buffered
+        sys.stdout holds it): then the pipe is drained (fd-level text written before comes
+        first) and the held text joins the stream. The pump commits what waits longer."""
         with self.lock:
-            self._drain_locked()  # fd-level text written before this write comes first
-            self._add_locked(name, text)
-            if time.monotonic() - self._last_flush >= FLUSH_S:
-                self._flush_locked()
+            held = self._held[name]
+            held.append(text)
+            if "\n" in text:
+                self._commit_locked(name)
+                if time.monotonic() - self._last_flush >= FLUSH_S:
+                    self._flush_locked()
+
+    def commit(self, name: str) -> None:
+        """`sys.stdout.flush()`: the held text joins the stream now."""
+        with self.lock:
+            self._commit_locked(name)
 
     def pump(self) -> None:
-        """The pump thread's step: drain the pipe, send what is due."""
+        """The pump thread's step: drain the pipe, commit held text, send what is due."""
         with self.lock:
             self._drain_locked()
+            self._commit_locked(*self._held)
             if time.monotonic() - self._last_flush >= FLUSH_S:
                 self._flush_locked()
 
-    def flush(self) -> None:
-        with self.lock:
-            self._flush_locked()
+    def _commit_locked(self, *names: str) -> None:
+        if self._pipe is not None and not self.pipe_eof and self._poller.poll(0):
+            self._drain_locked()
+        for name in names:
+            held = self._held[name]
+            if held:
+                text = "".join(held)
+                held.clear()
+                self._add_locked(name, text)
 
     def _add_locked(self, name: str, text: str) -> None:
         if not text:
@@ -189,6 +218,7 @@ class RunOutput:
     def note(self, text: str) -> None:
         """A line of jaxtui's own on stderr (a note, not the program's output)."""
         with self.lock:
+            self._commit_locked(*self._held)
             self._add_locked("stderr", text)
 
     def pipe_held(self) -> bool:
@@ -202,6 +232,7 @@ class RunOutput:
         """Drain the pipe, send everything; later arrivals go to the kernel's stderr."""
         with self.lock:
             self._drain_locked()
+            self._commit_locked(*self._held)
             self._flush_locked()
             self.closed = True
 
@@ -254,7 +285,7 @@ class TextSink(io.TextIOBase):
     def write(self, text: str) -> int:
         if not isinstance(text, str):
             raise TypeError(f"write() argument must be str, not {type(text).__name__}")
-        if threading.current_thread() in _stale_threads:
+        if _stale_threads and threading.current_thread() in _stale_threads:
             _to_kernel_stderr(text)  # a thread of an earlier run: not this run's output
         else:
             self._output.write(self._name, text)
@@ -270,7 +301,7 @@ class TextSink(io.TextIOBase):
         return False
 
     def flush(self) -> None:
-        pass  # batched every 50 ms; flushing per print would flood the channel
+        self._output.commit(self._name)  # into the stream now; events still go out every 50 ms
 
     def reconfigure(self, **kwargs: Any) -> None:
         pass  # always UTF-8 and line-wise here
