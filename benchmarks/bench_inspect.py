@@ -9,7 +9,8 @@
 2. A 5,000+-line HLO view opens: from handing the result to the pane to the painted frame
    with the HLO tab showing, and switching to the HLO tab after the text arrived while the
    tab was hidden (it loads when shown). Target: 0.5 s. Baseline: Textual's `Log` writing
-   the same lines (the fastest viewer in research/textual_facts.md §1.2).
+   the same lines (the fastest of Textual's viewers: about 0.15 s for 5,000 lines, against 0.35 s
+   for a read-only TextArea and 1.5 s for a Static, measured with Textual 8.2.8).
 3. Scrolling that view: one pagedown, from the action to the view painted.
 
 "Painted" is the view's own first render with the new text: the tab underline's animation
@@ -28,8 +29,9 @@ import statistics
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
@@ -39,8 +41,8 @@ from textual.app import App  # noqa: E402
 from textual.widgets import Log  # noqa: E402
 
 from jaxtui import protocol as P  # noqa: E402
-from jaxtui.ui.app import JaxTUI  # noqa: E402
 from jaxtui.core.client import KernelConfig  # noqa: E402
+from jaxtui.ui.app import JaxTUI  # noqa: E402
 from jaxtui.ui.widgets.deferred import pending  # noqa: E402
 from jaxtui.ui.widgets.inspect_views import InspectionView  # noqa: E402
 
@@ -100,7 +102,7 @@ async def live_updates(app: JaxTUI, pilot: Any, demos: list[str], repeats: int) 
         live = pane.live
         if not live.pending and live.shown == 0:
             live.now()
-        await wait_until(pilot, lambda: live.shown >= 1 and not live.pending)
+        await wait_until(pilot, lambda live=live: live.shown >= 1 and not live.pending)
         jaxpr_view = inspection_view(app, "jaxpr")
         renders: list[float] = []
         render_lines = jaxpr_view.view.render_lines
@@ -115,9 +117,9 @@ async def live_updates(app: JaxTUI, pilot: Any, demos: list[str], repeats: int) 
             shown = live.shown
             # A line at the top: every source line moves, so the jaxpr's source info changes.
             pane.editor.insert(f"# edit {i}\n", (0, 0))
-            await wait_until(pilot, lambda: live.shown > shown and not live.pending)
+            await wait_until(pilot, lambda live=live, shown=shown: live.shown > shown and not live.pending)
             jaxpr_shown = live.fired_at + (live.last_partial_latency_s or live.last_latency_s or 0.0)
-            await wait_until(pilot, lambda: any(t >= jaxpr_shown for t in renders))
+            await wait_until(pilot, lambda at=jaxpr_shown, renders=renders: any(t >= at for t in renders))
             if i:
                 painted.append(min(t for t in renders if t >= jaxpr_shown) - live.fired_at)
                 complete.append(live.last_latency_s)

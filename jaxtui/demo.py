@@ -21,8 +21,9 @@ This module imports neither jax nor textual at import time.
 from __future__ import annotations
 
 import sys
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, Callable
+from typing import Any
 
 from jaxtui.inputs import InputError, InputSpec, parse_value
 from jaxtui.protocol import EV_PLOT, EV_PROGRESS, EV_TIMING
@@ -73,7 +74,9 @@ def _caller_line() -> int:
     return frame.f_lineno
 
 
-def input(name: str, default: Any, help: str = "", *, min: float | None = None,  # noqa: A002
+# `demo.input(name, default, help, min=, max=)` reads like the form it makes: the names
+# shadow builtins on purpose, inside this module only.
+def input(name: str, default: Any, help: str = "", *, min: float | None = None,  # noqa: A001, A002
           max: float | None = None, choices: list[Any] | None = None) -> Any:  # noqa: A002
     """Declare an editable input and return its current value.
 

@@ -76,9 +76,9 @@ def _check(spec: InputSpec, value: Any) -> Any:
         value = int(value)  # 1e6 is a fine way to type a million
     if kind == "tuple" and isinstance(value, list):
         value = tuple(value)
-    if kind not in ("any", "none") and kind_of(value) != kind:
-        if not (kind == "tuple" and spec.choices and value in spec.choices):
-            raise InputError(f"expected {_article(kind)}, got {kind_of(value)} {value!r}")
+    if (kind not in ("any", "none") and kind_of(value) != kind
+            and not (kind == "tuple" and spec.choices and value in spec.choices)):
+        raise InputError(f"expected {_article(kind)}, got {kind_of(value)} {value!r}")
     if spec.choices is not None and value not in spec.choices:
         raise InputError("must be one of " + ", ".join(repr(c) for c in spec.choices))
     if isinstance(value, (int, float)) and not isinstance(value, bool):

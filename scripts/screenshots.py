@@ -8,7 +8,8 @@ a tour step (at 120x36 and at 80x24), help, jump mode and the palette, plus a 20
 Each shot is the app driven with Pilot (headless) against the real kernel, saved as SVG by
 Textual and converted to PNG by rsvg-convert (librsvg2-bin; fonts-firacode and
 fonts-symbola for the glyphs). The SVG's root gets xml:space="preserve" first, or
-rsvg-convert drops the leading space of every text run (research/textual_facts.md §6.6).
+rsvg-convert drops the leading space of every text run ("import jax" renders as "importjax";
+seen with librsvg 2.54).
 Edits saved on this machine are kept out: the app gets an empty state directory.
 """
 
@@ -24,9 +25,10 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Awaitable, Callable
+from typing import Any
 
 REPO = Path(__file__).resolve().parent.parent
 os.environ["JAXTUI_STATE_DIR"] = tempfile.mkdtemp(prefix="jaxtui-shots-state-")
@@ -34,8 +36,8 @@ for var in ("NO_COLOR", "TEXTUAL_THEME", "TEXTUAL_COLOR_SYSTEM"):  # the default
     os.environ.pop(var, None)
 sys.path.insert(0, str(REPO))
 
-from jaxtui.ui.app import JaxTUI  # noqa: E402
 from jaxtui.core.tour_format import find_tour  # noqa: E402
+from jaxtui.ui.app import JaxTUI  # noqa: E402
 from jaxtui.ui.widgets.deferred import pending  # noqa: E402
 
 WIDE = (120, 36)

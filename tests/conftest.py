@@ -8,8 +8,8 @@ import tempfile
 import time
 from pathlib import Path
 
-# Snapshots and colours must not depend on the developer's terminal settings
-# (research/textual_facts.md §4.3).
+# Snapshots and colours must not depend on the developer's terminal settings: with NO_COLOR or
+# TEXTUAL_THEME set, every snapshot fails (App reads them when it is created).
 for var in ("NO_COLOR", "TEXTUAL_THEME", "TEXTUAL_ANIMATIONS", "TEXTUAL_COLOR_SYSTEM", "TEXTUAL_FPS"):
     os.environ.pop(var, None)
 os.environ.setdefault("JAX_PLATFORMS", "cpu")
@@ -30,7 +30,7 @@ async def wait_for(pilot, predicate, timeout: float = 30.0, what: str = "") -> N
 
 
 async def views_built(pilot, timeout: float = 10.0) -> None:
-    """Wait until the widgets built after the first frame (jaxtui/widgets/deferred.py) are."""
+    """Wait until the widgets built after the first frame (jaxtui/ui/widgets/deferred.py) are."""
     from jaxtui.ui.widgets.deferred import pending
 
     await wait_for(pilot, lambda: not pending(pilot.app), timeout, "the deferred widgets")

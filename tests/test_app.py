@@ -9,12 +9,11 @@ from pathlib import Path
 
 from textual.command import CommandPalette
 
-from jaxtui.ui.app import JaxTUI
+from conftest import count_starts, output_text, views_built, wait_for
 from jaxtui.core.catalog import load
 from jaxtui.core.client import KernelConfig
+from jaxtui.ui.app import JaxTUI
 from jaxtui.ui.widgets.pane import DemoPane
-
-from conftest import count_starts, output_text, views_built, wait_for
 
 
 def make_app(tmp_path: Path, code: str, **kw) -> JaxTUI:
@@ -27,8 +26,8 @@ def make_app(tmp_path: Path, code: str, **kw) -> JaxTUI:
 async def run_and_wait(pilot, app: JaxTUI, key: str = "ctrl+r") -> str:
     await wait_for(pilot, lambda: app.kernel.state == "ready")
     await pilot.press(key)
-    await wait_for(pilot, lambda: "── mine:" in output_text(app) or "kernel" in output_text(app).lower()
-                   and "restarted" in output_text(app))
+    await wait_for(pilot, lambda: "── mine:" in output_text(app) or ("kernel" in output_text(app).lower()
+                   and "restarted" in output_text(app)))
     await app.workers.wait_for_complete()
     await pilot.pause()
     return output_text(app)

@@ -15,13 +15,13 @@ from pathlib import Path
 import pytest
 
 from conftest import PYTHON, REPO, count_starts, output_text, views_built, wait_for
-from jaxtui.cli import doctor
-from jaxtui.core import hardware
 from jaxtui import protocol as P
-from jaxtui.ui.app import JaxTUI
-from jaxtui.core.catalog import load
+from jaxtui.cli import doctor
 from jaxtui.cli.main import main as cli_main
+from jaxtui.core import hardware
+from jaxtui.core.catalog import load
 from jaxtui.core.client import KernelClient, KernelConfig, KernelStartError
+from jaxtui.ui.app import JaxTUI
 from jaxtui.ui.widgets.devices_view import DevicesView
 
 NO_PACKAGES = {"jax": "0.10.2", "jaxlib": "0.10.2", "libtpu": None, "jax-cuda13-plugin": None,
@@ -88,7 +88,7 @@ def test_sysfs_tpu_chips_are_found_with_their_generation(tmp_path):
 
 def test_sysfs_nvidia_gpu_counts_the_gpu_not_its_audio_function(tmp_path):
     (tmp_path / "dev").mkdir()
-    found = hardware.survey(sysfs=make_sysfs(tmp_path, NVIDIA_CARD + [("0x8086", "0x1234", "0x060000")]),
+    found = hardware.survey(sysfs=make_sysfs(tmp_path, [*NVIDIA_CARD, ("0x8086", "0x1234", "0x060000")]),
                             proc=tmp_path, dev=tmp_path / "dev", env={}, metadata=None, packages=NO_PACKAGES)
     assert len(found.gpus) == 1 and found.has_gpu and not found.tpu_chips
     assert found.summary() == "1 NVIDIA GPU"

@@ -6,12 +6,12 @@ from __future__ import annotations
 from textual.command import CommandPalette
 from textual.widgets import Footer, Input
 
+from jaxtui.core.tour_format import find_tour
 from jaxtui.ui import actions
 from jaxtui.ui.app import JaxTUI
 from jaxtui.ui.commands import JaxtuiCommands
 from jaxtui.ui.screens.help import HelpScreen
 from jaxtui.ui.screens.jump import JumpScreen
-from jaxtui.core.tour_format import find_tour
 from jaxtui.ui.widgets.pane import CodeEditor
 
 
@@ -137,3 +137,22 @@ async def test_jump_mode_reaches_tabs_fields_and_the_editor():
 
         await pilot.press("ctrl+o", "escape")  # any other key leaves, doing nothing
         assert not isinstance(app.screen, JumpScreen) and isinstance(app.focused, CodeEditor)
+
+
+async def test_jump_mode_with_two_keys_at_once_leaves_once():
+    """Two keys that arrive together (`z x`, or a label then ctrl+a) used to dismiss the
+    jump screen twice: ScreenStackError, and the app was gone."""
+    from textual import events
+
+    app = app_without_kernel()
+    async with app.run_test(size=(80, 24)) as pilot:
+        for pair in (("z", "x"), ("1", "ctrl+a")):
+            await pilot.press("ctrl+o")
+            await pilot.pause(0.1)
+            assert isinstance(app.screen, JumpScreen)
+            for key in pair:  # queued together, as a terminal delivers a burst
+                char = key if len(key) == 1 else None
+                app.post_message(events.Key(key, char))
+            await pilot.pause(0.2)
+            assert not isinstance(app.screen, JumpScreen) and len(app.screen_stack) == 1
+        assert app.is_running and app.return_code is None

@@ -18,11 +18,11 @@ import pytest_asyncio
 
 from conftest import DEMOS, PYTHON, views_built, wait_for
 from jaxtui import protocol as P
-from jaxtui.ui.app import JaxTUI
 from jaxtui.core.catalog import load
 from jaxtui.core.client import KernelClient, KernelConfig
-from jaxtui.kernel.live import inspection_slice
 from jaxtui.core.live_schedule import LiveInspector
+from jaxtui.kernel.live import inspection_slice
+from jaxtui.ui.app import JaxTUI
 from jaxtui.ui.widgets.inspect_views import InspectionView
 from jaxtui.ui.widgets.text_view import TextView
 
@@ -351,7 +351,7 @@ def test_slice_of_the_jit_lesson_skips_its_timings():
     assert "clear_caches" not in kept
 
 
-# -- live mode's timing rules (jaxtui/live.py), with a stand-in kernel ---------------------
+# -- live mode's timing rules (jaxtui/core/live_schedule.py), with a stand-in kernel ---------------------
 
 class FakeKernel:
     def __init__(self, delay_s: float = 0.05) -> None:
@@ -417,7 +417,7 @@ async def test_live_drops_a_result_edited_since_and_sends_the_newest():
 async def test_live_waits_for_a_real_run_and_a_ready_kernel():
     kernel = FakeKernel()
     kernel.busy, kernel.state = True, "busy"
-    live, code, shown = live_setup(kernel, delay_s=0.01)
+    live, code, _ = live_setup(kernel, delay_s=0.01)
     live.edited()
     await asyncio.sleep(0.15)
     assert kernel.requests == [] and live.pending

@@ -31,8 +31,8 @@ async def test_kernel_reports_ready_with_devices_and_runs_code():
         assert info["platform"] == "cpu" and info["device_count"] == 4
         assert info["jax"] and info["pid"] > 0
         events = []
-        result = await _exec(client, "import jax.numpy as jnp\nfor i in range(3): print('line', i)\njnp.arange(4.0) * 2",
-                             on_event=events.append)
+        code = "import jax.numpy as jnp\nfor i in range(3): print('line', i)\njnp.arange(4.0) * 2"
+        result = await _exec(client, code, on_event=events.append)
         assert result["ok"] and result["stdout"] == "line 0\nline 1\nline 2\n"
         assert "".join(e.data["text"] for e in events if e.kind == P.EV_STREAM) == result["stdout"]
         out = result["values"][0]
@@ -123,7 +123,7 @@ async def test_malformed_line_gets_an_error_and_the_kernel_carries_on():
 async def test_a_kernel_that_cannot_start_says_why():
     client = KernelClient(KernelConfig(platform="tpu", host_devices=1))
     try:
-        with pytest.raises(KernelStartError, match="(?i)tpu"):
+        with pytest.raises(KernelStartError, match=r"(?i)tpu"):
             await client.start()
         assert client.state == "dead"
     finally:

@@ -12,8 +12,8 @@ import time
 
 import pytest
 import pytest_asyncio
-from conftest import PYTHON
 
+from conftest import PYTHON
 from jaxtui import protocol as P
 from jaxtui.core.client import KernelClient, KernelConfig
 
@@ -263,6 +263,7 @@ def test_an_unreadable_file_is_one_line_of_error(tmp_path):
     path = tmp_path / "mine.py"
     path.write_text("print(1)\n")
     path.chmod(0)
-    proc = subprocess.run([PYTHON, "-m", "jaxtui", "run", str(path)], check=False, capture_output=True, text=True, timeout=60)
+    proc = subprocess.run([PYTHON, "-m", "jaxtui", "run", str(path)], check=False, capture_output=True,
+                          text=True, timeout=60)
     assert proc.returncode == 2 and "Traceback" not in proc.stderr
     assert len(proc.stderr.strip().splitlines()) == 1 and "ermission" in proc.stderr

@@ -14,17 +14,18 @@ from pathlib import Path
 
 import pytest
 
-from jaxtui.ui.app import JaxTUI
 from jaxtui.core.state import (
     ENV_VAR,
     Autosave,
     DemoStore,
     SavedDemo,
     StateProblem,
+    before_reset,
     demo_key,
     snapshot,
     state_dir,
 )
+from jaxtui.ui.app import JaxTUI
 
 
 @pytest.fixture
@@ -53,13 +54,36 @@ def test_save_load_delete_roundtrip(state):
     assert store.load("grad") is None and not store.path_for("grad").exists()
 
 
+def test_a_format_1_file_is_migrated(state):
+    """Files written before the versioned format 2 (no `before_reset`) still load, and the
+    next save writes format 2."""
+    store = DemoStore()
+    store.demos_dir.mkdir(parents=True)
+    store.path_for("grad").write_text(json.dumps(
+        {"format": 1, "code": "a = 2\n", "inputs": {"n": "20"}, "original_sha": "abc", "saved_at": 1.0}))
+    loaded = store.load("grad")
+    assert (loaded.code, loaded.inputs, loaded.before_reset) == ("a = 2\n", {"n": "20"}, None)
+    store.save("grad", loaded)
+    assert json.loads(store.path_for("grad").read_text())["format"] == 2
+
+
+def test_what_a_reset_replaced_is_kept(state):
+    store = DemoStore()
+    replaced = before_reset("a = 1\n", "a = 2\n", {"n": "10"}, {"n": "20"})
+    store.save("grad", snapshot("a = 1\n", "a = 1\n", {"n": "10"}, {"n": "10"}, replaced))
+    loaded = store.load("grad")  # at its original, but the reset can still be undone
+    assert loaded.code is None and loaded.inputs == {}
+    assert (loaded.before_reset.code, loaded.before_reset.inputs) == ("a = 2\n", {"n": "20"})
+
+
 def test_only_changed_inputs_are_kept():
     saved = snapshot("x\n", "x\n", {"n": "10", "seed": "42"}, {"n": "10", "seed": "7"})
     assert saved.code is None and saved.inputs == {"seed": "7"}
 
 
 @pytest.mark.parametrize("content", ["{not json", "[1, 2]", '{"format": 99}', '{"format": 1, "code": 5}',
-                                     '{"format": 1, "inputs": {"n": 3}}', "\udcff"])
+                                     '{"format": 1, "inputs": {"n": 3}}', "\udcff",
+                                     '{"format": 2, "before_reset": {"code": 7}}'])
 def test_a_corrupt_file_is_set_aside(state, content):
     store = DemoStore()
     store.demos_dir.mkdir(parents=True)
@@ -156,10 +180,42 @@ async def test_edits_are_saved_restored_marked_and_reset(state):
         await pilot.pause(0.05)
         assert grad.editor.text == grad.demo.code and grad.input_texts()["n"] == "1000"
         assert tab_label(again, "grad") == "grad"
-        await wait_saved(pilot, again.store, "grad", lambda s: s is None)
+        saved = await wait_saved(pilot, again.store, "grad", lambda s: s and s.code is None)
+        assert saved.before_reset.code.startswith("# mine\n")  # kept for "undo the reset"
         grad.editor.focus()
         await pilot.press("ctrl+z")  # the reset is one undoable edit
         assert grad.editor.text.startswith("# mine\n")
+
+
+async def test_undo_after_a_reset_with_the_cursor_below_the_old_code(state):
+    """f12 replaced a short edit with the long original; the cursor went down; ctrl+z put the
+    short text back with the cursor past its end: ValueError, and the app was gone."""
+    app = JaxTUI(start_kernel=False, cursor_blink=False)
+    async with app.run_test(size=(80, 24)) as pilot:
+        grad = app.current_pane
+        grad.replace_code("x = 1\n")
+        grad.form.query_one("#input-n").value = "64"
+        grad.editor.focus()
+        await pilot.press("f12")
+        await pilot.pause()
+        grad.editor.move_cursor((grad.editor.document.line_count - 1, 0))  # far below line 2
+        assert grad.editor.cursor_location[0] > 5
+        await pilot.press("ctrl+z")
+        await pilot.pause()
+        assert app.is_running and grad.editor.text == "x = 1\n"
+        await pilot.press("ctrl+y")  # and redo, the other way round
+        await pilot.pause()
+        assert grad.editor.text == grad.demo.code
+        await wait_saved(pilot, app.store, "grad", lambda s: s and s.before_reset is not None, timeout=15)
+        assert any("even after a restart" in n.message for n in app._notifications)
+
+    again = JaxTUI(start_kernel=False, cursor_blink=False)  # a restart: no undo history
+    async with again.run_test(size=(80, 24)) as pilot:
+        grad = again.current_pane
+        assert grad.editor.text == grad.demo.code
+        await again.run_action("undo_reset")  # "pane: undo the reset" in the palette
+        await pilot.pause()
+        assert grad.editor.text == "x = 1\n" and grad.input_texts()["n"] == "64"
 
 
 async def test_panes_not_yet_opened_show_their_mark_and_restore(state):

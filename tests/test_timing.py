@@ -225,7 +225,7 @@ def test_sweep_refuses_what_will_not_fit_before_running_it():
     assert recs[0]["median_s"] > 0 and recs[1]["median_s"] > 0
     big = recs[2]
     assert big["error"]["type"] == "TooLarge" and big["median_s"] is None
-    assert "size 10,000,000,000,000 needs about 80 TB (inputs 40 TB, outputs 40 TB" in big["error"]["message"]
+    assert "size 10,000,000,000,000 needs about 72.8 TiB (inputs 36.4 TiB, outputs 36.4 TiB" in big["error"]["message"]
     assert (10**13, False) in made and (10**13, True) not in made  # shapes read, never built
     assert big["memory_estimate"]["total_bytes"] == 8 * 10**13
 
@@ -287,14 +287,6 @@ def test_bar_height_matches_the_text_and_log_axes_survive_redraws():
     first = textplot.render_text(lines, 70, 14)
     assert first == textplot.render_text(lines, 70, 14)  # nothing kept between draws
     assert "1k" in first and "100k" in first and "10 µs" in first and "1 ms" in first
-
-
-def test_format_value_units():
-    assert textplot.format_value(0.00123, "s") == "1.23 ms"
-    assert textplot.format_value(6.5e9, "B/s") == "6.5 GB/s"
-    assert textplot.format_value(1.98e11, "flop/s") == "198 GFLOP/s"
-    assert textplot.format_value(1_000_000, "count") == "1M"
-    assert textplot.format_value(None, "s") == "-"
 
 
 # -- headless: `jaxtui run` ---------------------------------------------------------------------
@@ -463,9 +455,9 @@ async def test_export_from_the_palette_action(headless_json, tmp_path, monkeypat
 
 
 async def test_a_real_sweep_streams_progress_and_an_interrupt_keeps_its_points(tmp_path):
-    from jaxtui.ui.app import JaxTUI
     from jaxtui.core.catalog import load
     from jaxtui.core.client import KernelConfig
+    from jaxtui.ui.app import JaxTUI
     from jaxtui.ui.widgets.timing_view import TimingView
 
     path = tmp_path / "sweepy.py"

@@ -10,7 +10,6 @@ import time
 
 import pytest
 
-from jaxtui.ui.app import JaxTUI
 from jaxtui.core.catalog import builtin_demos
 from jaxtui.core.tour_format import (
     ChangeDoesNotApply,
@@ -22,6 +21,7 @@ from jaxtui.core.tour_format import (
     parse_tour,
     step_code,
 )
+from jaxtui.ui.app import JaxTUI
 
 GOOD = textwrap.dedent("""\
     # a comment
@@ -115,7 +115,7 @@ def test_step_code_replace_append_and_whole_code():
     whole = Step("s", "p", 1, text="t", changes=[CodeChange("code", "x = 2\n", line=2)])
     assert step_code(whole, original) == "x = 2\n"
     missing = Step("s", "p", 1, text="t", changes=[CodeChange("replace", "x\n", old="nowhere()", line=9)])
-    with pytest.raises(ChangeDoesNotApply, match="t.tour:9: the code to replace is not in the demo"):
+    with pytest.raises(ChangeDoesNotApply, match=r"t\.tour:9: the code to replace is not in the demo"):
         step_code(missing, original, source="t.tour")
 
 

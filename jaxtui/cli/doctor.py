@@ -17,34 +17,15 @@ import sys
 from typing import Any
 
 from jaxtui import __version__
-from jaxtui.core import hardware
 from jaxtui import protocol as P
+from jaxtui.cli.options import add_kernel_options
+from jaxtui.core import hardware
 from jaxtui.core.client import KernelClient, KernelConfig, KernelStartError, RequestFailed
+from jaxtui.render.units import format_bytes, format_rate
 
 EXIT_OK, EXIT_PROBLEMS, EXIT_KERNEL = 0, 1, 3
 START_TIMEOUT_S = 180.0  # TPU init can take a minute; a multi-host slice waits forever
 LOW_FRACTION = 0.10  # below this share of the nominal matmul peak, something is wrong
-
-
-# -- units -------------------------------------------------------------------------------
-def format_bytes(n: float | None) -> str:
-    if n is None:
-        return "–"
-    for unit in ("B", "KiB", "MiB", "GiB"):
-        if abs(n) < 1024 or unit == "GiB":
-            return f"{n:.0f} {unit}" if unit == "B" else f"{n:.1f} {unit}"
-        n /= 1024
-    return f"{n:.1f} GiB"
-
-
-def format_rate(x: float | None, unit: str) -> str:
-    """1.2e14, "FLOP/s" -> "120.0 TFLOP/s"."""
-    if x is None:
-        return "–"
-    for prefix, scale in (("P", 1e15), ("T", 1e12), ("G", 1e9), ("M", 1e6)):
-        if x >= scale:
-            return f"{x / scale:.1f} {prefix}{unit}"
-    return f"{x:.0f} {unit}"
 
 
 def memory_text(row: dict[str, Any], short: bool = False) -> str:
@@ -90,7 +71,7 @@ async def collect(config: KernelConfig, *, budget_s: float = 0.2, start_timeout:
                                                  exc.reason, ["Run it by hand to see the whole error: "
                                                               "python -c 'import jax; print(jax.devices())'"]))
             status = EXIT_KERNEL
-        except (asyncio.TimeoutError, TimeoutError):
+        except TimeoutError:
             stderr = client.stderr_text(50)
             report["kernel"] = {"ok": False, "error": f"not ready after {start_timeout:g} s", "stderr": stderr}
             problems = hardware.diagnose(found, platform=asked, stderr=stderr,
@@ -176,7 +157,7 @@ def render_text(report: dict[str, Any]) -> str:
             check = "ok" if s.get("ok") else (s.get("error") or "not tested")
             lines.append(f"  {d['id']:>3} {d['platform'] + ':' + str(d['id']):<8} {memory_text(d, short=True):<20} "
                          f"{mm:<25} {cp:<21} {check}")
-        sizes = next(iter(smoke.values()), {})
+        sizes: dict[str, Any] = next(iter(smoke.values()), {})
         if sizes:
             lines.append(f"  matmul {sizes.get('matmul_side')}² {sizes.get('dtype')}; copy reads and writes "
                          f"{format_bytes((sizes.get('copy_bytes') or 0) / 2)}. "
@@ -198,8 +179,6 @@ def render_text(report: dict[str, Any]) -> str:
 
 # -- command line ------------------------------------------------------------------------
 def parser() -> argparse.ArgumentParser:
-    from jaxtui.cli.main import _add_kernel_options
-
     p = argparse.ArgumentParser(prog="jaxtui doctor",
                                 description="Check this machine for JAX: versions, devices, a smoke test "
                                             "on each device, and the problems found with their fixes.")
@@ -208,7 +187,7 @@ def parser() -> argparse.ArgumentParser:
                    help="seconds of timed repeats per measurement (default 0.2)")
     p.add_argument("--start-timeout", type=float, default=START_TIMEOUT_S, metavar="S",
                    help=f"give up on the kernel's start after S seconds (default {START_TIMEOUT_S:g})")
-    _add_kernel_options(p)
+    add_kernel_options(p)
     return p
 
 

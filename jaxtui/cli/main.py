@@ -8,44 +8,12 @@ from __future__ import annotations
 
 import argparse
 import sys
+from collections.abc import Callable
 from typing import Any
 
 from jaxtui import __version__
-from jaxtui.core.client import MAX_HOST_DEVICES, PLATFORMS, KernelConfig
-
-SUBCOMMANDS = ("list", "run", "doctor", "tour", "serve")
-
-
-def _host_devices(text: str) -> int:
-    try:
-        n = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not an integer: {text!r}") from None
-    if not 1 <= n <= MAX_HOST_DEVICES:
-        raise argparse.ArgumentTypeError(f"must be between 1 and {MAX_HOST_DEVICES}, got {n}")
-    return n
-
-
-def _device_id(text: str) -> int:
-    try:
-        n = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not a device id: {text!r}") from None
-    if n < 0:
-        raise argparse.ArgumentTypeError(f"device ids start at 0, got {n}")
-    return n
-
-
-def _add_device_option(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--device", type=_device_id, default=None, metavar="ID",
-                   help="run on this device id (see the Devices pane or `jaxtui doctor`; default: JAX's)")
-
-
-def _add_kernel_options(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--platform", choices=PLATFORMS, default=None,
-                   help="where the kernel runs JAX (default: JAX's own choice)")
-    p.add_argument("--host-devices", type=_host_devices, default=8, metavar="N",
-                   help="virtual CPU devices, set before JAX starts (default 8, so pmap has devices)")
+from jaxtui.cli.options import add_device_option, add_kernel_options
+from jaxtui.core.client import KernelConfig
 
 
 def _app_parser() -> argparse.ArgumentParser:
@@ -55,8 +23,8 @@ def _app_parser() -> argparse.ArgumentParser:
                "`jaxtui doctor [--json]`, `jaxtui tour [NAME|FILE]`, `jaxtui serve [--host H] [--port P]`.")
     p.add_argument("file", nargs="?", help="your own demo file (.py), opened in its own pane")
     p.add_argument("--pane", metavar="NAME", help="open on this pane (grad, jit, vmap, lax, pmap, stax)")
-    _add_kernel_options(p)
-    _add_device_option(p)
+    add_kernel_options(p)
+    add_device_option(p)
     p.add_argument("--version", action="version", version=f"jaxtui {__version__}")
     return p
 
@@ -69,8 +37,8 @@ def _run_parser() -> argparse.ArgumentParser:
                    help="stop the run after S seconds (exit status 124)")
     p.add_argument("--input", "-i", action="append", default=[], metavar="NAME=VALUE",
                    help="set a demo input, as in the app's form (repeatable)")
-    _add_kernel_options(p)
-    _add_device_option(p)
+    add_kernel_options(p)
+    add_device_option(p)
     return p
 
 
@@ -93,7 +61,7 @@ def _parse_inputs(pairs: list[str], demo: Any) -> dict[str, Any]:
     return values
 
 
-def cmd_list() -> int:
+def cmd_list(argv: list[str]) -> int:
     from jaxtui.core.catalog import builtin_demos
 
     demos = builtin_demos()
@@ -155,7 +123,7 @@ def _tour_parser() -> argparse.ArgumentParser:
     p.add_argument("--list", action="store_true", help="list the built-in tours and exit")
     p.add_argument("--check", action="store_true",
                    help="check the tour against the demos (panes, inputs, code changes) and exit")
-    _add_kernel_options(p)
+    add_kernel_options(p)
     return p
 
 
@@ -194,20 +162,26 @@ def cmd_tour(argv: list[str]) -> int:
     return app.return_code or 0
 
 
+def cmd_doctor(argv: list[str]) -> int:
+    from jaxtui.cli.doctor import main as doctor_main
+
+    return doctor_main(argv)
+
+
+def cmd_serve(argv: list[str]) -> int:
+    from jaxtui.cli.serve import main as serve_main
+
+    return serve_main(argv)
+
+
+# `jaxtui NAME ...` runs the command NAME with the rest of the line; anything else opens the app.
+COMMANDS: dict[str, Callable[[list[str]], int]] = {
+    "list": cmd_list, "run": cmd_run, "doctor": cmd_doctor, "tour": cmd_tour, "serve": cmd_serve,
+}
+
+
 def main(argv: list[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
-    if argv and argv[0] == "tour":
-        return cmd_tour(argv[1:])
-    if argv and argv[0] == "serve":
-        from jaxtui.cli.serve import main as serve_main
-
-        return serve_main(argv[1:])
-    if argv and argv[0] == "list":
-        return cmd_list()
-    if argv and argv[0] == "run":
-        return cmd_run(argv[1:])
-    if argv and argv[0] == "doctor":
-        from jaxtui.cli.doctor import main as doctor_main
-
-        return doctor_main(argv[1:])
+    if argv and argv[0] in COMMANDS:
+        return COMMANDS[argv[0]](argv[1:])
     return cmd_app(argv)

@@ -39,7 +39,7 @@ async def run_demo(demo: Demo, *, config: KernelConfig, inputs: dict[str, Any] |
             return _failure(demo, type(exc).__name__, str(exc) or client.stderr_text(), kind), EXIT_KERNEL
         try:
             result = await client.request(P.OP_EXEC, params, timeout=timeout, on_event=collect)
-        except asyncio.TimeoutError:
+        except TimeoutError:
             outcome = await client.interrupt()
             how = "killed" if outcome == "restarted" else "interrupted"
             return _failure(demo, "Timeout", f"no result after {timeout:g} s; the run was {how}",

@@ -144,7 +144,7 @@ def split_lesson(source: str) -> tuple[str, str, int]:
 
 def load(path: Path, *, builtin: bool = False, name: str | None = None) -> Demo:
     demo = Demo(name=name or path.stem, path=path, builtin=builtin)
-    demo.source  # read now: a missing or unreadable file fails here, not later in the UI
+    _ = demo.source  # read now: a missing or unreadable file fails here, not later in the UI
     return demo
 
 

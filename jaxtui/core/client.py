@@ -16,12 +16,13 @@ import os
 import signal
 import sys
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
-from jaxtui.core import hardware
 from jaxtui import protocol as P
+from jaxtui.core import hardware
 
 PLATFORMS = ("cpu", "gpu", "tpu")
 MAX_HOST_DEVICES = 512

@@ -17,9 +17,10 @@ from __future__ import annotations
 import os
 import re
 import time
+from collections.abc import Callable, Mapping
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Mapping
+from typing import Any
 
 GOOGLE_PCI_VENDOR = "0x1ae0"
 NVIDIA_PCI_VENDOR = "0x10de"
@@ -458,7 +459,7 @@ def start_failure_advice(error: str, platform: str | None, found: Survey | None 
 
 # -- after jaxtui killed its own kernel ------------------------------------------------
 def _group_members(pgid: int, proc: str | os.PathLike[str]) -> list[int]:
-    members = []
+    members: list[int] = []
     try:
         entries = [p for p in Path(proc).iterdir() if p.name.isdigit()]
     except OSError:

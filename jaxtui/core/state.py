@@ -5,7 +5,13 @@ One small JSON file per demo under the user's state directory (`platformdirs`), 
 are atomic (a temporary file in the same folder, fsync, rename), so a crash or `kill -9`
 leaves either the old file or the new one, never half of one. A file that cannot be read
 is set aside (renamed `*.corrupt-<time>`) with a message, never a crash. Only what differs
-from the demo's original is kept: a demo reset to its original has no file.
+from the demo's original is kept, plus the code and inputs the last reset (f12) replaced, so
+a reset can be undone after a restart too; a demo at its original with nothing to bring back
+has no file.
+
+The format (`FORMAT` = 2; files of older formats are migrated when read, `MIGRATIONS`):
+    {"format": 2, "code": str | null, "inputs": {name: text}, "original_sha": str,
+     "saved_at": float, "before_reset": null | {"code": str | null, "inputs": {...}, "at": float}}
 
 `Autosave` batches edits and writes them within `SAVE_DELAY_S`, so a kill loses at most
 that much typing. Imports neither textual nor jax (the app hands it a timer function).
@@ -13,18 +19,20 @@ that much typing. Imports neither textual nor jax (the app hands it a timer func
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import os
 import re
 import tempfile
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Protocol
+from typing import Any, Protocol
 
 ENV_VAR = "JAXTUI_STATE_DIR"
-FORMAT = 1
+FORMAT = 2
 SAVE_DELAY_S = 0.5  # a kill loses at most this much typing
 MAX_FILE_BYTES = 8 * 1024 * 1024  # bigger than any sane demo; refuse to load a runaway file
 
@@ -54,6 +62,15 @@ def _sha(text: str) -> str:
 
 
 @dataclass
+class BeforeReset:
+    """The edits a reset replaced: what "undo the reset" brings back, even after a restart."""
+
+    code: str | None = None  # None: the code was the original (only inputs were changed)
+    inputs: dict[str, str] = field(default_factory=dict)
+    at: float = 0.0
+
+
+@dataclass
 class SavedDemo:
     """What was saved for one demo. `code` is None when only inputs were changed."""
 
@@ -61,6 +78,12 @@ class SavedDemo:
     inputs: dict[str, str] = field(default_factory=dict)  # name -> text as typed
     original_sha: str = ""  # the original code these edits were made against
     saved_at: float = 0.0
+    before_reset: BeforeReset | None = None
+
+    @property
+    def empty(self) -> bool:
+        """Nothing differs from the original and no reset can be undone: no file needed."""
+        return self.code is None and not self.inputs and self.before_reset is None
 
     def original_changed(self, original: str) -> bool:
         """The demo file changed since (a new jaxtui version): the edits may not fit it."""
@@ -103,14 +126,12 @@ class DemoStore:
 
     def save(self, key: str, saved: SavedDemo) -> None:
         """Write atomically; an empty state (nothing differs from the original) deletes."""
-        if saved.code is None and not saved.inputs:
+        if saved.empty:
             self.delete(key)
             return
         saved.saved_at = time.time()
-        payload = {"format": FORMAT, "code": saved.code, "inputs": saved.inputs,
-                   "original_sha": saved.original_sha, "saved_at": saved.saved_at}
         try:
-            _atomic_write(self.path_for(key), json.dumps(payload, ensure_ascii=False, indent=1))
+            _atomic_write(self.path_for(key), json.dumps(_to_json(saved), ensure_ascii=False, indent=1))
         except OSError as exc:
             raise StateProblem(f"could not save edits to {self.path_for(key)}: {exc}") from exc
 
@@ -132,20 +153,61 @@ class DemoStore:
             return None
 
 
+def _to_json(saved: SavedDemo) -> dict[str, Any]:
+    before = saved.before_reset
+    return {"format": FORMAT, "code": saved.code, "inputs": saved.inputs,
+            "original_sha": saved.original_sha, "saved_at": saved.saved_at,
+            "before_reset": None if before is None else
+            {"code": before.code, "inputs": before.inputs, "at": before.at}}
+
+
+def _from_v1(raw: dict[str, Any]) -> dict[str, Any]:
+    """Format 1 (jaxtui <= 0.2): the same fields, no `before_reset` (a reset deleted the file)."""
+    return {**raw, "format": 2, "before_reset": None}
+
+
+# format -> the function that turns a file of that format into the next one
+MIGRATIONS: dict[int, Callable[[dict[str, Any]], dict[str, Any]]] = {1: _from_v1}
+
+
+def _migrate(raw: dict[str, Any]) -> dict[str, Any]:
+    version = raw.get("format")
+    while version != FORMAT:
+        if not isinstance(version, int) or version not in MIGRATIONS:
+            raise ValueError(f"unknown format {version!r} (this jaxtui reads 1 to {FORMAT})")
+        raw = MIGRATIONS[version](raw)
+        version = raw.get("format")
+    return raw
+
+
+def _code(value: Any, what: str) -> str | None:
+    if value is not None and not isinstance(value, str):
+        raise ValueError(f"{what} is not text")
+    return value
+
+
+def _inputs(value: Any, what: str) -> dict[str, str]:
+    value = value or {}
+    if not isinstance(value, dict) or not all(isinstance(k, str) and isinstance(v, str)
+                                              for k, v in value.items()):
+        raise ValueError(f"{what} is not a mapping of names to text")
+    return dict(value)
+
+
 def _from_json(raw: Any) -> SavedDemo:
     if not isinstance(raw, dict):
         raise ValueError("not a JSON object")
-    if raw.get("format") != FORMAT:
-        raise ValueError(f"unknown format {raw.get('format')!r} (expected {FORMAT})")
-    code = raw.get("code")
-    inputs = raw.get("inputs") or {}
-    if code is not None and not isinstance(code, str):
-        raise ValueError("'code' is not text")
-    if not isinstance(inputs, dict) or not all(isinstance(k, str) and isinstance(v, str)
-                                               for k, v in inputs.items()):
-        raise ValueError("'inputs' is not a mapping of names to text")
-    return SavedDemo(code=code, inputs=dict(inputs), original_sha=str(raw.get("original_sha", "")),
-                     saved_at=float(raw.get("saved_at") or 0.0))
+    raw = _migrate(raw)
+    before = raw.get("before_reset")
+    if before is not None and not isinstance(before, dict):
+        raise ValueError("'before_reset' is not an object")
+    return SavedDemo(code=_code(raw.get("code"), "'code'"), inputs=_inputs(raw.get("inputs"), "'inputs'"),
+                     original_sha=str(raw.get("original_sha", "")),
+                     saved_at=float(raw.get("saved_at") or 0.0),
+                     before_reset=None if before is None else BeforeReset(
+                         code=_code(before.get("code"), "'before_reset.code'"),
+                         inputs=_inputs(before.get("inputs"), "'before_reset.inputs'"),
+                         at=float(before.get("at") or 0.0)))
 
 
 def _atomic_write(path: Path, text: str) -> None:
@@ -158,18 +220,24 @@ def _atomic_write(path: Path, text: str) -> None:
             os.fsync(f.fileno())
         os.replace(tmp, path)
     except BaseException:
-        try:
+        with contextlib.suppress(OSError):
             os.unlink(tmp)
-        except OSError:
-            pass
         raise
 
 
-def snapshot(original: str, code: str, defaults: dict[str, str], inputs: dict[str, str]) -> SavedDemo:
-    """What to save for a demo: only the parts that differ from its original."""
+def snapshot(original: str, code: str, defaults: dict[str, str], inputs: dict[str, str],
+             before_reset: BeforeReset | None = None) -> SavedDemo:
+    """What to save for a demo: only the parts that differ from its original (and what the
+    last reset replaced)."""
     changed_inputs = {k: v for k, v in inputs.items() if defaults.get(k) != v}
     return SavedDemo(code=None if code == original else code, inputs=changed_inputs,
-                     original_sha=_sha(original))
+                     original_sha=_sha(original), before_reset=before_reset)
+
+
+def before_reset(original: str, code: str, defaults: dict[str, str], inputs: dict[str, str]) -> BeforeReset:
+    """What a reset of these edits replaces (only what differs from the original)."""
+    edits = snapshot(original, code, defaults, inputs)
+    return BeforeReset(code=edits.code, inputs=edits.inputs, at=time.time())
 
 
 class EditedDemo(Protocol):

@@ -31,11 +31,16 @@ from __future__ import annotations
 
 import re
 import textwrap
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from jaxtui.inputs import InputSpec
 
 BLOCK_KEYS = ("text", "code", "replace", "with", "append")
-STEP_FIELDS = ("pane", "action", "show", "input") + BLOCK_KEYS
+STEP_FIELDS = ("pane", "action", "show", "input", *BLOCK_KEYS)
 TOUR_FIELDS = ("title", "about")
 ACTIONS = ("run", "none")
 SUFFIX = ".tour"
@@ -344,7 +349,7 @@ def find_tour(name_or_path: str | None = None) -> Tour:
 
 
 # -- checking a tour against the demos ---------------------------------------------------------
-def check_tour(tour: Tour, demos: dict[str, tuple[str, list[object]]]) -> list[TourError]:
+def check_tour(tour: Tour, demos: Mapping[str, tuple[str, Sequence[InputSpec]]]) -> list[TourError]:
     """Problems a parser cannot see: unknown panes, inputs the demo does not declare or
     values it refuses, replacements that no longer match the demo's code.
 
@@ -360,7 +365,7 @@ def check_tour(tour: Tour, demos: dict[str, tuple[str, list[object]]]) -> list[T
                                                          f"(panes: {', '.join(demos)})"))
             continue
         code, specs = demos[step.pane]
-        by_name = {s.name: s for s in specs}  # type: ignore[attr-defined]
+        by_name = {s.name: s for s in specs}
         for name, typed in step.inputs.items():
             line = step.field_lines[f"input:{name}"]
             spec = by_name.get(name)
@@ -370,7 +375,7 @@ def check_tour(tour: Tour, demos: dict[str, tuple[str, list[object]]]) -> list[T
                                                              f"{name!r} (inputs: {known})"))
                 continue
             try:
-                parse_value(spec, typed)  # type: ignore[arg-type]
+                parse_value(spec, typed)
             except InputError as exc:
                 problems.append(TourError(tour.source, line, f"input {name}: {exc}"))
         try:

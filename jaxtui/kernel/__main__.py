@@ -64,15 +64,14 @@ def _open_channel() -> Channel:
 def _start_jax() -> dict[str, Any]:
     t = time.perf_counter()
     import jax
-    import jax.numpy  # noqa: F401 - every demo needs it; import it while nobody waits
+    import jax.numpy  # every demo needs it; import it while nobody waits
 
     import_s = time.perf_counter() - t
     t = time.perf_counter()
     devices = jax.devices()  # initialises the backend: fails here, not in the first run
     init_s = time.perf_counter() - t
-    from jaxtui.kernel.devices import versions
-
     from jaxtui import __version__
+    from jaxtui.kernel.devices import versions
 
     return {
         "pid": os.getpid(),

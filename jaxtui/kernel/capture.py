@@ -30,7 +30,7 @@ import threading
 import time
 from collections import deque
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from typing import Any
 
 from jaxtui.protocol import EV_STREAM, StreamLines
@@ -246,10 +246,8 @@ class RunOutput:
 
 
 def _to_kernel_stderr(text: str) -> None:
-    try:
+    with suppress(OSError):
         os.write(_KERNEL_ERR, text.encode("utf-8", "replace"))
-    except OSError:
-        pass
 
 
 class _BinarySink(io.RawIOBase):
@@ -384,7 +382,7 @@ def _note_lingering(output: RunOutput, threads_before: set[threading.Thread]) ->
     """Threads (and processes) the run started that outlive it: say so, and keep what
     they print later out of other runs."""
     alive = [t for t in threading.enumerate() if t not in threads_before and t.is_alive()
-             and not isinstance(t, threading._DummyThread)]  # type: ignore[attr-defined]
+             and not isinstance(t, threading._DummyThread)]  # a foreign (XLA) thread, not started by the run
     _stale_threads.intersection_update(threading.enumerate())
     _stale_threads.update(alive)
     if alive:
@@ -397,7 +395,5 @@ def _note_lingering(output: RunOutput, threads_before: set[threading.Thread]) ->
 
 
 def _flush_quietly(stream: Any) -> None:
-    try:
+    with suppress(OSError, ValueError, AttributeError):
         stream.flush()
-    except (OSError, ValueError, AttributeError):
-        pass

@@ -10,6 +10,8 @@ from typing import Any
 
 import jax
 
+from jaxtui.kernel import _jaxcompat as jc
+
 
 def _backend_version() -> str:
     try:
@@ -42,9 +44,7 @@ def _device_row(d: Any) -> dict[str, Any]:
     except Exception:  # noqa: BLE001 - unsupported on some backends, non-local devices
         stats = None
     if stats:  # GPU/TPU; None on CPU
-        row["bytes_in_use"] = stats.get("bytes_in_use")
-        row["peak_bytes_in_use"] = stats.get("peak_bytes_in_use")
-        row["bytes_limit"] = stats.get("bytes_limit")
+        row.update({key: stats.get(key) for key in jc.MEMORY_STATS_KEYS})
     return row
 
 
@@ -73,6 +73,14 @@ def describe() -> dict[str, Any]:
     return {"platform": jax.default_backend(), "process_count": jax.process_count(),
             "process_index": jax.process_index(), "default_device": str(devices[0]) if devices else "",
             "devices": rows, **versions()}
+
+
+def default_device_name() -> str:
+    """The device runs go to, as a label ("" if JAX cannot say)."""
+    try:
+        return str(jc.default_device())
+    except Exception:  # noqa: BLE001 - a name is only a label
+        return ""
 
 
 class DeviceChoiceError(ValueError):

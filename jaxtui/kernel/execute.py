@@ -8,13 +8,12 @@ from __future__ import annotations
 
 import ast
 import linecache
-import os
 import time
-import tokenize
 import traceback
+from collections.abc import Callable
 from dataclasses import asdict
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 import jax
 
@@ -22,15 +21,15 @@ import jaxtui.demo as demo_api
 from jaxtui.kernel import compiles, jax_state
 from jaxtui.kernel import live as live_code
 from jaxtui.kernel.capture import captured
-from jaxtui.kernel.devices import DeviceChoiceError, pick_device
+from jaxtui.kernel.devices import DeviceChoiceError, default_device_name, pick_device
 from jaxtui.kernel.display import summarize
 from jaxtui.kernel.inspect import inspect_targets
 from jaxtui.protocol import ErrorInfo, RunResult
 
 Emit = Callable[[str, dict[str, Any]], None]
 
-_OWN_DIRS = (str(Path(__file__).resolve().parent), str(Path(demo_api.__file__).resolve()))
-_OWN_DIRS += (str(Path(__file__).resolve().parent.parent / "inputs.py"),)
+_OWN_DIRS: tuple[str, ...] = (str(Path(__file__).resolve().parent), str(Path(demo_api.__file__).resolve()),
+                              str(Path(__file__).resolve().parent.parent / "inputs.py"))
 
 
 def error_from_exception(exc: BaseException, filename: str) -> ErrorInfo:
@@ -59,18 +58,11 @@ def _compile_user_code(code: str, filename: str) -> tuple[Any, Any]:
     """Compile the code; a trailing expression is compiled separately so its value shows."""
     tree = ast.parse(code, filename, "exec")
     last = None
-    if tree.body and isinstance(tree.body[-1], ast.Expr) and not _is_demo_api_call(tree.body[-1].value):
-        expr = tree.body.pop()
-        last = compile(ast.Expression(expr.value), filename, "eval")
+    tail = tree.body[-1] if tree.body else None
+    if isinstance(tail, ast.Expr) and not _is_demo_api_call(tail.value):
+        tree.body.pop()
+        last = compile(ast.Expression(tail.value), filename, "eval")
     return compile(tree, filename, "exec"), last
-
-
-def default_device() -> str:
-    try:
-        dev = jax.config.jax_default_device or jax.devices()[0]
-        return str(dev)
-    except Exception:  # noqa: BLE001
-        return ""
 
 
 def run_code(code: str, *, filename: str, demo: str, inputs: dict[str, Any] | None = None,
@@ -82,7 +74,7 @@ def run_code(code: str, *, filename: str, demo: str, inputs: dict[str, Any] | No
     after `budget_s` seconds.
     """
     linecache.cache[filename] = (len(code), None, code.splitlines(True), filename)
-    result = RunResult(demo=demo, ok=True, device=default_device(), platform=jax.default_backend())
+    result = RunResult(demo=demo, ok=True, device=default_device_name(), platform=jax.default_backend())
     try:
         target = pick_device(device)
     except DeviceChoiceError as exc:
@@ -120,7 +112,7 @@ def run_code(code: str, *, filename: str, demo: str, inputs: dict[str, Any] | No
                 if value is not None:
                     session.values.append(summarize(value, label="Out"))
             jax.effects_barrier()  # debug.print callbacks land before the capture ends
-        except BaseException as exc:  # noqa: BLE001 - KeyboardInterrupt included
+        except BaseException as exc:  # KeyboardInterrupt included
             if isinstance(exc, SystemExit) and exc.code in (None, 0):
                 pass
             else:
@@ -149,10 +141,3 @@ def run_code(code: str, *, filename: str, demo: str, inputs: dict[str, Any] | No
         return run_code(code, filename=filename, demo=demo, inputs=inputs, mode=mode, emit=emit,
                         inspect=inspect, device=device, budget_s=budget_s)
     return result
-
-
-def run_file(path: str | os.PathLike[str], **kw: Any) -> RunResult:
-    path = Path(path)
-    with tokenize.open(path) as f:  # the file's own encoding (PEP 263), as Python reads it
-        code = f.read()
-    return run_code(code, filename=str(path), demo=path.stem, **kw)

@@ -8,8 +8,9 @@ an `error` event); KeyboardInterrupt is the user's interrupt.
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from dataclasses import asdict
-from typing import Any, Callable
+from typing import Any
 
 from jaxtui import protocol as P
 

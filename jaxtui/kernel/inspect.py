@@ -12,18 +12,18 @@ and the HLO's stack-frame metadata. The app links the editor's cursor to them.
 from __future__ import annotations
 
 import os
-import re
 import time
 import traceback
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 import jax
 
 from jaxtui.demo import InspectTarget
+from jaxtui.kernel import _jaxcompat as jc
 from jaxtui.protocol import EV_INSPECTION
 
 MAX_VIEW_CHARS = 8 * 1024 * 1024  # a view bigger than this is cut (HLO of unrolled loops)
-VIEWS = ("jaxpr", "stablehlo", "hlo")
 
 Emit = Callable[[str, dict[str, Any]], None]
 
@@ -41,22 +41,6 @@ def _jitted(target: InspectTarget) -> Any:
     return jax.jit(fn, static_argnums=target.static_argnums)
 
 
-def _cost_dict(compiled: Any) -> dict[str, float]:
-    cost = compiled.cost_analysis()
-    if isinstance(cost, list):  # before jax 0.4.38 it was a one-element list
-        cost = cost[0] if cost else {}
-    return {k: float(v) for k, v in (cost or {}).items() if isinstance(v, (int, float))}
-
-
-def _memory_dict(compiled: Any) -> dict[str, int]:
-    mem = compiled.memory_analysis()
-    if mem is None:
-        return {}
-    keys = ("argument_size_in_bytes", "output_size_in_bytes", "temp_size_in_bytes",
-            "alias_size_in_bytes", "generated_code_size_in_bytes")
-    return {k: int(getattr(mem, k)) for k in keys if hasattr(mem, k)}
-
-
 # -- source links -------------------------------------------------------------------------
 
 def jaxpr_with_links(text: str, filename: str) -> tuple[str, list[list[int]]]:
@@ -65,7 +49,7 @@ def jaxpr_with_links(text: str, filename: str) -> tuple[str, list[list[int]]]:
     if not filename:
         return text, []
     base = os.path.basename(filename)
-    marker = re.compile(r"# " + re.escape(filename) + r":(\d+):\d+")
+    marker = jc.jaxpr_source_marker(filename)
     lines = text.split("\n")
     links: list[list[int]] = []
     for i, line in enumerate(lines):
@@ -74,12 +58,6 @@ def jaxpr_with_links(text: str, filename: str) -> tuple[str, list[list[int]]]:
             links.append([i + 1, int(found.group(1))])
             lines[i] = line[: found.start()] + f"# {base}:" + line[found.start() + 2 + len(filename) + 1:]
     return "\n".join(lines), links
-
-
-_HLO_FILE = re.compile(r'^(\d+) "(.*)"$')
-_HLO_LOCATION = re.compile(r"^(\d+) \{file_name_id=(\d+) .*?\bline=(\d+)")
-_HLO_FRAME = re.compile(r"^(\d+) \{file_location_id=(\d+) parent_frame_id=(\d+)")
-_HLO_FRAME_REF = re.compile(r"stack_frame_id=(\d+)")
 
 
 def hlo_links(text: str, filename: str, shown: str | None = None) -> list[list[int]]:
@@ -94,18 +72,18 @@ def hlo_links(text: str, filename: str, shown: str | None = None) -> list[list[i
     section = ""
     lines = text.split("\n")
     for line in lines:
-        if line in ("FileNames", "FunctionNames", "FileLocations", "StackFrames"):
+        if line in jc.HLO_TABLES:
             section = line
             continue
         if not line or line.startswith(("%", "ENTRY", "ROOT", " ")):
             if line.startswith(("%", "ENTRY")):
                 break  # the tables come before the first computation
             continue
-        if section == "FileNames" and (m := _HLO_FILE.match(line)):
+        if section == "FileNames" and (m := jc.HLO_FILE.match(line)):
             files[int(m.group(1))] = m.group(2)
-        elif section == "FileLocations" and (m := _HLO_LOCATION.match(line)):
+        elif section == "FileLocations" and (m := jc.HLO_LOCATION.match(line)):
             locations[int(m.group(1))] = (int(m.group(2)), int(m.group(3)))
-        elif section == "StackFrames" and (m := _HLO_FRAME.match(line)):
+        elif section == "StackFrames" and (m := jc.HLO_FRAME.match(line)):
             frames[int(m.group(1))] = (int(m.group(2)), int(m.group(3)))
     own = {fid for fid, name in files.items() if name == filename}
     if not own:
@@ -124,14 +102,11 @@ def hlo_links(text: str, filename: str, shown: str | None = None) -> list[list[i
 
     links = []
     for i, line in enumerate(lines if shown is None else shown.split("\n")):
-        if "stack_frame_id=" in line and (m := _HLO_FRAME_REF.search(line)):
+        if "stack_frame_id=" in line and (m := jc.HLO_FRAME_REF.search(line)):
             src = source_line(int(m.group(1)))
             if src is not None:
                 links.append([i + 1, src])
     return links
-
-
-_HLO_TABLES = ("FileNames", "FunctionNames", "FileLocations", "StackFrames")
 
 
 def strip_hlo_tables(text: str) -> str:
@@ -142,7 +117,7 @@ def strip_hlo_tables(text: str) -> str:
     out: list[str] = []
     skipping = False
     for line in lines:
-        if line in _HLO_TABLES:
+        if line in jc.HLO_TABLES:
             skipping = True
             continue
         if skipping and line and not line[0].isdigit():  # table rows start with their id
@@ -187,7 +162,7 @@ def _trace_and_lower(target: InspectTarget, filename: str) -> tuple[dict[str, An
         t = time.perf_counter()
         traced = jitted.trace(*target.args, **target.kwargs)
         out["stage_s"]["trace"] = time.perf_counter() - t
-        text = traced.jaxpr.pretty_print(source_info=True, name_stack=False)
+        text = traced.jaxpr.pretty_print(**jc.JAXPR_SOURCE_INFO)
         out["jaxpr"], out["jaxpr_links"] = jaxpr_with_links(_cut(text), filename)
         stage = "lower"
         t = time.perf_counter()
@@ -208,27 +183,20 @@ def _compile(out: dict[str, Any], lowered: Any, filename: str) -> None:
         full = compiled.as_text()
         out["hlo"] = _cut(strip_hlo_tables(full))
         out["hlo_links"] = hlo_links(full, filename, shown=out["hlo"])
-        out["cost"] = _cost_dict(compiled)
-        out["memory"] = _memory_dict(compiled)
+        out["cost"] = jc.cost_dict(compiled)
+        out["memory"] = jc.memory_dict(compiled)
         out["compiled"] = True
     except Exception as exc:  # noqa: BLE001
         _fail(out, "compile", exc, filename)
 
 
-def inspect_target(target: InspectTarget, *, filename: str = "", compile_: bool = True) -> dict[str, Any]:
-    """All views for one target. Keys: name, fn_name, line, jaxpr, stablehlo, hlo,
-    jaxpr_links, hlo_links, cost, memory, stage_s (trace/lower/compile seconds), compiled,
-    error (None or {stage, type, message, line, source})."""
-    out, lowered = _trace_and_lower(target, filename)
-    if compile_ and lowered is not None:
-        _compile(out, lowered, filename)
-    return out
-
-
 def inspect_targets(targets: list[InspectTarget], *, filename: str = "",
                     emit: Emit | None = None) -> list[dict[str, Any]]:
     """Every target's views. Tracing and lowering are quick, compiling can take longer:
-    with `emit`, the jaxprs and StableHLO are sent ("inspection" event) before compiling."""
+    with `emit`, the jaxprs and StableHLO are sent ("inspection" event) before compiling.
+    A record's keys: name, fn_name, line, jaxpr, stablehlo, hlo, jaxpr_links, hlo_links, cost,
+    memory, stage_s (trace/lower/compile seconds), compiled, error (None or {stage, type,
+    message, line, source})."""
     staged = [_trace_and_lower(t, filename) for t in targets]
     records = [out for out, _ in staged]
     if emit is not None and any(lowered is not None for _, lowered in staged):

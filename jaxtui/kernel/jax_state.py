@@ -19,44 +19,26 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
-
-def _states() -> dict[str, Any]:
-    """JAX's settings that have a thread-local (context manager) value."""
-    from jax._src import config
-
-    holders = getattr(config.config, "_value_holders", {})
-    return {name: h for name, h in holders.items() if hasattr(h, "get_local") and hasattr(h, "set_local")}
-
-
-def _restore(holder: Any, value: Any) -> None:
-    """What StateContextManager.__exit__ does (jax/_src/config.py)."""
-    from jax._src import config
-
-    holder.set_local(value)
-    hook = getattr(holder, "_update_thread_local_hook", None)
-    if hook:
-        hook(None if value is config.config_ext.unset else value)
+from jaxtui.kernel import _jaxcompat as jc
 
 
 @contextmanager
-def restored(report: Any = None) -> Iterator[None]:
-    """Undo the thread-local JAX settings and trace state the block leaves changed.
-    `report(text)` is told what was put back (the kernel's stderr by default)."""
-    states = _states()
+def restored() -> Iterator[None]:
+    """Undo the thread-local JAX settings and trace state the block leaves changed, and
+    say so on the kernel's stderr."""
+    states = jc.thread_local_settings()
     before = {name: h.get_local() for name, h in states.items()}
     try:
         yield
     finally:
-        fixed = [name for name, h in states.items() if h.get_local() is not before[name]]
+        fixed = [name for name, h in states.items() if _changed(h.get_local(), before[name])]
         for name in fixed:
-            _restore(states[name], before[name])
-        from jax._src import core
-
-        if not core.reset_trace_state():
+            jc.set_thread_local(states[name], before[name])
+        if not jc.reset_trace_state():
             fixed.append("trace state")
         if fixed:
-            text = f"jaxtui: reset {', '.join(fixed)}, left changed by an interrupted run\n"
-            if report is not None:
-                report(text)
-            else:
-                os.write(2, text.encode())
+            os.write(2, f"jaxtui: reset {', '.join(fixed)}, left changed by an interrupted run\n".encode())
+
+
+def _changed(now: Any, before: Any) -> bool:
+    return now is not before and not (type(now) is type(before) and now == before)

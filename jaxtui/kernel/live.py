@@ -27,8 +27,9 @@ import ctypes
 import dis
 import sys
 import threading
+from collections.abc import Iterator
 from types import CodeType, FrameType
-from typing import Any, Iterator
+from typing import Any
 
 DEMO_MODULE = "jaxtui.demo"
 

@@ -19,6 +19,8 @@ from typing import Any
 import jax
 import jax.numpy as jnp
 
+from jaxtui.kernel import _jaxcompat as jc
+
 # (match, name, HBM bytes/s, dense 16-bit matmul flop/s, float32 flop/s).
 # `match` is compared with device_kind: TPU kinds exactly, GPU kinds by substring, in order
 # (so "H100 PCIe" is tried before the plain "H100"). Published datasheet values, dense
@@ -86,9 +88,8 @@ def _best_time(fn: Any, *args: Any) -> float:
     return max(best, 1e-9)
 
 
-def _cost(fn: Any, *args: Any) -> dict[str, Any]:
-    cost = fn.lower(*args).compile().cost_analysis()
-    return (cost[0] if isinstance(cost, list) else cost) or {}
+def _cost(fn: Any, *args: Any) -> dict[str, float]:
+    return jc.cost_dict(fn.lower(*args).compile())
 
 
 # Named, so that wherever their compiles show up they say what they are.
@@ -133,7 +134,7 @@ def device_peak(device: Any = None) -> dict[str, Any]:
     missing from the table: no peak, the achieved rates are still shown).
     """
     if device is None:
-        device = jax.config.jax_default_device or jax.devices()[0]
+        device = jc.default_device()
     key = (device.platform, device.device_kind)
     if key not in _cache:
         if device.platform == "cpu":

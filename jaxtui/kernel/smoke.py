@@ -10,7 +10,8 @@ throttled clocks). Kernel side: imports jax, never textual.
 
 from __future__ import annotations
 
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 import jax
 import jax.numpy as jnp

@@ -30,11 +30,15 @@ import os
 import statistics
 import threading
 import time
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
-from typing import Any, Callable, Iterable, Iterator
+from typing import Any
 
 import jax
-import jax.monitoring
+
+from jaxtui.kernel import _jaxcompat as jc
+from jaxtui.kernel.devices import default_device_name
+from jaxtui.render.units import format_bytes, format_seconds
 
 MIN_SAMPLES = 5
 MIN_SAMPLES_SLOW = 3  # when one call alone takes longer than the budget
@@ -61,23 +65,9 @@ def _is_static(value: Any) -> bool:
     return isinstance(value, (bool, int, float, complex, str, bytes, type(None)))
 
 
-def _cost_dict(cost: Any) -> dict[str, float]:
-    if isinstance(cost, list):  # before jax 0.4.38 it was a one-element list
-        cost = cost[0] if cost else {}
-    return {k: float(v) for k, v in (cost or {}).items() if isinstance(v, (int, float))}
-
-
 def _work(cost: dict[str, float], source: str) -> dict[str, Any]:
     return {"flops": cost.get("flops"), "bytes": cost.get("bytes accessed"),
             "transcendentals": cost.get("transcendentals"), "source": source}
-
-
-# jax.monitoring duration events of the compile pipeline, by stage.
-_STAGE_EVENTS = {
-    "/jax/core/compile/jaxpr_trace_duration": "trace_s",
-    "/jax/core/compile/jaxpr_to_mlir_module_duration": "lower_s",
-    "/jax/core/compile/backend_compile_duration": "compile_s",
-}
 
 
 class StageTimes:
@@ -87,23 +77,20 @@ class StageTimes:
         self.seconds = {"trace_s": 0.0, "lower_s": 0.0, "compile_s": 0.0}
         self.compiles = 0
         self._lock = threading.Lock()
+        self._durations: Any = None
 
-    def _on_event(self, event: str, duration_secs: float, **_: Any) -> None:
-        stage = _STAGE_EVENTS.get(event)
-        if stage is not None:
-            with self._lock:
-                self.seconds[stage] += float(duration_secs)
-                self.compiles += stage == "compile_s"
+    def _on_stage(self, stage: str, seconds: float, _name: str) -> None:
+        with self._lock:
+            self.seconds[stage] += seconds
+            self.compiles += stage == "compile_s"
 
     def __enter__(self) -> StageTimes:
-        jax.monitoring.register_event_duration_secs_listener(self._on_event)
+        self._durations = jc.stage_durations(self._on_stage)
+        self._durations.__enter__()
         return self
 
     def __exit__(self, *exc: object) -> None:
-        try:
-            jax.monitoring.unregister_event_duration_listener(self._on_event)
-        except Exception:  # noqa: BLE001 - no unregister in this JAX: the listener only adds
-            pass
+        self._durations.__exit__(None, None, None)
 
     def stages(self, first_call_s: float) -> dict[str, Any] | None:
         """The first call split into its stages; "run_s" is the rest (dispatch, execution,
@@ -133,7 +120,7 @@ def _eager_work(fn: Any, args: tuple, kwargs: dict) -> dict[str, Any]:
     static_nums = tuple(i for i, a in enumerate(args) if _is_static(a))
     static_names = tuple(k for k, v in kwargs.items() if _is_static(v))
     lowered = jax.jit(fn, static_argnums=static_nums, static_argnames=static_names).trace(*args, **kwargs).lower()
-    return _work(_cost_dict(lowered.cost_analysis()), "lowered (unfused, as eager mode runs it)")
+    return _work(jc.cost_dict(lowered), "lowered (unfused, as eager mode runs it)")
 
 
 def _flops_dtype(args: tuple, kwargs: dict) -> str:
@@ -192,14 +179,7 @@ def _empty_record(label: str, group: str, jitted: bool, budget_s: float) -> Reco
             "max_s": None, "mean_s": None, "stdev_s": None, "q1_s": None, "q3_s": None,
             "iqr_s": None, "n": 0, "samples_s": [], "first_call_s": None, "first_call_stages": None,
             "warmup_n": 0, "budget_s": budget_s, "jitted": jitted, "work": None, "work_error": None,
-            "achieved": None, "peak": None, "device": _device_name(), "error": None}
-
-
-def _device_name() -> str:
-    try:
-        return str(jax.config.jax_default_device or jax.devices()[0])
-    except Exception:  # noqa: BLE001 - a name is only a label
-        return ""
+            "achieved": None, "peak": None, "device": default_device_name(), "error": None}
 
 
 def _error(exc: BaseException) -> dict[str, str]:
@@ -209,7 +189,7 @@ def _error(exc: BaseException) -> dict[str, str]:
 def measure(label: str, fn: Callable[..., Any], *args: Any, fn_kwargs: dict[str, Any] | None = None,
             group: str = "", first_call: bool = True, budget_s: float = 0.5,
             min_samples: int = MIN_SAMPLES, max_samples: int = MAX_SAMPLES, analyse: bool = True,
-            peak: dict[str, Any] | None | bool = True, clock: Clock = time.perf_counter,
+            peak: dict[str, Any] | bool | None = True, clock: Clock = time.perf_counter,
             recorder: Any = None) -> Record:
     """Time `fn(*args, **fn_kwargs)`; returns a record whose times are in seconds.
 
@@ -270,7 +250,7 @@ def measure(label: str, fn: Callable[..., Any], *args: Any, fn_kwargs: dict[str,
 
 def _aot_work(fn: Any, args: tuple, kwargs: dict) -> dict[str, Any]:
     # After the samples the executable is normally in the cache: this compiles nothing.
-    return _work(_cost_dict(fn.trace(*args, **kwargs).lower().compile().cost_analysis()), "compiled")
+    return _work(jc.cost_dict(fn.trace(*args, **kwargs).lower().compile()), "compiled")
 
 
 # -- sweeps --------------------------------------------------------------------------------
@@ -290,7 +270,7 @@ def _nbytes(tree: Any) -> int:
 def free_memory_bytes(device: Any = None) -> int | None:
     """Memory free for new arrays on `device`: the allocator's limit on GPU/TPU, the
     system's available memory on CPU. None when it cannot be told."""
-    device = device or jax.config.jax_default_device or jax.devices()[0]
+    device = device or jc.default_device()
     stats = None
     try:
         stats = device.memory_stats()
@@ -331,18 +311,9 @@ def estimate_memory(fn: Any, make_args: Callable[[int], Any], size: int) -> dict
             "total_bytes": args_b + out_b + temp_b, "lower_bound": not is_jitted(fn)}
 
 
-def format_bytes(n: float | None) -> str:
-    if n is None:
-        return "-"
-    for unit, scale in (("TB", 1e12), ("GB", 1e9), ("MB", 1e6), ("kB", 1e3)):
-        if abs(n) >= scale:
-            return f"{n / scale:.3g} {unit}"
-    return f"{n:.0f} B"
-
-
 def sweep(group: str, fns: dict[str, Callable[..., Any]], sizes: Iterable[int],
           make_args: Callable[[int], Any], *, budget_s: float = 0.2, first_call: bool = False,
-          on_record: Callable[[Record], None] | None = None, free_bytes: int | None | bool = True,
+          on_record: Callable[[Record], None] | None = None, free_bytes: int | bool | None = True,
           analyse: bool = True, recorder: Any = None) -> list[Record]:
     """Time each of `fns` at each size; `make_args(size)` builds the arguments.
 
@@ -405,15 +376,6 @@ def sweep(group: str, fns: dict[str, Callable[..., Any]], sizes: Iterable[int],
 
 
 # -- text, for plain-script runs -------------------------------------------------------------
-
-def format_seconds(s: float | None) -> str:
-    if s is None:
-        return "-"
-    for unit, scale in (("s", 1.0), ("ms", 1e-3), ("µs", 1e-6)):
-        if s >= scale:
-            return f"{s / scale:.3g} {unit}"
-    return f"{s / 1e-9:.3g} ns"
-
 
 def format_record(rec: Record) -> str:
     size = f" @ {rec['size']:,}" if rec.get("size") is not None else ""

@@ -9,17 +9,9 @@ from __future__ import annotations
 import shutil
 from typing import Any
 
-# One definition of the timing table, charts and limits: jaxtui/timing_report.py.
+# One definition of the timing table, charts and limits: jaxtui/render/timing_report.py.
 from jaxtui.render.timing_report import timing_text, timings_table  # noqa: F401 - timings_table is API
-
-
-def format_seconds(s: float | None) -> str:
-    if s is None:
-        return "-"
-    for unit, scale in (("s", 1.0), ("ms", 1e-3), ("µs", 1e-6)):
-        if s >= scale:
-            return f"{s / scale:.3g} {unit}"
-    return f"{s / 1e-9:.3g} ns"
+from jaxtui.render.units import format_seconds
 
 
 def error_text(error: dict[str, Any]) -> str:
@@ -34,15 +26,6 @@ def error_text(error: dict[str, Any]) -> str:
         return f"{error.get('type')}: {error.get('message')}"
     tb = error.get("traceback") or f"{error.get('type')}: {error.get('message')}"
     return tb.rstrip() + ("" if error.get("traceback") else where)
-
-
-def corrections_text(corrections: list[dict[str, Any]]) -> str:
-    lines = []
-    for c in corrections:
-        lines.append(f"line {c.get('line')}: ✗ the notes say: {c['notes']}")
-        measured = f"  [measured: {c['actual']}]" if c.get("actual") is not None else ""
-        lines.append(f"{' ' * len(str(c.get('line')))}       ✓ JAX does:      {c['jax']}{measured}")
-    return "\n".join(lines)
 
 
 def footer(result: dict[str, Any]) -> str:

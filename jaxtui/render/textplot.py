@@ -21,33 +21,9 @@ from __future__ import annotations
 import math
 from typing import Any
 
+from jaxtui.render.units import TIME_UNITS, format_value, scale_for
+
 Chart = dict[str, Any]
-
-_TIME_UNITS = (("s", 1.0), ("ms", 1e-3), ("µs", 1e-6), ("ns", 1e-9))
-_SI = (("P", 1e15), ("T", 1e12), ("G", 1e9), ("M", 1e6), ("k", 1e3), ("", 1.0))
-
-
-def format_value(value: float | None, unit: str = "") -> str:
-    """A number in its unit, three significant digits: 1.5 ms, 6.5 GB/s, 198 GFLOP/s, 1M."""
-    if value is None or (isinstance(value, float) and math.isnan(value)):
-        return "-"
-    if unit == "s":
-        for name, scale in _TIME_UNITS:
-            if abs(value) >= scale:
-                return f"{value / scale:.3g} {name}"
-        return f"{value / 1e-9:.3g} ns"
-    if unit in ("count", ""):
-        if unit == "count" or abs(value) >= 1e3:
-            for prefix, scale in _SI:
-                if abs(value) >= scale:
-                    return f"{value / scale:.3g}{prefix}"
-        return f"{value:.3g}"
-    prefix_unit = {"flop/s": "FLOP/s"}.get(unit, unit)
-    for prefix, scale in _SI:
-        if abs(value) >= scale:
-            return f"{value / scale:.3g} {prefix}{prefix_unit}"
-    return f"{value:.3g} {prefix_unit}"
-
 
 def _log_ticks(lo: float, hi: float, unit: str) -> tuple[list[float], list[str]]:
     """Ticks for an axis that shows log10(data) between lo and hi (both in log10)."""
@@ -121,11 +97,7 @@ def draw_lines(fig: Any, chart: Chart, width: int | None = None) -> None:
 
 
 def _time_scale(values: list[float]) -> tuple[str, float]:
-    top = max((v for v in values if v), default=1.0)
-    for name, scale in _TIME_UNITS:
-        if top >= scale:
-            return name, scale
-    return "ns", 1e-9
+    return scale_for(max((v for v in values if v), default=1.0), TIME_UNITS)
 
 
 def bar_text(chart: Chart, width: int) -> str:

@@ -12,9 +12,11 @@ Imports neither jax nor textual.
 from __future__ import annotations
 
 import json
-from typing import Any, Iterable
+from collections.abc import Iterable
+from typing import Any
 
-from jaxtui.render.textplot import Chart, format_value, render_text
+from jaxtui.render.textplot import Chart, render_text
+from jaxtui.render.units import format_value
 
 Record = dict[str, Any]
 MAX_ROOFLINE_SERIES = 7  # more markers than this are unreadable in a terminal
@@ -135,13 +137,17 @@ def _cut(text: str, width: int) -> str:
     return text if len(text) <= width else text[: width - 1] + "…"
 
 
+def _label_columns(timings: list[Record]) -> tuple[int, bool, str]:
+    """A table's label width, whether it has a size column, and that column's heading."""
+    sized = any(t.get("size") is not None for t in timings)
+    return min(26, max(len(t["label"]) for t in timings)), sized, f"  {'size':>7}" if sized else ""
+
+
 def timings_table(timings: list[Record]) -> str:
     """Median, minimum, spread (interquartile range), sample count, first call; by group."""
     if not timings:
         return ""
-    width = min(26, max(len(t["label"]) for t in timings))
-    sized = any(t.get("size") is not None for t in timings)
-    size_head = f"  {'size':>7}" if sized else ""
+    width, sized, size_head = _label_columns(timings)
     rows = [f"{'':<{width}}{size_head}  {'median':>9}  {'min':>9}  {'spread':>9}  {'n':>5}  {'first call':>10}"]
     groups = grouped(timings)
     for group, recs in groups.items():
@@ -210,14 +216,12 @@ def limits_table(timings: list[Record]) -> str:
     rated = [t for t in timings if has_time(t)]
     if not rated:
         return ""
-    width = min(26, max(len(t["label"]) for t in rated))
-    sized = any(t.get("size") is not None for t in rated)
-    size_head = f"  {'size':>7}" if sized else ""
+    width, sized, size_head = _label_columns(rated)
     rows = [f"{'':<{width}}{size_head}  {'flop/B':>6}  {'bytes/s':>11}  {'of peak':>7}  "
             f"{'flop/s':>13}  {'of peak':>7}  {'bound by':>8}  work from"]
     for t in rated:
         a = t.get("achieved") or {}
-        size = (f"  {format_value(t['size'], 'count'):>7}" if t.get("size") is not None else f"  {'':>7}") if sized else ""
+        size = f"  {format_value(t.get('size'), 'count') if t.get('size') is not None else '':>7}" if sized else ""
         work = t.get("work") or {}
         source = "compiled" if work.get("source") == "compiled" else ("unfused" if work else "n/a")
         if not a:

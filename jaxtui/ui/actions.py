@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from textual.binding import Binding
+from textual.binding import Binding, BindingType
 
 
 @dataclass(frozen=True)
@@ -48,6 +48,8 @@ ACTIONS: tuple[Action, ...] = (
            "Jump mode: label every tab, field and view with a key; press one to go there"),
     Action("reset_demo", "f12", "", "pane: reset to the original",
            "Reset this pane's code and inputs to the original (ctrl+z in the editor undoes it)"),
+    Action("undo_reset", "", "", "pane: undo the reset (bring back the code f12 replaced)",
+           "Bring back the code and inputs the last reset replaced, even after a restart"),
     Action("tour_end", "", "", "tour: end", "End the tour; the panes it used get your own code back"),
     Action("restart_kernel", "ctrl+t", "", "kernel: restart", "Start a fresh kernel (edits are kept)"),
     Action("command_palette", "ctrl+p", "Cmds", "", "Open the command palette", priority=False),
@@ -55,7 +57,7 @@ ACTIONS: tuple[Action, ...] = (
 )
 
 
-def bindings() -> list[Binding]:
+def bindings() -> list[BindingType]:
     # Textual's footer docks the palette key at its right edge by itself (with the footer
     # label as its text): listing it again would take 9 of the 80 columns twice.
     return [Binding(a.keys, a.name, a.footer or a.help, show=bool(a.footer) and a.name != "command_palette",

@@ -9,23 +9,25 @@ from __future__ import annotations
 
 import asyncio
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from textual import work
 from textual.app import App, ComposeResult
+from textual.binding import BindingType
+from textual.css.query import NoMatches
 from textual.widget import AwaitMount
 from textual.widgets import Footer, TabbedContent, TabPane
 from textual.worker import Worker
 
-from jaxtui.ui import actions
 from jaxtui import protocol as P
 from jaxtui.core.catalog import Demo, builtin_demos
 from jaxtui.core.client import KernelClient, KernelConfig, KernelDied, KernelError, RequestFailed
-from jaxtui.ui.commands import JaxtuiCommands
 from jaxtui.core.live_schedule import delay_from_env
-from jaxtui.ui.screens.main import MainScreen, breakpoint_class
 from jaxtui.core.state import Autosave, DemoStore, SavedDemo, StateProblem, demo_key
 from jaxtui.core.tour_format import Tour
+from jaxtui.ui import actions
+from jaxtui.ui.commands import JaxtuiCommands
+from jaxtui.ui.screens.main import MainScreen, breakpoint_class
 from jaxtui.ui.widgets.deferred import Deferred, built
 from jaxtui.ui.widgets.pane import DemoPane
 from jaxtui.ui.widgets.status import KernelStatus
@@ -41,7 +43,7 @@ DEVICES = "devices"  # the Devices tab, after the demo panes (not a DemoPane)
 class JaxTUI(App[int]):
     CSS_PATH = Path(__file__).with_name("app.tcss")
     TITLE = "jaxtui"
-    BINDINGS = actions.bindings()
+    BINDINGS: ClassVar[list[BindingType]] = actions.bindings()
     COMMANDS = App.COMMANDS | {JaxtuiCommands}
     HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (110, "-wide")]
 
@@ -62,11 +64,11 @@ class JaxTUI(App[int]):
         # Not `_running`: that is Textual's own flag behind `is_running`.
         self._running_pane: DemoPane | None = None
         self.tour_at_start = tour
-        self.store = DemoStore()  # saved edits: jaxtui/state.py
+        self.store = DemoStore()  # saved edits: jaxtui/core/state.py
         self.autosave = Autosave(self.store, self.set_timer, self._state_problem)
         self._saved: dict[str, SavedDemo | None] = {}
         self._pane_mounts: dict[str, AwaitMount] = {}  # panes being built: _pane_built
-        self.live_mode = False  # ctrl+l: re-inspect after each pause in typing (jaxtui/live.py)
+        self.live_mode = False  # ctrl+l: re-inspect after each pause in typing (jaxtui/core/live_schedule.py)
         self.live_delay_s = delay_from_env()
 
     # -- layout --------------------------------------------------------------------
@@ -368,8 +370,11 @@ class JaxTUI(App[int]):
         pane = event.pane
         self.autosave.touch(pane)
         name = pane.demo.name
-        tab = self.query_one("#panes", TabbedContent).get_tab(f"pane-{name}")
-        tab.label = name + ("*" if pane.modified else "")  # type: ignore[assignment]
+        try:  # an edit that arrives while the app closes finds the tabs gone
+            tab = self.query_one("#panes", TabbedContent).get_tab(f"pane-{name}")
+        except NoMatches:
+            return
+        tab.label = name + ("*" if pane.modified else "")
 
     def action_reset_demo(self) -> None:
         pane = self.current_pane
@@ -377,8 +382,17 @@ class JaxTUI(App[int]):
             self.notify(f"{pane.demo.name} is already the original.", timeout=3)
             return
         pane.reset()
-        self.notify(f"{pane.demo.name}: back to the original code and inputs. "
-                    f"ctrl+z in the editor brings your code back.", timeout=6)
+        self.notify(f"{pane.demo.name}: back to the original code and inputs. ctrl+z in the editor "
+                    "brings your code back; so does \"pane: undo the reset\" in the palette "
+                    "(ctrl+p), with your inputs, even after a restart.", timeout=8)
+
+    def action_undo_reset(self) -> None:
+        pane = self.current_pane
+        if not pane.undo_reset():
+            self.notify(f"{pane.demo.name} has no reset to undo.", timeout=3)
+            return
+        self.notify(f"{pane.demo.name}: the code and inputs from before the reset are back "
+                    "(ctrl+z in the editor undoes this).", timeout=5)
 
     @property
     def tour_panel(self) -> Any:

@@ -1,13 +1,14 @@
 """Command palette entries (ctrl+p), namespaced: `pane: grad`, `run: ...`, `tour: notes`.
 
-Every action of the registry (`jaxtui/actions.py`) is listed with its key, except those
+Every action of the registry (`jaxtui/ui/actions.py`) is listed with its key, except those
 that do nothing right now (the tour's keys without a tour, "interrupt" when idle).
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from functools import partial
-from typing import Any, Callable
+from typing import Any
 
 from textual.command import DiscoveryHit, Hit, Hits, Provider
 

@@ -2,13 +2,14 @@
 
 The text comes from the nearest widget (the focused one or a parent) with a `HELP`
 attribute; the keys come from Textual's live bindings for that widget and its parents,
-then from the app's action registry (`jaxtui/actions.py`), so a key is never missing here
+then from the app's action registry (`jaxtui/ui/actions.py`), so a key is never missing here
 that works on screen, and a key shown here always works (or says when it does).
 """
 
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -93,7 +94,7 @@ def help_for(app: Any, focused: Any, bindings: dict[str, Any]) -> HelpContent:
     return content
 
 
-def _keys_table(rows: list[tuple[str, ...]], headers: tuple[str, ...], key_style: str) -> Table:
+def _keys_table(rows: Sequence[tuple[str, ...]], headers: tuple[str, ...], key_style: str) -> Table:
     table = Table(box=None, pad_edge=False, show_edge=False, expand=True, header_style="dim")
     for i, header in enumerate(headers):
         table.add_column(header, style=key_style if i == 0 else "", no_wrap=i == 0,

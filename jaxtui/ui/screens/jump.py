@@ -87,6 +87,7 @@ class JumpScreen(ModalScreen[None]):
         super().__init__(id="jump-screen")
         self.under = under
         self.targets = jump_targets(under)
+        self._left = False  # the first key decided; keys queued behind it are not ours
 
     def compose(self) -> ComposeResult:
         for target in self.targets:
@@ -98,6 +99,12 @@ class JumpScreen(ModalScreen[None]):
     def on_key(self, event: events.Key) -> None:
         event.stop()
         event.prevent_default()
+        if self._left:
+            # Keys that arrived with the one that closed this screen (a burst over SSH) were
+            # queued here before it closed: they belong to the screen below, in order.
+            self.app.post_message(events.Key(event.key, event.character))
+            return
+        self._left = True
         for target in self.targets:
             if event.character == target.key:
                 self.dismiss()

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import asyncio
 from collections import deque
-from typing import Callable, Iterable
+from collections.abc import Callable, Iterable
 from weakref import WeakKeyDictionary
 
 from textual.app import App

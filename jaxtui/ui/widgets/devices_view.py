@@ -25,10 +25,10 @@ from textual.message import Message
 from textual.timer import Timer
 from textual.widgets import Button, DataTable, Input, Label, Select, Static
 
-from jaxtui.core import hardware
 from jaxtui import protocol as P
+from jaxtui.core import hardware
 from jaxtui.core.client import MAX_HOST_DEVICES, KernelClient, KernelConfig, KernelError
-from jaxtui.cli.doctor import format_bytes
+from jaxtui.render.units import format_bytes
 
 REFRESH_S = 2.0
 AUTO = "auto"  # the platform Select's value for "JAX chooses"

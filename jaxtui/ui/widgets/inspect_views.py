@@ -3,7 +3,7 @@
 All five are the same widget, `InspectionView`: a status line, a problem box (shown when
 the view is stale), a find bar, and a read-only `TextView`. A subclass only says how to
 turn a result into text blocks (`blocks`). Results come from a real run (ctrl+r) or from
-live mode (jaxtui/live.py); a result that failed keeps the last good text on screen,
+live mode (jaxtui/core/live_schedule.py); a result that failed keeps the last good text on screen,
 marked stale, with JAX's error and the offending line above it.
 
 Keys inside a view: `/` or ctrl+f find, `n`/`N` next/previous match, `y` copy (OSC 52,
@@ -26,7 +26,8 @@ from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.message import Message
 from textual.widgets import Input, Label, Static, TextArea
 
-from jaxtui.render.report import error_text, format_seconds
+from jaxtui.render.report import error_text
+from jaxtui.render.units import format_bytes, format_seconds
 from jaxtui.ui.widgets.text_view import TextView
 
 NOTHING_MARKED = ("No function is marked for inspection in this code.\n"
@@ -64,13 +65,7 @@ def run_problem(error: dict[str, Any]) -> str:
 
 def _bytes(n: float) -> str:
     """`  (3.81 MiB)` beside a byte count of a KiB or more; nothing for smaller ones."""
-    if abs(n) < 1024:
-        return ""
-    for unit in ("KiB", "MiB", "GiB"):
-        n /= 1024
-        if abs(n) < 1024 or unit == "GiB":
-            break
-    return f"  ({n:,.2f} {unit})"
+    return f"  ({format_bytes(n)})" if abs(n) >= 1024 else ""
 
 
 def _stages(ins: dict[str, Any]) -> str:
@@ -200,7 +195,7 @@ class InspectionView(Vertical):
                 links.append((len(lines) + 1, block.line))
             lines.append(self.header(block, block_stale and not block.pending and shown is not None))
             if shown is None:
-                lines.append(f"{self.comment} (nothing yet)" if block.pending else f"{self.comment} (no earlier result to show)")
+                lines.append(f"{self.comment} " + ("(nothing yet)" if block.pending else "(no earlier result to show)"))
                 continue
             base = len(lines)
             body = shown.body.rstrip("\n").split("\n")
@@ -243,7 +238,7 @@ class InspectionView(Vertical):
         if problem:
             lines = problem.splitlines()
             if len(lines) > PROBLEM_MAX_LINES:
-                lines = lines[:PROBLEM_MAX_LINES] + ["…"]
+                lines = [*lines[:PROBLEM_MAX_LINES], "…"]
             shown = "\n".join(lines)
             if stale:
                 shown += ("\nBelow: the last good result, stale." if self._good
@@ -256,8 +251,8 @@ class InspectionView(Vertical):
             status.append("  STALE: the last good result", style="bold yellow")
         elif partial:
             status.append("  compiling…", style="italic")
-        lines = self.text.count("\n") + 1
-        status.append(f"  {lines:,} lines", style="dim")
+        n_lines = self.text.count("\n") + 1
+        status.append(f"  {n_lines:,} lines", style="dim")
         self.query_one(".inspect-status", Static).update(status)
 
     # -- linking -------------------------------------------------------------------------
@@ -401,11 +396,6 @@ def cost_lines(ins: dict[str, Any]) -> str:
     return "\n".join(lines) or "  (the backend reported no cost)"
 
 
-def cost_text(result: dict[str, Any]) -> str:
-    """The Cost view's text without the widget (headless reports, tests)."""
-    return "\n\n".join(f"── {ins['name']}\n{cost_lines(ins)}" for ins in result.get("inspections") or [])
-
-
 class CompilesView(InspectionView):
     """How many compilations each function triggered in the last run, and why."""
 
@@ -417,7 +407,8 @@ class CompilesView(InspectionView):
         super().__init__("compiles", **kwargs)
 
     def header(self, block: Block, stale: bool) -> str:
-        return f"── compilations{' (live: only the statements the marked functions need ran)' if self.origin == 'live' else ''}{' · STALE' if stale else ''}"
+        live = " (live: only the statements the marked functions need ran)" if self.origin == "live" else ""
+        return f"── compilations{live}{' · STALE' if stale else ''}"
 
     def blocks(self, result: dict[str, Any]) -> list[Block]:
         if result.get("partial") or "compiles" not in result:

@@ -7,24 +7,27 @@ or jit.
 from __future__ import annotations
 
 import time
-from typing import TYPE_CHECKING, Any, Iterable
+from collections.abc import Iterable
+from typing import TYPE_CHECKING, Any, cast
 
 from textual import on
 from textual.app import ComposeResult
 from textual.containers import Container, Vertical
 from textual.message import Message
 from textual.widgets import Input, TextArea
+from textual.widgets.text_area import Selection
 
 from jaxtui import protocol as P
 from jaxtui.core.catalog import Demo
 from jaxtui.core.live_schedule import DEFAULT_DELAY_S, LiveInspector
-from jaxtui.core.state import SavedDemo, demo_key, snapshot
+from jaxtui.core.state import BeforeReset, SavedDemo, before_reset, demo_key, snapshot
 from jaxtui.ui.widgets.deferred import built
 from jaxtui.ui.widgets.inputs_form import InputField, InputsForm
 from jaxtui.ui.widgets.results import ResultsTabs
 from jaxtui.ui.widgets.text_view import LinkedLines
 
 if TYPE_CHECKING:
+    from jaxtui.ui.app import JaxTUI
     from jaxtui.ui.widgets.inspect_views import InspectionView
 
 
@@ -61,6 +64,18 @@ class CodeEditor(LinkedLines):
         self.selection = cursor
         self.scroll_to(scroll.x, scroll.y, animate=False)
 
+    def undo(self) -> None:
+        # An undo puts back the cursor of its own edit, but Textual re-wraps first, with the
+        # cursor where it is now: below the end of a shorter restored text (f12 replaced a
+        # short edit with the long original, then the cursor moved down), that raised
+        # "line index out of bounds". The top of the document exists in every version.
+        self.selection = Selection.cursor((0, 0))
+        super().undo()
+
+    def redo(self) -> None:
+        self.selection = Selection.cursor((0, 0))  # as undo: a redo can shorten the text
+        super().redo()
+
     def go_to(self, line: int, col: int | None = None) -> None:
         """Put the cursor on `line` (numbered as the gutter shows it)."""
         row = max(0, min(line - self.line_number_start, self.document.line_count - 1))
@@ -84,6 +99,8 @@ class DemoPane(Container):
         super().__init__(**kwargs)
         self.demo = demo
         self.saved = saved  # edits from an earlier session, restored at mount
+        # What the last reset replaced (kept in the saved state: undoable after a restart)
+        self.before_reset: BeforeReset | None = saved.before_reset if saved else None
         self.cursor_blink = cursor_blink
         self.run_started = 0.0
         self.streamed = False
@@ -111,7 +128,7 @@ class DemoPane(Container):
     def form(self) -> InputsForm:
         return self.query_one(InputsForm)
 
-    # -- saved work (jaxtui/state.py) ------------------------------------------------
+    # -- saved work (jaxtui/core/state.py) ------------------------------------------------
     def on_mount(self) -> None:
         if self.saved and self.saved.inputs:
             self.set_inputs(self.saved.inputs)
@@ -134,7 +151,8 @@ class DemoPane(Container):
         """What to save (None once the pane is gone: the app is closing)."""
         if not self.is_attached or not self.query(CodeEditor):
             return None
-        return snapshot(self.demo.code, self.editor.text, self.default_inputs(), self.input_texts())
+        return snapshot(self.demo.code, self.editor.text, self.default_inputs(), self.input_texts(),
+                        self.before_reset)
 
     def input_texts(self) -> dict[str, str]:
         """Each input's text as typed (valid or not)."""
@@ -154,9 +172,23 @@ class DemoPane(Container):
             self.editor.replace(code, self.editor.document.start, self.editor.document.end)
 
     def reset(self) -> None:
-        """Back to the demo's original code and input values (undoable in the editor)."""
+        """Back to the demo's original code and input values (undoable in the editor, and by
+        `undo_reset`, which the saved state keeps across restarts)."""
+        self.before_reset = before_reset(self.demo.code, self.editor.text, self.default_inputs(),
+                                         self.input_texts())
         self.replace_code(self.demo.code)
         self.set_inputs(self.default_inputs())
+        self.post_message(self.Edited(self))  # autosave: what it replaced is saved now
+
+    def undo_reset(self) -> bool:
+        """Bring back the code and inputs the last reset replaced (one undoable edit);
+        False when no reset is on record."""
+        before = self.before_reset
+        if before is None:
+            return False
+        self.replace_code(before.code if before.code is not None else self.demo.code)
+        self.set_inputs(self.default_inputs() | before.inputs)
+        return True
 
     def run_params(self, *, focus_invalid: bool = True) -> dict[str, Any] | None:
         """What to send the kernel, or None when an input is invalid (it is marked)."""
@@ -180,7 +212,7 @@ class DemoPane(Container):
             self.streamed = True
             self.results.output.stream(data.get("text", ""), data.get("name", "stdout"))
         elif kind == P.EV_PLOT:
-            plots = dict(((self.last_result or {}).get("_live_plots") or {}))
+            plots = dict((self.last_result or {}).get("_live_plots") or {})
             plots[data["name"]] = data
             self.last_result = {**(self.last_result or {}), "_live_plots": plots}
             for view in built(self.results.query("PlotsView")):  # (built after the first frame)
@@ -207,12 +239,12 @@ class DemoPane(Container):
         for view in built(self.results.query("TimingView")):
             view.run_ended()  # type: ignore[attr-defined]
 
-    # -- live mode and linking (jaxtui/live.py, widgets/inspect_views.py) ---------------
+    # -- live mode and linking (jaxtui/core/live_schedule.py, widgets/inspect_views.py) ---------------
     @property
     def live(self) -> LiveInspector:
         """Inspects the code again after each pause in typing, while live mode is on."""
         if self._live is None:
-            self._live = LiveInspector(self.app.kernel, lambda: self.run_params(focus_invalid=False),
+            self._live = LiveInspector(cast("JaxTUI", self.app).kernel, lambda: self.run_params(focus_invalid=False),
                                        self.show_live,
                                        delay_s=getattr(self.app, "live_delay_s", DEFAULT_DELAY_S))
         return self._live

@@ -1,6 +1,6 @@
 """Charts drawn with plotext inside Textual: log-log lines (textual-plotext) and bar rows.
 
-Both widgets keep their chart as data (`jaxtui/textplot.py`) and draw it from scratch on
+Both widgets keep their chart as data (`jaxtui/render/textplot.py`) and draw it from scratch on
 every render, so a resize or a theme change redraws the same data. (plotext 5 applies log10
 to its stored data in place when it builds a log-scale figure, so re-building a kept figure
 takes the log of the logs and crashes: piccolomo/plotext#209. textplot does the log

@@ -1,7 +1,8 @@
 """A read-only, scrollable, searchable view of a long text (jaxpr, StableHLO, HLO).
 
 A `TextArea` (not `Static`): 5,000 lines of HLO mount in a fraction of a second and
-scroll smoothly, where a `Static` takes tens of seconds (research/textual_facts.md §1.2).
+scroll smoothly, where a `Static` took 1.5 s to mount and 13 s for 20 page-downs (measured
+headless at 100x30 with Textual 8.2.8; a `Static(Syntax(...))` took 27 s to mount).
 `LinkedLines` tints a set of lines; the code editor uses it too, for the lines a view's
 cursor links back to.
 """
@@ -9,7 +10,8 @@ cursor links back to.
 from __future__ import annotations
 
 import bisect
-from typing import Any, Iterable
+from collections.abc import Iterable
+from typing import Any
 
 from rich.style import Style
 from rich.text import Text

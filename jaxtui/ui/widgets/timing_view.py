@@ -3,7 +3,7 @@
 Per group of variants, bars (first call vs cached, and the cached calls side by side); per
 sweep, time and throughput against size on log-log axes; a roofline; then the tables
 (times, the first call's stages, achieved rates against the device's peak). What to draw
-is decided in `jaxtui/timing_report.py`, the same code that prints `jaxtui run`'s text.
+is decided in `jaxtui/render/timing_report.py`, the same code that prints `jaxtui run`'s text.
 
 Records arrive live while the demo runs (a "timing" event per record), so a long sweep
 fills in point by point, and the points already timed stay when it is interrupted.
