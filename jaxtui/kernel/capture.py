@@ -382,7 +382,8 @@ def _note_lingering(output: RunOutput, threads_before: set[threading.Thread]) ->
     """Threads (and processes) the run started that outlive it: say so, and keep what
     they print later out of other runs."""
     alive = [t for t in threading.enumerate() if t not in threads_before and t.is_alive()
-             and not isinstance(t, threading._DummyThread)]  # a foreign (XLA) thread, not started by the run
+             and not isinstance(t, threading._DummyThread)  # a foreign (XLA) thread: not the run's
+             and not t.name.startswith("jaxtui-")]  # the kernel's own
     _stale_threads.intersection_update(threading.enumerate())
     _stale_threads.update(alive)
     if alive:
