@@ -367,6 +367,8 @@ def captured(emit: Emit | None) -> Iterator[RunOutput]:
         sys.stdout, sys.stderr = TextSink("stdout", 1, output), TextSink("stderr", 2, output)
         yield output
     finally:
+        for stream in (*saved_streams, sys.__stdout__, sys.__stderr__):
+            _flush_quietly(stream)  # the run may have printed to the kernel's own (sys.__stdout__)
         _libc.fflush(None)  # C stdio's partial lines, into the pipe before it is drained
         sys.stdout, sys.stderr = saved_streams
         os.dup2(saved_fds[0], 1)
