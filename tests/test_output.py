@@ -108,10 +108,12 @@ async def test_output_written_below_python_is_shown_in_order(kernel):
 @MODULE_LOOP
 async def test_more_than_the_pipe_holds_is_drained_while_the_run_goes_on(kernel):
     result, _ = await run(kernel, """
-                for i in range(40):
+        import os
+        for i in range(40):
             os.write(1, b"x" * 4095 + b"\\n")  # 160 KiB: more than a pipe buffers
         print("after")
     """)
+    assert result["ok"], result["error"]
     lines = result["stdout"].splitlines()
     assert len(lines) == 41 and lines[-1] == "after"
 
@@ -149,6 +151,28 @@ async def test_a_process_the_run_left_running_prints_into_no_later_run(kernel):
     assert first["stdout"].startswith("started\n") and "still holds its output" in first["stdout"]
     second, _ = await run(kernel, "import time\ntime.sleep(1)\nprint('mine')")
     assert second["stdout"] == "mine\n"
+
+
+def test_the_garbage_collector_closing_a_sink_does_not_deadlock():
+    """A run's sys.stdout becomes garbage when the run ends, and the collector closes it on
+    whatever thread allocates next: maybe one that holds that run's stream lock (writing its
+    last note, or the pump forwarding a leftover process's output). Closing must not flush."""
+    import gc
+    import threading
+
+    from jaxtui.kernel.capture import RunOutput, TextSink
+
+    output = RunOutput(emit=None)
+    TextSink("stdout", 1, output).write("held, no newline yet")  # garbage now: a cycle with .buffer
+
+    def collect_under_the_lock() -> None:
+        with output.lock:
+            gc.collect()
+
+    worker = threading.Thread(target=collect_under_the_lock, daemon=True)
+    worker.start()
+    worker.join(10)
+    assert not worker.is_alive(), "deadlocked"
 
 
 @MODULE_LOOP

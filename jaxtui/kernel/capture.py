@@ -137,7 +137,9 @@ class RunOutput:
         if pipe is not None:
             self._poller.register(pipe, select.POLLIN)
         self._decoder = codecs.getincrementaldecoder("utf-8")(errors="replace")
-        self.lock = threading.Lock()
+        # Re-entrant: text written while the lock is held (a warning printed from inside `emit`,
+        # a finalizer the garbage collector runs mid-update) must not deadlock the run.
+        self.lock = threading.RLock()
         self.record = HeadTail(MAX_STDOUT)
         self._batch = HeadTail(MAX_BATCH)
         self._last_flush = time.monotonic()
@@ -176,9 +178,8 @@ class RunOutput:
         for name in names:
             held = self._held[name]
             if held:
-                text = "".join(held)
-                held.clear()
-                self._add_locked(name, text)
+                self._held[name] = []  # before anything re-entrant can add to it
+                self._add_locked(name, "".join(held))
 
     def _add_locked(self, name: str, text: str) -> None:
         if not text:
@@ -261,6 +262,9 @@ class _BinarySink(io.RawIOBase):
     def writable(self) -> bool:
         return True
 
+    def close(self) -> None:
+        pass  # see TextSink.close
+
     def write(self, data: Any) -> int:
         data = bytes(data)
         self._text.write(self._decoder.decode(data))
@@ -300,6 +304,10 @@ class TextSink(io.TextIOBase):
 
     def flush(self) -> None:
         self._output.commit(self._name)  # into the stream now; events still go out every 50 ms
+
+    def close(self) -> None:
+        """Nothing to close. (The garbage collector closes an old run's sink at any moment,
+        maybe while this thread holds a stream's lock: it must not flush.)"""
 
     def reconfigure(self, **kwargs: Any) -> None:
         pass  # always UTF-8 and line-wise here
@@ -359,25 +367,53 @@ def captured(emit: Emit | None) -> Iterator[RunOutput]:
     saved_streams = sys.stdout, sys.stderr
     pump = _Pump(output, read_end)
     threads_before = set(threading.enumerate())
+    to_close = [*saved_fds, write_end]  # an fd leaves the list before it is closed: never twice
     try:
         os.dup2(write_end, 1)
         os.dup2(write_end, 2)
-        os.close(write_end)
         # process-global on purpose: debug.print callbacks on XLA's threads write here too
         sys.stdout, sys.stderr = TextSink("stdout", 1, output), TextSink("stderr", 2, output)
+        to_close.remove(write_end)
+        os.close(write_end)  # fds 1 and 2 hold the pipe now: it ends when they are restored
         yield output
     finally:
-        for stream in (*saved_streams, sys.__stdout__, sys.__stderr__):
-            _flush_quietly(stream)  # the run may have printed to the kernel's own (sys.__stdout__)
-        _libc.fflush(None)  # C stdio's partial lines, into the pipe before it is drained
-        sys.stdout, sys.stderr = saved_streams
-        os.dup2(saved_fds[0], 1)
-        os.dup2(saved_fds[1], 2)
-        os.close(saved_fds[0])
-        os.close(saved_fds[1])
-        _note_lingering(output, threads_before)
-        output.close()
-        pump.run_ended()
+        def restore() -> None:
+            for stream in (*saved_streams, sys.__stdout__, sys.__stderr__):
+                _flush_quietly(stream)  # the run may have printed to the kernel's own (sys.__stdout__)
+            _libc.fflush(None)  # C stdio's partial lines, into the pipe before it is drained
+            sys.stdout, sys.stderr = saved_streams
+            os.dup2(saved_fds[0], 1)
+            os.dup2(saved_fds[1], 2)
+
+        def release() -> None:
+            while to_close:
+                fd = to_close.pop()
+                with suppress(OSError):
+                    os.close(fd)
+
+        def finish() -> None:
+            _note_lingering(output, threads_before)
+            output.close()
+            pump.run_ended()
+
+        _uninterrupted(restore, release, finish)
+
+
+def _uninterrupted(*steps: Callable[[], None]) -> None:
+    """Run every step to its end even if ctrl+c (KeyboardInterrupt, raised at any bytecode
+    while the kernel is busy) lands meanwhile: left half done, fds 1 and 2 would point at a
+    pipe nobody empties for the kernel's life. A step that was cut is run again (each is
+    safe to repeat up to where it was cut); the interrupt is raised at the end."""
+    interrupted: KeyboardInterrupt | None = None
+    for step in steps:
+        while True:
+            try:
+                step()
+                break
+            except KeyboardInterrupt as exc:
+                interrupted = exc
+    if interrupted is not None:
+        raise interrupted
 
 
 def _note_lingering(output: RunOutput, threads_before: set[threading.Thread]) -> None:
