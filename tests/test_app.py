@@ -267,3 +267,54 @@ async def test_a_run_sees_the_keys_typed_just_before_it(tmp_path):
         await worker.wait()
         await pilot.pause()
         assert "typed just before the run" in output_text(app)
+
+
+async def test_one_run_at_a_time_ctrl_r_twice_then_ctrl_c(tmp_path):
+    """A second ctrl+r while a run is going is refused with a hint (it used to queue a hidden
+    run into the same Output, which the grace timer then killed as "XLA did not stop"). The
+    footer shows ^c Stop while the run goes."""
+    app = make_app(tmp_path, "import time\nprint('run started', flush=True)\nwhile True:\n    time.sleep(0.01)\n")
+    async with app.run_test(size=(100, 30)) as pilot:
+        await wait_for(pilot, lambda: app.kernel.state == "ready")
+        pid = app.kernel.info["pid"]
+        assert "Stop" not in {k.description for k in app.query("FooterKey")}
+        await pilot.press("ctrl+r")
+        await wait_for(pilot, lambda: "run started" in output_text(app))
+        await wait_for(pilot, lambda: "Stop" in {k.description for k in app.query("FooterKey")}, what="^c Stop")
+        await pilot.press("ctrl+r")
+        await pilot.pause(0.3)
+        assert any("a run is in progress: ctrl+c stops it" in str(n.message).lower()
+                   for n in app._notifications)
+        await pilot.press("ctrl+c")
+        await wait_for(pilot, lambda: "Interrupted" in output_text(app))
+        await app.workers.wait_for_complete()
+        await pilot.pause(0.5)
+        assert output_text(app).count("run started") == 1  # one run's output, never two mixed
+        assert app.kernel.state == "ready" and app.kernel.info["pid"] == pid and app.kernel.alive
+        await wait_for(pilot, lambda: "Stop" not in {k.description for k in app.query("FooterKey")},
+                       what="^c Stop to leave the footer")
+
+
+async def test_quit_with_a_detached_grandchild_takes_under_a_second(tmp_path):
+    app = make_app(tmp_path, "import subprocess, sys\n"
+                             "subprocess.Popen([sys.executable, '-c', 'import time; time.sleep(120)'],"
+                             " start_new_session=True)\nprint('detached', flush=True)\n")
+    async with app.run_test(size=(80, 24)) as pilot:
+        await run_and_wait(pilot, app)
+        proc = app.kernel.proc
+        t0 = time.monotonic()
+        await app.action_quit()
+        assert time.monotonic() - t0 < 1.0
+        assert not proc.alive
+
+
+async def test_after_the_restart_limit_the_message_does_not_say_restarted(tmp_path):
+    app = make_app(tmp_path, "import os\nos._exit(1)\n")
+    async with app.run_test(size=(80, 24)) as pilot:
+        await wait_for(pilot, lambda: app.kernel.state == "ready")
+        app._deaths = [asyncio.get_running_loop().time()] * 3  # three deaths this minute already
+        await pilot.press("ctrl+r")
+        await wait_for(pilot, lambda: "kernel died" in output_text(app))
+        text = output_text(app)
+        assert "was restarted" not in text and "not restarted" in text
+        assert "not restarting" in str(app.query_one("#status").render())

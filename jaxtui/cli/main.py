@@ -12,7 +12,7 @@ from collections.abc import Callable
 from typing import Any
 
 from jaxtui import __version__
-from jaxtui.cli.options import add_device_option, add_kernel_options
+from jaxtui.cli.options import add_device_option, add_kernel_options, add_target_option, transport_for
 from jaxtui.core.client import KernelConfig
 
 
@@ -25,6 +25,7 @@ def _app_parser() -> argparse.ArgumentParser:
     p.add_argument("--pane", metavar="NAME", help="open on this pane (grad, jit, vmap, lax, pmap, stax)")
     add_kernel_options(p)
     add_device_option(p)
+    add_target_option(p)
     p.add_argument("--version", action="version", version=f"jaxtui {__version__}")
     return p
 
@@ -39,6 +40,7 @@ def _run_parser() -> argparse.ArgumentParser:
                    help="set a demo input, as in the app's form (repeatable)")
     add_kernel_options(p)
     add_device_option(p)
+    add_target_option(p)
     return p
 
 
@@ -85,8 +87,10 @@ def cmd_run(argv: list[str]) -> int:
         print("jaxtui run: --timeout must be positive", file=sys.stderr)
         return 2
     inputs = _parse_inputs(args.input, demo)
-    config = KernelConfig(platform=args.platform, host_devices=args.host_devices, device=args.device)
-    return headless.main(demo, config=config, as_json=args.json, timeout=args.timeout, inputs=inputs)
+    config = KernelConfig(platform=args.platform, host_devices=args.host_devices, device=args.device,
+                          target=args.compile_target)
+    return headless.main(demo, config=config, as_json=args.json, timeout=args.timeout, inputs=inputs,
+                         transport=transport_for(args))
 
 
 def cmd_app(argv: list[str]) -> int:
@@ -109,7 +113,8 @@ def cmd_app(argv: list[str]) -> int:
     from jaxtui.ui.app import JaxTUI
 
     app = JaxTUI(kernel_config=KernelConfig(platform=args.platform, host_devices=args.host_devices,
-                                            device=args.device),
+                                            device=args.device, target=args.compile_target),
+                 transport=transport_for(args),
                  user_demo=user_demo, initial_pane=args.pane or (user_demo.name if user_demo else None))
     app.run()
     return app.return_code or 0
@@ -157,7 +162,7 @@ def cmd_tour(argv: list[str]) -> int:
     from jaxtui.ui.app import JaxTUI
 
     app = JaxTUI(kernel_config=KernelConfig(platform=args.platform, host_devices=args.host_devices),
-                 initial_pane=tour.steps[0].pane, tour=tour)
+                 transport=transport_for(args), initial_pane=tour.steps[0].pane, tour=tour)
     app.run()
     return app.return_code or 0
 

@@ -143,6 +143,7 @@ def _source_text(filename: str, line: int | None) -> str:
 
 def _new_record(target: InspectTarget) -> dict[str, Any]:
     return {"name": target.name, "fn_name": getattr(target.fn, "__name__", ""), "line": target.line,
+            "platform": jax.default_backend(),  # where it is compiled (a TPU target's record: "tpu")
             "jaxpr": "", "stablehlo": "", "hlo": "", "jaxpr_links": [], "hlo_links": [],
             "cost": {}, "memory": {}, "stage_s": {}, "error": None, "compiled": False}
 
@@ -190,18 +191,38 @@ def _compile(out: dict[str, Any], lowered: Any, filename: str) -> None:
         _fail(out, "compile", exc, filename)
 
 
+def inspect_target(target: InspectTarget, *, filename: str = "", compile_: bool = True) -> dict[str, Any]:
+    """All views for one target (a record as inspect_targets makes them). The TPU-target
+    compile (kernel/target.py) calls it with abstract arguments on the target's chips."""
+    out, lowered = _trace_and_lower(target, filename)
+    if compile_ and lowered is not None:
+        _compile(out, lowered, filename)
+    return out
+
+
 def inspect_targets(targets: list[InspectTarget], *, filename: str = "",
-                    emit: Emit | None = None) -> list[dict[str, Any]]:
+                    emit: Emit | None = None, target: str | None = None,
+                    with_targets: bool = True) -> list[dict[str, Any]]:
     """Every target's views. Tracing and lowering are quick, compiling can take longer:
     with `emit`, the jaxprs and StableHLO are sent ("inspection" event) before compiling.
-    A record's keys: name, fn_name, line, jaxpr, stablehlo, hlo, jaxpr_links, hlo_links, cost,
-    memory, stage_s (trace/lower/compile seconds), compiled, error (None or {stage, type,
-    message, line, source})."""
-    staged = [_trace_and_lower(t, filename) for t in targets]
+    A record's keys: name, fn_name, line, platform, jaxpr, stablehlo, hlo, jaxpr_links,
+    hlo_links, cost, memory, stage_s (trace/lower/compile seconds), compiled, error (None or
+    {stage, type, message, line, source}).
+    With a TPU `target` (the run's, or a function's own), each function compiled for it
+    follows its local record (jaxtui/kernel/target.py); live mode (`with_targets` False)
+    skips them: a TPU compile takes a second or more, which XLA cannot interrupt."""
+    # A function marked with its own target (demo.inspect(..., target=...)) is shown for it
+    # alone; live mode, which skips targets, shows it compiled here instead.
+    own = [bool(with_targets and t.target) for t in targets]
+    staged = [_trace_and_lower(t, filename) for t, skip in zip(targets, own) if not skip]
     records = [out for out, _ in staged]
     if emit is not None and any(lowered is not None for _, lowered in staged):
         emit(EV_INSPECTION, {"inspections": records, "partial": True})
     for out, lowered in staged:
         if lowered is not None:
             _compile(out, lowered, filename)
+    if with_targets and (target or any(own)):
+        from jaxtui.kernel.target import with_target_records
+
+        records = with_target_records(targets, records, target, filename)
     return records

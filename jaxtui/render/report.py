@@ -10,6 +10,7 @@ import shutil
 from typing import Any
 
 # One definition of the timing table, charts and limits: jaxtui/render/timing_report.py.
+from jaxtui.render.target_report import target_text
 from jaxtui.render.timing_report import timing_text, timings_table  # noqa: F401 - timings_table is API
 from jaxtui.render.units import format_seconds
 
@@ -44,6 +45,7 @@ def render_text(result: dict[str, Any]) -> str:
         # Charts as wide as the terminal (capped: wider plots only stretch the same points).
         width = max(60, min(shutil.get_terminal_size((100, 24)).columns, 120))
         parts.append(timing_text(result["timings"], width=width))
+    parts.append(target_text(result))
     if result.get("error"):
         parts.append(error_text(result["error"]))
     parts.append(footer(result))

@@ -53,7 +53,8 @@ ACTIONS: tuple[Action, ...] = (
     Action("tour_end", "", "", "tour: end", "End the tour; the panes it used get your own code back"),
     Action("restart_kernel", "ctrl+t", "", "kernel: restart", "Start a fresh kernel (edits are kept)"),
     Action("command_palette", "ctrl+p", "Cmds", "", "Open the command palette", priority=False),
-    Action("quit", "ctrl+q", "Quit", "app: quit", "Quit (kills a busy kernel at once)"),
+    Action("quit", "ctrl+q", "Quit", "app: quit",
+           "Quit (the kernel gets half a second to exit and free the device, then is killed)"),
 )
 
 

@@ -15,19 +15,23 @@ STATE_STYLE = {
     "dead": "bold red",
     "stopped": "dim",
     "restarting": "bold yellow",
+    "lost": "bold red",  # a remote kernel's connection dropped, or could not be made
 }
+STATE_WORDS = {"lost": "connection lost"}
 
 
 class KernelStatus(Static):
-    """One line: `λ jaxtui │ jit │ kernel ready · cpu · 8 devices · jax 0.10.2`."""
+    """One line: `λ jaxtui │ jit │ kernel ready · cpu · 8 devices · jax 0.10.2`; a remote
+    kernel names its host: `kernel on tpu-vm ready · tpu · 4 devices · ...`."""
 
     state: reactive[str] = reactive("starting")
     pane: reactive[str] = reactive("")
     detail: reactive[str] = reactive("")
     target: reactive[str] = reactive("")  # the device runs go to, when the user chose one
 
-    def __init__(self, **kwargs: Any) -> None:
+    def __init__(self, host: str | None = None, **kwargs: Any) -> None:
         super().__init__("", **kwargs)
+        self.host = host  # where a remote kernel runs (None: this machine)
         self.info: dict[str, Any] = {}
 
     def set_kernel(self, state: str, info: dict[str, Any] | None = None, detail: str = "") -> None:
@@ -42,7 +46,11 @@ class KernelStatus(Static):
         if self.pane:
             text.append(f"{self.pane}  ", style="bold")
         text.append("kernel ", style="dim")
-        text.append(self.state, style=STATE_STYLE.get(self.state, ""))
+        if self.host:
+            text.append("on ", style="dim")
+            text.append(self.host, style="bold")
+            text.append(" ")
+        text.append(STATE_WORDS.get(self.state, self.state), style=STATE_STYLE.get(self.state, ""))
         info = self.info
         if info.get("platform") and self.state in ("ready", "busy"):
             n = info.get("device_count", 0)
