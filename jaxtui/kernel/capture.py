@@ -33,6 +33,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager, suppress
 from typing import Any
 
+from jaxtui.kernel.runstate import STATE
 from jaxtui.protocol import EV_STREAM, StreamLines
 
 Emit = Callable[[str, dict[str, Any]], None]
@@ -428,7 +429,7 @@ def _note_lingering(output: RunOutput, threads_before: set[threading.Thread]) ->
         names = ", ".join(repr(t.name) for t in alive)
         output.note(f"\n… still running after the run: thread {names}; what it prints from now on "
                     "is not shown …\n")
-    if output.pipe_held():
+    if output.pipe_held() and not STATE.interrupted:  # an interrupt's end kills them (kernel/__main__.py)
         output.note("\n… a process this run started still holds its output; what it prints "
                     "from now on is not shown …\n")
 
