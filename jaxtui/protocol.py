@@ -46,6 +46,14 @@ INBAND_OPS = (OP_INTERRUPT, OP_HEARTBEAT)
 # supervisor.py): through ssh, the client reads it as a lost connection, not a kernel death.
 EXIT_CLIENT_SILENT = 75  # sysexits' EX_TEMPFAIL
 
+# A kernel started with these in its environment joins a JAX cluster (core/cluster.py): it calls
+# jax.distributed.initialize(coordinator, num_processes, process_id) before JAX starts its backend
+# (kernel/distributed.py). A local client sets them (KernelConfig.env); a remote kernel's
+# supervisor gets them as arguments and sets them for its worker.
+ENV_COORDINATOR = "JAXTUI_COORDINATOR"  # HOST:PORT, served by process 0
+ENV_NUM_PROCESSES = "JAXTUI_NUM_PROCESSES"
+ENV_PROCESS_ID = "JAXTUI_PROCESS_ID"
+
 # Event kinds the kernel sends.
 EV_READY = "ready"  # data: ReadyInfo (id 0, unsolicited, once)
 EV_STREAM = "stream"  # data: StreamData, in the order the text was written
@@ -134,12 +142,25 @@ class PlotSeries(TypedDict):
     logy: bool
 
 
+class ShardRecord(TypedDict):
+    device: str
+    device_id: int
+    process_index: int
+    index: str  # the slice of the global array it holds, numpy-style: "[0:2, :]"
+
+
 class ValueRecord(TypedDict, total=False):
     label: str
-    type: str
+    type: str  # "sharding" for demo.sharding: then the placement keys below
     text: str
     shape: list[int]
     dtype: str
+    global_shape: list[int]
+    fully_addressable: bool  # does this process hold every shard?
+    process_index: int  # the process that made the record (in a cluster, each makes its own)
+    process_count: int
+    shards: list[ShardRecord]  # this process's shards (addressable_shards)
+    devices: list[dict[str, Any]]  # every device of the sharding: device, device_id, process_index
 
 
 class Correction(TypedDict):
@@ -242,6 +263,9 @@ class ReadyInfo(TypedDict, total=False):
     device_kind: str
     devices: list[str]
     process_count: int
+    process_index: int  # this kernel's place in a JAX cluster (0 when alone)
+    local_devices: list[str]  # the devices this process drives (all of them when alone)
+    coordinator: str  # a cluster member: the HOST:PORT it joined through
     type: str  # when ok is False: why the kernel could not start
     message: str
 

@@ -52,9 +52,18 @@ def count_starts(kernel) -> list[int]:
     return starts
 
 
+def output_view(app):
+    """The current pane's Output view, once built (None before)."""
+    from jaxtui.ui.results.output import OutputView
+
+    views = app.current_pane.results.views(OutputView)
+    return views[0] if views else None
+
+
 def output_text(app) -> str:
     """What the current pane's Output tab shows, as plain text."""
-    return "\n".join(app.current_pane.results.output.plain_lines)
+    view = output_view(app)
+    return view.text if view is not None else ""
 
 
 @pytest.fixture(scope="session")

@@ -9,7 +9,7 @@ from pathlib import Path
 
 from textual.command import CommandPalette
 
-from conftest import count_starts, output_text, views_built, wait_for
+from conftest import count_starts, output_text, output_view, views_built, wait_for
 from jaxtui.core.catalog import load
 from jaxtui.core.client import KernelConfig
 from jaxtui.ui.app import JaxTUI
@@ -42,8 +42,7 @@ async def test_paints_before_the_kernel_is_ready_and_runs_with_ctrl_r_and_f5(tmp
         assert "hi from the kernel" in text and "f32[2,3] on cpu:0" in text and "── mine: ok on cpu:0" in text
         assert app.current_pane.results.active == "output"
         assert "2 devices" in str(status.render())
-        app.current_pane.results.output.clear()
-        app.current_pane.results.output.plain_lines.clear()
+        output_view(app).run_started("again")
         text = await run_and_wait(pilot, app, key="f5")
         assert "hi from the kernel" in text
 
@@ -164,9 +163,12 @@ async def test_quit_does_not_wait_for_a_busy_kernel(tmp_path):
 
 
 async def test_the_views_behind_the_first_frame_are_built_next_and_miss_nothing():
-    """The first frame shows the shell, the editor and Output; the lesson's Markdown, the
-    results views and the Devices tab come one refresh later. A result that arrives before
-    they exist still reaches them."""
+    """The first frame shows the shell, the editor and the tab bars; the lesson, the results
+    views and the Devices tab come one refresh later. A result that arrives before they exist
+    still reaches them."""
+    from jaxtui.ui.results.base import ResultsView
+    from jaxtui.ui.results.lesson import LessonView
+    from jaxtui.ui.results.registry import TABS
     from jaxtui.ui.widgets.deferred import Deferred
 
     app = JaxTUI(start_kernel=False, cursor_blink=False)
@@ -178,10 +180,10 @@ async def test_the_views_behind_the_first_frame_are_built_next_and_miss_nothing(
         assert app.query(Deferred)
         await views_built(pilot)
         assert not app.query(Deferred)
-        lesson = pane.results.query_one("Markdown.lesson")
-        assert "automatic differentiation" in lesson.source
-        for name in ("InspectionView", "CostView", "CompilesView", "TimingView", "PlotsView"):
-            assert pane.results.query(name), name
+        lesson = pane.results.views(LessonView)[0]
+        assert "automatic differentiation" in lesson.text
+        shown = [t.view_class() for t in TABS if not t.cluster_only]  # Processes: a cluster's only
+        assert [type(v) for v in pane.results.views(ResultsView)] == shown
         assert app.query("DevicesView")
         assert pane.results.query("SeriesPlot"), "the plot came before the Plots view and still shows"
         assert pane.editor.language == "python"  # highlighting is switched on after the first frame
@@ -224,15 +226,15 @@ async def test_the_first_frame_has_the_layout_of_the_terminal_width():
 async def test_a_view_still_being_built_is_left_alone():
     """A query finds a deferred view as soon as it is mounted, before its own children are;
     a cursor move or a result in that moment must not touch it (it catches up once built)."""
-    from jaxtui.ui.widgets.inspect_views import InspectionView
+    from jaxtui.ui.results.inspection import InspectionView, JaxprView
 
     app = JaxTUI(start_kernel=False, cursor_blink=False)
     async with app.run_test(size=(80, 24)) as pilot:
         await views_built(pilot)
         pane = app.current_pane
-        late = InspectionView("jaxpr")
+        late = JaxprView()
         pane.results.mount(late)  # not awaited: in the DOM, its children not composed yet
-        assert late in pane.query("InspectionView") and not late.is_mounted
+        assert late in pane.query(InspectionView) and not late.is_mounted
         pane.relink()  # what every cursor move does
         pane.results.show_result({"ok": True, "elapsed_s": 0.0})
         await pilot.pause()
@@ -249,7 +251,9 @@ async def test_a_live_inspection_that_comes_before_the_views_reaches_them():
                                              "jaxpr": "{ lambda ; a:f32[]. let b:f32[] = sin a in (b,) }"}]}
         pane.show_live(live)
         await views_built(pilot)
-        jaxpr = pane.results.query_one("#jaxpr InspectionView")
+        from jaxtui.ui.results.inspection import JaxprView
+
+        jaxpr = pane.results.views(JaxprView)[0]
         assert "sin a" in jaxpr.text and jaxpr.origin == "live"
 
 

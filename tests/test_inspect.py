@@ -16,14 +16,14 @@ from typing import Any
 import pytest
 import pytest_asyncio
 
-from conftest import DEMOS, PYTHON, views_built, wait_for
+from conftest import DEMOS, PYTHON, output_text, views_built, wait_for
 from jaxtui import protocol as P
 from jaxtui.core.catalog import load
 from jaxtui.core.client import KernelClient, KernelConfig
 from jaxtui.core.live_schedule import LiveInspector
 from jaxtui.kernel.live import inspection_slice
 from jaxtui.ui.app import JaxTUI
-from jaxtui.ui.widgets.inspect_views import InspectionView
+from jaxtui.ui.results.inspection import InspectionView
 from jaxtui.ui.widgets.text_view import TextView
 
 MODULE_LOOP = pytest.mark.asyncio(loop_scope="module")
@@ -56,10 +56,11 @@ async def test_jit_lesson_views_and_compiles(kernel):
     """Inspect mode runs the whole lesson without its timings; every view has content."""
     r = await kernel.request(P.OP_INSPECT, demo_params("jit"))
     assert r["ok"] and r["timings"] == []
-    chain, scale = r["inspections"]
-    assert chain["name"].startswith("jit(chain)")
-    assert "stablehlo.multiply" in chain["stablehlo"] and "stablehlo.sine" in chain["stablehlo"]
-    assert "sin" in chain["jaxpr"] and "# jit.py:" in chain["jaxpr"], "the path is shortened"
+    chain, sin_chain, scale = r["inspections"]
+    assert chain["name"].startswith("jit(chain)") and sin_chain["name"].startswith("jit(sin_chain)")
+    assert "stablehlo.multiply" in chain["stablehlo"] and "stablehlo.sine" not in chain["stablehlo"]
+    assert "stablehlo.sine" in sin_chain["stablehlo"] and sin_chain["cost"]["transcendentals"] > 0
+    assert "mul" in chain["jaxpr"] and "# jit.py:" in chain["jaxpr"], "the path is shortened"
     assert "fusion" in chain["hlo"] and "HloModule" in chain["hlo"]
     assert "FileNames" not in chain["hlo"], "the source-location tables are not shown"
     assert chain["cost"]["flops"] > 0 and chain["cost"]["bytes accessed"] > 0
@@ -488,7 +489,7 @@ async def test_views_show_every_marked_function_and_load_hidden_tabs_when_shown(
         assert "flops" in view(app, "cost").text and "arithmetic intensity" in view(app, "cost").text
         compiles = view(app, "compiles").text
         assert "★ f" in compiles and "line 12: first call" in compiles
-        assert pane.results.output.plain_lines, "a real run writes the Output"
+        assert output_text(app), "a real run writes the Output"
 
 
 async def test_a_failed_update_keeps_the_last_good_view_marked_stale():
@@ -517,7 +518,7 @@ async def test_a_failed_update_keeps_the_last_good_view_marked_stale():
         await pilot.pause()
         assert not jaxpr.stale and "cos a" in jaxpr.text and jaxpr.text != good
         assert not jaxpr.query_one(".inspect-problem").display
-        assert pane.results.output.plain_lines == [], "live updates never touch the Output"
+        assert output_text(app) == "", "live updates never touch the Output"
 
 
 async def test_cursor_links_source_lines_and_jaxpr_equations_both_ways():
@@ -564,22 +565,26 @@ async def test_find_copy_and_save_from_the_keyboard(tmp_path, monkeypatch):
         assert hlo.view.selected_text == "%i.59"
         count = str(hlo.query_one(".inspect-find-count").render())
         assert count.strip() == "1/111"  # %i.59 and %i.590 ... %i.5999
-        await pilot.press("enter")
+        await pilot.press("down")  # the next match, still in the find box
         assert hlo.view.selected_text == "%i.59" and hlo.view.cursor_location[0] == 592
         await pilot.press("up")
         assert hlo.view.cursor_location[0] == 61
-        await pilot.press("escape")
-        assert app.focused is hlo.view
-        await pilot.press("n")
+        await pilot.press("enter")  # back to the view, the match still selected
+        assert app.focused is hlo.view and hlo.view.selected_text == "%i.59"
+        await pilot.press("y")  # copies the match the find left selected, and says so
+        assert app.clipboard == "%i.59"
+        assert "Copied the selection '%i.59'" in list(app._notifications)[-1].message
+        await pilot.press("n")  # the next match, from the view
         assert hlo.view.cursor_location[0] == 592
-        hlo.view.move_cursor((0, 0))
-        await pilot.press("y")
+        await pilot.press("Y")  # the whole view, whatever is selected
         assert app.clipboard == hlo.text
+        await pilot.press("slash", "escape")  # the find box closes, the view has the keys
+        assert app.focused is hlo.view
         await pilot.press("ctrl+s")
         saved = tmp_path / "jaxtui-playground-hlo.txt"
         assert saved.read_text() == hlo.text + "\n"
-        pane.results.active = "lesson"
-        await pilot.press("ctrl+s")  # not a view: says so, saves nothing
+        pane.results.active = "plots"
+        await pilot.press("ctrl+s")  # nothing to save there: says so, saves nothing
         assert len(list(tmp_path.iterdir())) == 1
 
 
@@ -627,7 +632,7 @@ async def test_live_mode_follows_typing_and_marks_a_tracing_error_stale():
         assert "TracerBoolConversionError" in jaxpr.problem
         assert f"line {row + editor.line_number_start}" in jaxpr.problem, "the file's line, as the gutter shows"
         assert "tanh" in jaxpr.text, "the last good jaxpr stays, marked stale"
-        assert pane.results.output.plain_lines == []
+        assert output_text(app) == ""
         await pilot.press("ctrl+l")
         assert not app.live_mode
         await app.kernel.stop()

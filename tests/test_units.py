@@ -50,7 +50,7 @@ def test_chart_units_dispatch():
 
 def test_a_size_prints_the_same_in_doctor_and_the_cost_view():
     from jaxtui.cli import doctor
-    from jaxtui.ui.widgets.inspect_views import cost_lines
+    from jaxtui.ui.results.cost import cost_lines
 
     assert doctor.memory_text({"bytes_in_use": MIB_64, "bytes_limit": MIB_64}, short=True) == "64 MiB / 64 MiB"
     assert doctor.memory_text({"live_array_bytes": MIB_64}) == "64 MiB live"

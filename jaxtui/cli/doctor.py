@@ -23,7 +23,7 @@ from typing import Any
 
 from jaxtui import __version__
 from jaxtui import protocol as P
-from jaxtui.cli.options import add_kernel_options, transport_for
+from jaxtui.cli.options import add_kernel_options, kernel_config, remote_hosts, transport_for
 from jaxtui.core import hardware
 from jaxtui.core.client import KernelClient, KernelConfig, KernelStartError, RequestFailed
 from jaxtui.core.transport import SshTransport, remote_problems, ssh_message
@@ -319,7 +319,10 @@ def main(argv: list[str]) -> int:
     if args.budget <= 0 or args.start_timeout <= 0:
         print("jaxtui doctor: --budget and --start-timeout must be positive", file=sys.stderr)
         return 2
-    config = KernelConfig(platform=args.platform, host_devices=args.host_devices)
+    if len(remote_hosts(args)) > 1:
+        print("jaxtui doctor: one host at a time (--remote HOST)", file=sys.stderr)
+        return 2
+    config = kernel_config(args)
     transport = transport_for(args)
     if isinstance(transport, SshTransport):
         report, status = asyncio.run(collect_remote(config, transport, budget_s=args.budget,

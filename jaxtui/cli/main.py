@@ -7,13 +7,21 @@ never in this process.
 from __future__ import annotations
 
 import argparse
+import json
 import sys
 from collections.abc import Callable
 from typing import Any
 
 from jaxtui import __version__
-from jaxtui.cli.options import add_device_option, add_kernel_options, add_target_option, transport_for
-from jaxtui.core.client import KernelConfig
+from jaxtui.cli.options import (
+    add_cluster_options,
+    add_device_option,
+    add_kernel_options,
+    add_target_option,
+    cluster_for,
+    kernel_config,
+    transport_for,
+)
 
 
 def _app_parser() -> argparse.ArgumentParser:
@@ -24,6 +32,7 @@ def _app_parser() -> argparse.ArgumentParser:
     p.add_argument("file", nargs="?", help="your own demo file (.py), opened in its own pane")
     p.add_argument("--pane", metavar="NAME", help="open on this pane (grad, jit, vmap, lax, pmap, stax)")
     add_kernel_options(p)
+    add_cluster_options(p)
     add_device_option(p)
     add_target_option(p)
     p.add_argument("--version", action="version", version=f"jaxtui {__version__}")
@@ -39,6 +48,7 @@ def _run_parser() -> argparse.ArgumentParser:
     p.add_argument("--input", "-i", action="append", default=[], metavar="NAME=VALUE",
                    help="set a demo input, as in the app's form (repeatable)")
     add_kernel_options(p)
+    add_cluster_options(p)
     add_device_option(p)
     add_target_option(p)
     return p
@@ -87,10 +97,19 @@ def cmd_run(argv: list[str]) -> int:
         print("jaxtui run: --timeout must be positive", file=sys.stderr)
         return 2
     inputs = _parse_inputs(args.input, demo)
-    config = KernelConfig(platform=args.platform, host_devices=args.host_devices, device=args.device,
-                          target=args.compile_target)
-    return headless.main(demo, config=config, as_json=args.json, timeout=args.timeout, inputs=inputs,
-                         transport=transport_for(args))
+    try:
+        cluster = cluster_for(args)
+    except ValueError as exc:
+        return _usage_error("jaxtui run", str(exc), args.json)
+    return headless.main(demo, config=kernel_config(args, cluster), as_json=args.json, timeout=args.timeout,
+                         inputs=inputs, transport=transport_for(args), cluster=cluster)
+
+
+def _usage_error(prog: str, message: str, as_json: bool = False) -> int:
+    if as_json:
+        print(json.dumps({"ok": False, "error": {"kind": "usage", "message": message}}))
+    print(f"{prog}: {message}", file=sys.stderr)
+    return 2
 
 
 def cmd_app(argv: list[str]) -> int:
@@ -110,11 +129,13 @@ def cmd_app(argv: list[str]) -> int:
     if args.pane and args.pane not in names:
         print(f"jaxtui: unknown pane {args.pane!r}. Valid panes: {', '.join(names)}", file=sys.stderr)
         return 2
+    try:
+        cluster = cluster_for(args)
+    except ValueError as exc:
+        return _usage_error("jaxtui", str(exc))
     from jaxtui.ui.app import JaxTUI
 
-    app = JaxTUI(kernel_config=KernelConfig(platform=args.platform, host_devices=args.host_devices,
-                                            device=args.device, target=args.compile_target),
-                 transport=transport_for(args),
+    app = JaxTUI(kernel_config=kernel_config(args, cluster), transport=transport_for(args), cluster=cluster,
                  user_demo=user_demo, initial_pane=args.pane or (user_demo.name if user_demo else None))
     app.run()
     return app.return_code or 0
@@ -129,6 +150,7 @@ def _tour_parser() -> argparse.ArgumentParser:
     p.add_argument("--check", action="store_true",
                    help="check the tour against the demos (panes, inputs, code changes) and exit")
     add_kernel_options(p)
+    add_cluster_options(p)
     return p
 
 
@@ -159,10 +181,14 @@ def cmd_tour(argv: list[str]) -> int:
         return 1 if problems else 0
     if problems:
         return 2
+    try:
+        cluster = cluster_for(args)
+    except ValueError as exc:
+        return _usage_error("jaxtui tour", str(exc))
     from jaxtui.ui.app import JaxTUI
 
-    app = JaxTUI(kernel_config=KernelConfig(platform=args.platform, host_devices=args.host_devices),
-                 transport=transport_for(args), initial_pane=tour.steps[0].pane, tour=tour)
+    app = JaxTUI(kernel_config=kernel_config(args, cluster), transport=transport_for(args), cluster=cluster,
+                 initial_pane=tour.steps[0].pane, tour=tour)
     app.run()
     return app.return_code or 0
 

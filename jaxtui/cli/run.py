@@ -24,7 +24,6 @@ from jaxtui import protocol as P
 from jaxtui.core.catalog import Demo
 from jaxtui.core.client import (
     ConnectionLost,
-    KernelClient,
     KernelConfig,
     KernelDied,
     KernelError,
@@ -32,6 +31,7 @@ from jaxtui.core.client import (
     RequestFailed,
     Transport,
 )
+from jaxtui.core.cluster import ClusterRunEnded, ClusterSpec, Kernel, KernelCluster, make_kernel
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_KERNEL, EXIT_TIMEOUT = 0, 1, 2, 3, 124
 # The `target` op's refusals: no libtpu (the kernel cannot do what was asked: exit 3), or
@@ -64,12 +64,23 @@ class Progress:
 
 async def run_demo(demo: Demo, *, config: KernelConfig, inputs: dict[str, Any] | None = None,
                    timeout: float | None = None, on_event: Any = None,
-                   transport: Transport | None = None) -> tuple[dict[str, Any], int]:
-    """Run a demo in a fresh kernel (on `transport`'s host); returns (result dict, exit status).
-    SIGINT, SIGTERM and SIGHUP kill the kernel and end the run with status 128 + the signal
-    number."""
-    client = KernelClient(config, transport=transport)
-    progress = Progress(on_event)
+                   transport: Transport | None = None,
+                   cluster: ClusterSpec | None = None) -> tuple[dict[str, Any], int]:
+    """Run a demo in a fresh kernel (on `transport`'s host), or in every process of a fresh
+    cluster; returns (result dict, exit status). SIGINT, SIGTERM and SIGHUP kill the kernel
+    (every process of a cluster) and end the run with status 128 + the signal number."""
+    client = make_kernel(config, transport=transport, cluster=cluster)
+    result, status = await _guarded(demo, client, inputs, timeout, Progress(on_event))
+    if isinstance(client, KernelCluster) and "processes" not in result:
+        # Cut short by this side (a timeout, a signal, a start failure): each process's part
+        # says what it printed and why it stopped.
+        result["processes"] = client.cut_short(result.get("error") or {})
+        result["process_count"] = client.size
+    return result, status
+
+
+async def _guarded(demo: Demo, client: Kernel, inputs: dict[str, Any] | None, timeout: float | None,
+                   progress: Progress) -> tuple[dict[str, Any], int]:
     loop = asyncio.get_running_loop()
     work = asyncio.current_task()
     caught: list[int] = []
@@ -101,7 +112,7 @@ async def run_demo(demo: Demo, *, config: KernelConfig, inputs: dict[str, Any] |
                 loop.remove_signal_handler(signum)
 
 
-async def _run(demo: Demo, client: KernelClient, progress: Progress, params: dict[str, Any],
+async def _run(demo: Demo, client: Kernel, progress: Progress, params: dict[str, Any],
                timeout: float | None) -> tuple[dict[str, Any], int]:
     try:
         await client.start()
@@ -117,6 +128,8 @@ async def _run(demo: Demo, client: KernelClient, progress: Progress, params: dic
                             client.info), status
     try:
         result = await client.request(P.OP_EXEC, params, timeout=timeout, on_event=progress)
+    except ClusterRunEnded as exc:  # stuck, or a process died: every process's part, and why
+        return with_top_level_views(exc.result), EXIT_FAILED
     except TimeoutError:
         line = await _line_reached(client)
         # Interrupted or killed: either way the kernel is shut down next, so never restarted.
@@ -135,10 +148,12 @@ async def _run(demo: Demo, client: KernelClient, progress: Progress, params: dic
     except RequestFailed as exc:
         return _failure(demo, exc.data.get("type", "Error"), exc.data.get("message", ""),
                         P.KIND_EXCEPTION, client.info, progress), EXIT_FAILED
+    for part in result.get("processes", []):
+        with_top_level_views(part)
     return with_top_level_views(result), EXIT_OK if result.get("ok") else EXIT_FAILED
 
 
-async def _line_reached(client: KernelClient) -> int | None:
+async def _line_reached(client: Kernel) -> int | None:
     """The line of the user's code the kernel is on, asked in-band (answered even mid-XLA)."""
     try:
         beat = await client.request(P.OP_HEARTBEAT, background=True, timeout=1.0)
@@ -179,14 +194,15 @@ def with_top_level_views(result: dict[str, Any]) -> dict[str, Any]:
 
 def print_report(result: dict[str, Any], out: TextIO) -> None:
     """The human-readable form of a result."""
+    from jaxtui.render.processes import cluster_text
     from jaxtui.render.report import render_text
 
-    out.write(render_text(result))
+    out.write(cluster_text(result) if "processes" in result else render_text(result))
 
 
 def main(demo: Demo, *, config: KernelConfig, as_json: bool, timeout: float | None,
-         inputs: dict[str, Any], transport: Transport | None = None) -> int:
-    stream_live = not as_json and sys.stdout.isatty()
+         inputs: dict[str, Any], transport: Transport | None = None, cluster: ClusterSpec | None = None) -> int:
+    stream_live = not as_json and sys.stdout.isatty() and cluster is None  # a cluster: per process, at the end
     show_progress = sys.stderr.isatty()  # a sweep's "3/12", rewritten in place
 
     def on_event(event: P.Event) -> None:
@@ -201,7 +217,7 @@ def main(demo: Demo, *, config: KernelConfig, as_json: bool, timeout: float | No
 
     try:
         result, status = asyncio.run(run_demo(demo, config=config, inputs=inputs, timeout=timeout,
-                                              on_event=on_event, transport=transport))
+                                              on_event=on_event, transport=transport, cluster=cluster))
     except KeyboardInterrupt:  # ctrl+c before the handlers were in place: no kernel yet
         return 128 + signal.SIGINT
     try:

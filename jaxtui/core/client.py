@@ -96,6 +96,25 @@ class RequestFailed(KernelError):
         self.data = data
 
 
+@dataclass(frozen=True)
+class ClusterPlace:
+    """A kernel's place in a JAX cluster (core/cluster.py): the kernel joins it with
+    `jax.distributed.initialize(coordinator, num_processes, process_id)` before JAX starts."""
+
+    coordinator: str  # HOST:PORT that process 0 serves and every process can reach
+    num_processes: int
+    process_id: int
+
+    def env(self) -> dict[str, str]:
+        return {P.ENV_COORDINATOR: self.coordinator, P.ENV_NUM_PROCESSES: str(self.num_processes),
+                P.ENV_PROCESS_ID: str(self.process_id)}
+
+    def args(self) -> list[str]:
+        """The same, as the remote supervisor's arguments (no environment crosses ssh)."""
+        return ["--coordinator", self.coordinator, "--num-processes", str(self.num_processes),
+                "--process-id", str(self.process_id)]
+
+
 @dataclass
 class KernelConfig:
     """Where and how the kernel runs. Fixed for a kernel's life: JAX reads it at start."""
@@ -106,6 +125,7 @@ class KernelConfig:
     # The device id runs go to (None: JAX's default). Not part of the environment: changing
     # it needs no restart; the kernel checks it against its devices on each run.
     device: int | None = None
+    cluster: ClusterPlace | None = None  # a member of a JAX cluster (None: a kernel on its own)
     # What the marked functions are also compiled for ("tpu-v5e:2x2", jaxtui/target_spec.py).
     # Not part of the environment either: each run carries it.
     target: str | None = None
@@ -142,6 +162,11 @@ class KernelConfig:
         paths = [p for p in env.get("PYTHONPATH", "").split(os.pathsep) if p]
         if pkg_root not in paths:
             env["PYTHONPATH"] = os.pathsep.join([pkg_root, *paths])
+        if self.cluster is not None:
+            env.update(self.cluster.env())
+        else:  # a kernel on its own, even when started from a cluster member's environment
+            for name in (P.ENV_COORDINATOR, P.ENV_NUM_PROCESSES, P.ENV_PROCESS_ID):
+                env.pop(name, None)
         env.update(self.extra_env)
         return env
 
@@ -404,7 +429,7 @@ class KernelClient:
         await self._finish(proc)
 
     async def shutdown(self, on_wait: Callable[[str], None] | None = None) -> str:
-        """The gentle ladder, within about half a second (ladder.py): an idle kernel is
+        """The gentle ladder, within about half a second (jaxtui/ladder.py): an idle kernel is
         asked to exit (it releases the device), then SIGTERM, then SIGKILL. After a kill, a
         kernel that may have held a TPU is waited for until the TPU is free: `on_wait(message)`
         says so first (the only wait longer than half a second). Returns the ladder's outcome."""

@@ -93,6 +93,8 @@ class SshTransport:
             args += ["--platform", config.platform]
         if config.host_devices is not None:
             args += ["--host-devices", str(config.host_devices)]
+        if config.cluster is not None:
+            args += config.cluster.args()
         # ssh itself runs with this environment (SSH_AUTH_SOCK: the user's agent).
         return [*self.ssh_argv(), self.remote_command(args)], dict(os.environ)
 

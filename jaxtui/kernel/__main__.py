@@ -193,6 +193,9 @@ def _start_jax() -> dict[str, Any]:
 
     import_s = time.perf_counter() - t
     t = time.perf_counter()
+    from jaxtui.kernel.distributed import join
+
+    cluster = join()  # a cluster member joins before the backend starts (JAX's rule)
     devices = jax.devices()  # initialises the backend: fails here, not in the first run
     init_s = time.perf_counter() - t
     from jaxtui import __version__
@@ -208,6 +211,9 @@ def _start_jax() -> dict[str, Any]:
         "device_kind": devices[0].device_kind if devices else "",
         "devices": [str(d) for d in devices],
         "process_count": jax.process_count(),
+        "process_index": jax.process_index(),
+        "local_devices": [str(d) for d in jax.local_devices()],
+        **cluster,
         "import_s": import_s,
         "init_s": init_s,
         "ready_s": time.perf_counter() - _T0,

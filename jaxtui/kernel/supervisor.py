@@ -114,10 +114,12 @@ class Supervisor:
 
     # -- the worker --------------------------------------------------------------------
     def _worker_env(self) -> dict[str, str]:
-        from jaxtui.core.client import KernelConfig
+        from jaxtui.core.client import ClusterPlace, KernelConfig
 
         # The environment a local client gives its kernel, built here, on the remote host.
-        return KernelConfig(platform=self.config["platform"], host_devices=self.config["host_devices"]).env()
+        place = self.config.get("cluster")
+        return KernelConfig(platform=self.config["platform"], host_devices=self.config["host_devices"],
+                            cluster=ClusterPlace(*place) if place else None).env()
 
     async def _start_worker(self) -> None:
         old = self.worker
@@ -313,6 +315,10 @@ def parser() -> argparse.ArgumentParser:
                                             "through ssh; it speaks the protocol on stdin/stdout).")
     p.add_argument("--platform", default=None, help="the kernel's JAX platform (cpu, gpu, tpu)")
     p.add_argument("--host-devices", type=int, default=None, metavar="N", help="virtual CPU devices")
+    p.add_argument("--coordinator", default=None, metavar="HOST:PORT",
+                   help="join a JAX cluster through this coordinator (with the next two)")
+    p.add_argument("--num-processes", type=int, default=1, metavar="N", help="processes in the cluster")
+    p.add_argument("--process-id", type=int, default=0, metavar="I", help="this kernel's process index")
     p.add_argument("--silence-limit", type=float, default=SILENCE_LIMIT_S, metavar="S",
                    help=f"stop when the client has sent nothing for S seconds (default {SILENCE_LIMIT_S:g})")
     p.add_argument("--grace", type=float, default=ladder.GRACE_S, metavar="S",
@@ -322,5 +328,7 @@ def parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str]) -> int:
     args = parser().parse_args(argv)
-    config = {"platform": args.platform, "host_devices": args.host_devices}
+    config: dict[str, Any] = {"platform": args.platform, "host_devices": args.host_devices}
+    if args.coordinator:
+        config["cluster"] = (args.coordinator, args.num_processes, args.process_id)
     return asyncio.run(Supervisor(config, args.silence_limit, args.grace).run())

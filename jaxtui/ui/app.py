@@ -25,26 +25,26 @@ from jaxtui import protocol as P
 from jaxtui.core.catalog import Demo, builtin_demos
 from jaxtui.core.client import (
     ConnectionLost,
-    KernelClient,
     KernelConfig,
     KernelDied,
     KernelError,
     RequestFailed,
     Transport,
 )
+from jaxtui.core.cluster import ClusterRunEnded, ClusterSpec, make_kernel
 from jaxtui.core.live_schedule import delay_from_env
 from jaxtui.core.state import Autosave, DemoStore, SavedDemo, StateProblem, demo_key
 from jaxtui.core.tour_format import Tour
 from jaxtui.ui import actions
 from jaxtui.ui.commands import JaxtuiCommands
+from jaxtui.ui.results.base import ResultsView
 from jaxtui.ui.screens.main import MainScreen, breakpoint_class
-from jaxtui.ui.widgets.deferred import Deferred, built
+from jaxtui.ui.widgets.deferred import Deferred
 from jaxtui.ui.widgets.pane import DemoPane
 from jaxtui.ui.widgets.status import KernelStatus
 
-if TYPE_CHECKING:  # imported where they are built, after the first frame
+if TYPE_CHECKING:  # imported where it is built, after the first frame
     from jaxtui.ui.widgets.devices_view import DevicesView
-    from jaxtui.ui.widgets.inspect_views import InspectionView
 
 RESTART_LIMIT = 3  # deaths within a minute before we stop restarting and say why
 RUN_IN_PROGRESS = "A run is in progress: ctrl+c stops it."
@@ -61,14 +61,16 @@ class JaxTUI(App[int]):
     def __init__(self, *, kernel_config: KernelConfig | None = None, user_demo: Demo | None = None,
                  initial_pane: str | None = None, demos: list[Demo] | None = None,
                  start_kernel: bool = True, cursor_blink: bool = True, tour: Tour | None = None,
-                 transport: Transport | None = None) -> None:
+                 transport: Transport | None = None, cluster: ClusterSpec | None = None) -> None:
         super().__init__()
         self.demos = list(demos if demos is not None else builtin_demos())
         if user_demo is not None:
             self.demos.append(user_demo)
         self.initial_pane = initial_pane or self.demos[0].name
         self._last_demo = self.initial_pane if self.initial_pane != DEVICES else self.demos[0].name
-        self.kernel = KernelClient(kernel_config, on_state=self._on_kernel_state, transport=transport)
+        # One kernel, or (--processes, --remote h1,h2) a cluster of them driven the same way.
+        self.kernel = make_kernel(kernel_config, transport=transport, cluster=cluster,
+                                  on_state=self._on_kernel_state)
         self.start_kernel = start_kernel
         self.cursor_blink = cursor_blink
         self.interrupting = False
@@ -81,6 +83,7 @@ class JaxTUI(App[int]):
         self.autosave = Autosave(self.store, self.set_timer, self._state_problem)
         self._saved: dict[str, SavedDemo | None] = {}
         self._pane_mounts: dict[str, AwaitMount] = {}  # panes being built: _pane_built
+        self._devices: DevicesView | None = None  # the Devices tab's view, once built
         self.live_mode = False  # ctrl+l: re-inspect after each pause in typing (jaxtui/core/live_schedule.py)
         self.live_delay_s = delay_from_env()
 
@@ -101,7 +104,14 @@ class JaxTUI(App[int]):
     def _devices_view(self) -> DevicesView:
         from jaxtui.ui.widgets.devices_view import DevicesView
 
-        return DevicesView(self.kernel, id="devices-view")
+        self._devices = DevicesView(self.kernel, id="devices-view")
+        return self._devices
+
+    @property
+    def devices_view(self) -> DevicesView | None:
+        """The Devices tab's view once built (it catches up with the kernel then: deferred.py)."""
+        view = self._devices
+        return view if view is not None and view.is_mounted else None
 
     def get_default_screen(self) -> MainScreen:
         # The footer lists keys in the registry's order; the layout fits the terminal at once.
@@ -174,8 +184,8 @@ class JaxTUI(App[int]):
             return  # the app is closing: its own stop() is not news
         status = self.query_one(KernelStatus)
         self.refresh_bindings()  # ^c Stop follows the kernel's busy state
-        for view in built(self.query("DevicesView")):  # it catches up when built: deferred.py
-            view.kernel_state(state, info)  # type: ignore[attr-defined]
+        if self.devices_view is not None:
+            self.devices_view.kernel_state(state, info)
         if state == "dead" and info.get("start_failed"):
             return  # start_kernel_worker says why; the same environment would fail again
         if state == "dead" and info.get("connection_lost"):
@@ -183,6 +193,12 @@ class JaxTUI(App[int]):
             status.set_kernel("lost", detail="ctrl+t reconnects")
             self.notify(f"{info['error'][0].upper()}{info['error'][1:]}.\nYour edits are kept; ctrl+t reconnects.",
                         severity="error", timeout=15)
+            return
+        if state == "dead" and info.get("cluster_ended"):
+            # The cluster ended a run (stuck, or a process died): the run's pane says why;
+            # a fresh cluster is started, as the old runtime cannot be rejoined.
+            status.set_kernel("dead", detail="restarting the cluster")
+            self.start_kernel_worker()
             return
         if state == "dead":
             if not self.interrupting:
@@ -238,8 +254,8 @@ class JaxTUI(App[int]):
     def on_devices_view_target_chosen(self, event: DevicesView.TargetChosen) -> None:
         self.kernel.config.device = event.device
         self.query_one(KernelStatus).target = event.name if event.device is not None else ""
-        for view in built(self.query("DevicesView")):
-            view.target_changed()  # type: ignore[attr-defined]
+        if self.devices_view is not None:
+            self.devices_view.target_changed()
         where = f"on {event.name}" if event.device is not None else "on JAX's default device"
         self.notify(f"Runs go {where}.", timeout=3)
 
@@ -299,6 +315,11 @@ class JaxTUI(App[int]):
         self._running_pane = pane
         try:
             result = await self.kernel.request(P.OP_EXEC, params, on_event=on_event)
+        except ClusterRunEnded as exc:
+            pane.show_result(exc.result)  # every process's part, and who was stuck or died
+            self.notify(f"{str(exc)[0].upper()}{str(exc)[1:]}.\nA fresh cluster is starting; your code is "
+                        "unchanged.", severity="error", timeout=15)
+            return
         except ConnectionLost as exc:
             pane.show_failure(f"{str(exc)[0].upper()}{str(exc)[1:]}.\nYour code is unchanged; ctrl+t reconnects.")
             return
@@ -358,9 +379,11 @@ class JaxTUI(App[int]):
         tabs.active = ids[(ids.index(tabs.active) + 1) % len(ids)] if tabs.active in ids else ids[0]
 
     def action_export_timings(self) -> None:
+        from jaxtui.ui.results.timing import TimingView  # (loaded with the view)
+
         pane = self.current_pane
-        for view in built(pane.results.query("TimingView")):  # (built after the first frame)
-            view.export(demo=pane.demo.name)  # type: ignore[attr-defined]
+        for view in pane.results.views(TimingView):
+            view.export(demo=pane.demo.name)
 
     # -- live mode and the inspection views ------------------------------------------
     def action_toggle_live(self) -> None:
@@ -375,13 +398,13 @@ class JaxTUI(App[int]):
                 pane.live.cancel()
             self.notify("Live mode off: the views update when you run (ctrl+r).", timeout=3)
 
-    def _shown_view(self) -> InspectionView | None:
-        results = self.current_pane.results
-        found = built(results.query(f"#{results.active} InspectionView"))
-        if not found:
-            self.notify("Show a Jaxpr, StableHLO, HLO, Cost or Compiles tab first (f4).", severity="warning")
+    def _shown_view(self) -> ResultsView | None:
+        view = self.current_pane.results.shown_view()
+        if view is None or not view.SAVE_NAME:
+            self.notify("This tab has nothing to copy or save: show Output, a Jaxpr, StableHLO, "
+                        "HLO, Cost or Compiles tab first (f4).", severity="warning")
             return None
-        return found[0]  # type: ignore[return-value]
+        return view
 
     def action_save_view(self) -> None:
         if view := self._shown_view():

@@ -12,15 +12,17 @@ from __future__ import annotations
 import asyncio
 from collections import deque
 from collections.abc import Callable, Iterable
+from typing import TypeVar
 from weakref import WeakKeyDictionary
 
 from textual.app import App
 from textual.widget import Widget
 
+W = TypeVar("W", bound=Widget)
 _queues: WeakKeyDictionary[App[object], deque[Deferred]] = WeakKeyDictionary()
 
 
-def built(widgets: Iterable[Widget]) -> list[Widget]:
+def built(widgets: Iterable[W]) -> list[W]:
     """The widgets that are fully mounted: a query also finds a deferred widget while its
     own children are still being composed, and talking to it then fails."""
     return [w for w in widgets if w.is_mounted]

@@ -29,7 +29,8 @@ from textual.widgets import Button, DataTable, Input, Label, Select, Static
 
 from jaxtui import protocol as P
 from jaxtui.core import hardware
-from jaxtui.core.client import MAX_HOST_DEVICES, KernelClient, KernelConfig, KernelError, RequestFailed
+from jaxtui.core.client import MAX_HOST_DEVICES, KernelConfig, KernelError, RequestFailed
+from jaxtui.core.cluster import Kernel
 from jaxtui.render.target_report import pod_map_planes, target_summary
 from jaxtui.render.units import format_bytes
 from jaxtui.target_spec import EXAMPLES as TARGET_EXAMPLES
@@ -90,7 +91,7 @@ class DevicesView(Vertical):
             super().__init__()
             self.config = config
 
-    def __init__(self, kernel: KernelClient, **kwargs: Any) -> None:
+    def __init__(self, kernel: Kernel, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self.kernel = kernel
         self.survey: hardware.Survey | None = None
@@ -162,6 +163,8 @@ class DevicesView(Vertical):
         self.app.call_from_thread(self.set_survey, found)
 
     def set_survey(self, found: hardware.Survey) -> None:
+        if not self.query("#devices-problems"):
+            return  # the survey thread finished as the app quit: the view is being taken down
         self.survey = found
         self._update_problems()
 
@@ -278,10 +281,16 @@ class DevicesView(Vertical):
             procs = info.get("process_count", 1)
             text.append(f" · {procs} process{'es' if procs != 1 else ''}")
             target = cfg.device
-            text.append(" · runs go to ")
-            text.append(f"device {target}" if target is not None else "JAX's default device",
-                        style="bold green")
-            text.append("\n")
+            if info.get("processes"):  # a cluster: the same code on every device of every process
+                text.append(f" · a cluster joined at {info.get('coordinator', '?')}; runs go to every process\n")
+                for p in info["processes"]:
+                    text.append(f"process {p.get('process_index', '?')} on {p.get('hostname', '?')} (pid "
+                                f"{p.get('pid', '?')}): local devices {', '.join(p.get('local_devices') or [])}\n")
+            else:
+                text.append(" · runs go to ")
+                text.append(f"device {target}" if target is not None else "JAX's default device",
+                            style="bold green")
+                text.append("\n")
             text.append(f"jax {info.get('jax', '?')} · jaxlib {info.get('jaxlib', '?')} · "
                         f"backend {d.get('backend') or info.get('backend') or '?'} · "
                         f"python {info.get('python', '?')}", style="dim")

@@ -6,7 +6,6 @@ or jit.
 
 from __future__ import annotations
 
-import time
 from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any, cast
 
@@ -21,14 +20,13 @@ from jaxtui import protocol as P
 from jaxtui.core.catalog import Demo
 from jaxtui.core.live_schedule import DEFAULT_DELAY_S, LiveInspector
 from jaxtui.core.state import BeforeReset, SavedDemo, before_reset, demo_key, snapshot
-from jaxtui.ui.widgets.deferred import built
+from jaxtui.ui.results.base import ResultsView
+from jaxtui.ui.results.tabs import ResultsTabs
 from jaxtui.ui.widgets.inputs_form import InputField, InputsForm
-from jaxtui.ui.widgets.results import ResultsTabs
 from jaxtui.ui.widgets.text_view import LinkedLines
 
 if TYPE_CHECKING:
     from jaxtui.ui.app import JaxTUI
-    from jaxtui.ui.widgets.inspect_views import InspectionView
 
 
 class CodeEditor(LinkedLines):
@@ -102,8 +100,6 @@ class DemoPane(Container):
         # What the last reset replaced (kept in the saved state: undoable after a restart)
         self.before_reset: BeforeReset | None = saved.before_reset if saved else None
         self.cursor_blink = cursor_blink
-        self.run_started = 0.0
-        self.streamed = False
         self.last_result: dict[str, Any] | None = None
         self._live: LiveInspector | None = None
 
@@ -114,7 +110,7 @@ class DemoPane(Container):
             editor = CodeEditor(code, first_line=self.demo.first_line, classes="editor")
             editor.cursor_blink = self.cursor_blink
             yield editor
-        yield ResultsTabs(self.demo.lesson, classes="results")
+        yield ResultsTabs(self.demo, classes="results")
 
     @property
     def editor(self) -> CodeEditor:
@@ -200,46 +196,28 @@ class DemoPane(Container):
             return None
         return self.demo.run_params(self.editor.text, inputs)
 
-    # -- a run's life ----------------------------------------------------------------
+    # -- a run's life: told to every results view (jaxtui/ui/results/) -----------------------
     def begin_run(self, note: str = "") -> None:
-        self.run_started = time.perf_counter()
-        self.streamed = False
-        self.results.active = "output"
-        self.results.output.begin(f"running {self.demo.name}{note}…")
+        self.results.run_started(f"running {self.demo.name}{note}…")
 
     def on_kernel_event(self, kind: str, data: dict[str, Any]) -> None:
-        if kind == P.EV_STREAM:
-            self.streamed = True
-            self.results.output.stream(data.get("text", ""), data.get("name", "stdout"))
-        elif kind == P.EV_PLOT:
-            plots = dict((self.last_result or {}).get("_live_plots") or {})
-            plots[data["name"]] = data
-            self.last_result = {**(self.last_result or {}), "_live_plots": plots}
-            for view in built(self.results.query("PlotsView")):  # (built after the first frame)
-                view.show_series(list(plots.values()))  # type: ignore[attr-defined]
-        elif kind == P.EV_PROGRESS:
+        if kind == P.EV_PROGRESS:
             done, total = data.get("done", 0), data.get("total", 0)
             self.app.sub_title = f"{data.get('label', '')} {done}/{total}"
-        elif kind == P.EV_TIMING:  # each record as it is taken: a killed sweep keeps its points
-            for view in built(self.results.query("TimingView")):
-                view.add_live(data)  # type: ignore[attr-defined]
+        self.results.run_event(kind, data)
 
     def show_result(self, result: dict[str, Any]) -> None:
-        self.last_result = result
-        self.results.output.show_result(result, streamed=self.streamed)
         self.results.show_result(result)
+        self.last_result = result  # after the views have it (the benchmark waits on this)
         self.relink()
         error = result.get("error")
         if error and error.get("line") and error.get("kind") in ("syntax", "exception"):
             self.editor.go_to(error["line"], error.get("col"))
 
     def show_failure(self, message: str) -> None:
-        self.results.active = "output"
-        self.results.output.message(message, style="bold red")
-        for view in built(self.results.query("TimingView")):
-            view.run_ended()  # type: ignore[attr-defined]
+        self.results.run_failed(message)
 
-    # -- live mode and linking (jaxtui/core/live_schedule.py, widgets/inspect_views.py) ---------------
+    # -- live mode and linking (core/live_schedule.py, results/inspection.py) -------------------
     @property
     def live(self) -> LiveInspector:
         """Inspects the code again after each pause in typing, while live mode is on."""
@@ -259,22 +237,22 @@ class DemoPane(Container):
 
     def show_live(self, result: dict[str, Any]) -> None:
         """A live update: the inspection views only; Output, Timing and Plots keep the run's."""
-        self.results.show_live(result)
+        self.results.show_inspection(result)
         self.relink()
 
     def relink(self) -> None:
         """Tint what came from the editor's cursor line in every view."""
-        line = self.editor.cursor_line
-        for view in built(self.query("InspectionView")):
-            view.link_source_line(line)  # type: ignore[attr-defined]
+        self.results.link_source_line(self.editor.cursor_line)
 
     @on(TextArea.SelectionChanged, ".editor")
     def _link_from_editor(self) -> None:
         self.editor.set_linked(())
         self.relink()
 
-    def on_inspection_view_source_linked(self, event: InspectionView.SourceLinked) -> None:
+    @on(ResultsView.SourceLinked)
+    def _link_from_view(self, event: ResultsView.SourceLinked) -> None:
         self.editor.set_linked(self.editor.rows(event.lines))
-        for view in built(self.query("InspectionView")):
-            if view is not event.view and event.lines:
-                view.link_source_line(event.lines[0])  # type: ignore[attr-defined]
+        if event.lines:
+            for view in self.results.views(ResultsView):
+                if view is not event.view:
+                    view.link_source_line(event.lines[0])

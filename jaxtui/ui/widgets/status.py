@@ -56,6 +56,9 @@ class KernelStatus(Static):
             n = info.get("device_count", 0)
             kind = info.get("device_kind", "")
             parts = [str(info["platform"]), f"{n} device{'s' if n != 1 else ''}"]
+            if info.get("processes"):  # a cluster: its devices are spread over its processes
+                procs = len(info["processes"])
+                parts.append(f"{procs} process{'es' if procs != 1 else ''}")
             if kind and kind != info["platform"]:
                 parts.append(str(kind))
             if self.target:

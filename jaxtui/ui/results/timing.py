@@ -20,15 +20,19 @@ from textual.binding import Binding
 from textual.containers import Vertical, VerticalScroll
 from textual.widgets import Static
 
+from jaxtui import protocol as P
 from jaxtui.render import timing_report as report
+from jaxtui.ui.results.base import Result, ResultsView
 
 TABLES = ("table", "stages", "limits")
 EMPTY = ("This demo has not timed anything yet. Time a function with "
          "demo.time(label, f, *args, group=...), or a range of sizes with demo.sweep(...).")
 
 
-class TimingView(VerticalScroll):
+class TimingView(VerticalScroll, ResultsView):
     """Charts and tables of the last run's timings; `e` saves them as CSV and JSON."""
+
+    HELP_TITLE = "Timing"
 
     HELP = ("Timings of the last run, from the one harness: a clean first call (compile "
             "included) apart from the cached calls, warm-up, block_until_ready on every output, "
@@ -43,7 +47,6 @@ class TimingView(VerticalScroll):
     def __init__(self, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self.timings: list[dict[str, Any]] = []
-        self.demo_name = "timings"
         self.live = False  # records are arriving from a run in progress
 
     def compose(self) -> ComposeResult:
@@ -57,8 +60,14 @@ class TimingView(VerticalScroll):
         yield Static("", id="timing-notes", classes="timing-notes", markup=False)
 
     # -- data in -------------------------------------------------------------------------
-    def show_result(self, result: dict[str, Any]) -> None:
-        self.demo_name = result.get("demo") or self.demo_name
+    def run_event(self, kind: str, data: dict[str, Any]) -> None:
+        if kind == P.EV_TIMING:  # each record as it is taken: a killed sweep keeps its points
+            self.add_live(data)
+
+    def run_failed(self, message: str) -> None:
+        self.run_ended()
+
+    def show_result(self, result: Result) -> None:
         timings = result.get("timings") or []
         if not timings and self.live and result.get("error"):
             timings = self.timings  # no records in the result: keep what arrived while it ran
@@ -120,10 +129,11 @@ class TimingView(VerticalScroll):
         kinds = ["bars" if isinstance(w, BarChart) else "lines" for w in widgets]
         if kinds == [c["kind"] for c in charts]:
             for widget, chart in zip(widgets, charts):
-                widget.set_chart(chart)  # type: ignore[attr-defined]
+                if isinstance(widget, (BarChart, SeriesPlot)):
+                    widget.set_chart(chart)
             return
         box.remove_children()
-        new: list[Any] = []
+        new: list[BarChart | SeriesPlot] = []
         for chart in charts:
             if chart["kind"] == "bars":
                 new.append(BarChart(chart, classes="timing-chart"))

@@ -7,13 +7,18 @@ from typing import Any
 from rich.text import Text
 from textual.widgets import RichLog
 
+from jaxtui import protocol as P
 from jaxtui.render.report import error_text, footer
+from jaxtui.ui.results.base import Result, ResultsView
 
 MAX_LINES = 5000  # older lines scroll away; the full text is in the run result
 
 
-class OutputView(RichLog):
+class OutputView(RichLog, ResultsView):
     """Streamed stdout/stderr, then values, corrections and the error of the last run."""
+
+    HELP_TITLE = "Output"
+    SAVE_NAME = "output"
 
     HELP = ("Output of the last run: printed text as it arrives, then the values the demo "
             "showed (arrays with shape, dtype and device), then any error with your code's "
@@ -23,7 +28,27 @@ class OutputView(RichLog):
         super().__init__(wrap=True, markup=False, highlight=False, max_lines=MAX_LINES,
                          auto_scroll=True, **kwargs)
         self._partial = ""
+        self._streamed = False
         self.plain_lines: list[str] = []  # what was written, as plain text (tests, copy)
+
+    @property
+    def text(self) -> str:
+        return "\n".join(self.plain_lines)
+
+    def run_started(self, title: str) -> None:
+        self._streamed = False
+        self.begin(title)
+
+    def run_event(self, kind: str, data: dict[str, Any]) -> None:
+        if kind == P.EV_STREAM:
+            self._streamed = True
+            self.stream(data.get("text", ""), data.get("name", "stdout"))
+
+    def run_failed(self, message: str) -> None:
+        self.message(message, style="bold red")
+
+    def show_result(self, result: Result) -> None:
+        self.show_run(result, streamed=self._streamed)
 
     def _line(self, text: str | Text, style: str = "") -> None:
         plain = text.plain if isinstance(text, Text) else text
@@ -56,7 +81,7 @@ class OutputView(RichLog):
         self._flush_partial()
         self._lines(text, style)
 
-    def show_result(self, result: dict[str, Any], *, streamed: bool) -> None:
+    def show_run(self, result: Result, *, streamed: bool) -> None:
         self._flush_partial()
         if not streamed and result.get("stdout"):
             self._lines(result["stdout"].rstrip("\n"))

@@ -1,33 +1,34 @@
-"""Views of what JAX made of the marked functions: Jaxpr, StableHLO, HLO, Cost, Compiles.
+"""Views of what JAX made of the marked functions: Jaxpr, StableHLO, HLO (and, in cost.py
+and compiles.py, Cost and Compiles).
 
-All five are the same widget, `InspectionView`: a status line, a problem box (shown when
-the view is stale), a find bar, and a read-only `TextView`. A subclass only says how to
-turn a result into text blocks (`blocks`). Results come from a real run (ctrl+r) or from
-live mode (jaxtui/core/live_schedule.py); a result that failed keeps the last good text on screen,
-marked stale, with JAX's error and the offending line above it.
+All five are `InspectionView`: a status line, a problem box (shown when the view is stale),
+a find bar, and a read-only `TextView`. A subclass only says how to turn a result into text
+blocks (`blocks`). Results come from a real run (ctrl+r) or from live mode
+(core/live_schedule.py); a result that failed keeps the last good text on screen, marked
+stale, with JAX's error and the offending line above it.
 
-Keys inside a view: `/` or ctrl+f find, `n`/`N` next/previous match, `y` copy (OSC 52,
-works over SSH), `s` save to a file. Moving the cursor onto a jaxpr equation or an HLO
-instruction tints the source line it came from in the editor, and the reverse.
+Keys inside a view: `/` or ctrl+f find (enter: back to the view, where `n`/`N` go to the
+next/previous match), `y` copy the selection or the view, `Y` copy the view (OSC 52, works
+over SSH), `s` save to a file. Moving the cursor onto a jaxpr equation or an HLO instruction
+tints the source line it came from in the editor, and the reverse.
 """
 
 from __future__ import annotations
 
 import time
 from dataclasses import dataclass, field
-from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
-from textual.message import Message
 from textual.widgets import Input, Label, Static, TextArea
 
 from jaxtui.render.report import error_text
 from jaxtui.render.units import format_bytes, format_seconds
+from jaxtui.ui.results.base import COPY_SAVE_BINDINGS, Result, ResultsView
 from jaxtui.ui.widgets.text_view import TextView
 
 NOTHING_MARKED = ("No function is marked for inspection in this code.\n"
@@ -63,24 +64,28 @@ def run_problem(error: dict[str, Any]) -> str:
     return "✗ " + error_text(error)
 
 
-def _bytes(n: float) -> str:
+def bytes_note(n: float) -> str:
     """`  (3.81 MiB)` beside a byte count of a KiB or more; nothing for smaller ones."""
     return f"  ({format_bytes(n)})" if abs(n) >= 1024 else ""
 
 
-def _stages(ins: dict[str, Any]) -> str:
+def stages_text(ins: dict[str, Any]) -> str:
     stages = ins.get("stage_s") or {}
     return " · ".join(f"{k} {format_seconds(v)}" for k, v in stages.items())
 
 
-class InspectionView(Vertical):
+class InspectionView(Vertical, ResultsView):
     """Jaxpr / StableHLO / optimised HLO of the marked functions (and the base of the
-    Cost and Compiles views)."""
+    Cost and Compiles views). A subclass sets `key`: the inspection's field it shows."""
 
+    key: ClassVar[str] = ""  # the inspection's field shown (also SAVE_NAME)
+    language: ClassVar[str | None] = None  # tree-sitter highlighting of the text
+    comment: ClassVar[str] = "//"  # how a header line starts: a comment in the view's language
     HELP = ("What JAX made of the functions the code marks with demo.inspect(f, *args). "
             "Updated by a run (ctrl+r), or after each pause in typing when live mode is on "
-            "(ctrl+l). Keys: / or ctrl+f find, n / N next and previous match, y copy the "
-            "view (or the selection) to the clipboard (OSC 52, works over SSH; in tmux it "
+            "(ctrl+l). Keys: / or ctrl+f find (enter goes back to the view), n / N next and "
+            "previous match, y copy the selection (after a find: the match) or else the view, "
+            "Y copy the whole view, to the clipboard (OSC 52, works over SSH; in tmux it "
             "needs `set -g set-clipboard on`), s save it to a file. Moving the cursor in the "
             "code tints the equations that came from that line, and moving it here tints "
             "the source line.")
@@ -88,23 +93,12 @@ class InspectionView(Vertical):
         Binding("slash,ctrl+f", "find", "Find"),
         Binding("n", "find_next", "Next match", show=False),
         Binding("N,shift+n", "find_previous", "Previous match", show=False),
-        Binding("y", "copy_view", "Copy"),
-        Binding("s", "save_view", "Save"),
+        *COPY_SAVE_BINDINGS,
     ]
     empty_text = "Run the code (ctrl+r) or turn on live mode (ctrl+l) to see this view."
 
-    class SourceLinked(Message):
-        """The view's cursor is on lines that came from these source lines (1-based)."""
-
-        def __init__(self, view: InspectionView, lines: list[int]) -> None:
-            super().__init__()
-            self.view = view
-            self.lines = lines
-
-    def __init__(self, key: str, language: str | None = None, **kwargs: Any) -> None:
+    def __init__(self, **kwargs: Any) -> None:
         super().__init__(**kwargs)
-        self.key = key
-        self._language = language
         self.stale = False
         self.problem = ""
         self.origin = ""  # "run" or "live"
@@ -123,12 +117,12 @@ class InspectionView(Vertical):
         with Horizontal(classes="inspect-find") as find:
             find.display = False
             yield Label("find ", classes="inspect-find-label")
-            find_input = Input(placeholder="text (enter: next, ↑/↓: previous/next, esc: close)",
+            find_input = Input(placeholder="text (↑/↓: previous/next; enter: to the view, then n/N; esc: close)",
                                compact=True, classes="inspect-find-input")
             find_input.cursor_blink = False
             yield find_input
             yield Label("", classes="inspect-find-count")
-        yield TextView(language=self._language, classes="inspect-text")
+        yield TextView(language=self.language, classes="inspect-text")
 
     @property
     def view(self) -> TextView:
@@ -138,6 +132,11 @@ class InspectionView(Vertical):
     def text(self) -> str:
         """What the view shows (or will show when its tab is opened)."""
         return self._unloaded if self._unloaded is not None else self.view.text
+
+    @property
+    def selected_text(self) -> str:
+        return self.view.selected_text if self._unloaded is None else ""
+
 
     # -- what the view shows -------------------------------------------------------------
     def blocks(self, result: dict[str, Any]) -> list[Block]:
@@ -151,16 +150,18 @@ class InspectionView(Vertical):
                              "" if body else inspection_problem(ins), pending))
         return out
 
-    @property
-    def comment(self) -> str:
-        """How a header line starts: a comment in the view's language."""
-        return "#" if self.key == "jaxpr" else "//"
 
     def header(self, block: Block, stale: bool) -> str:
         where = f" · demo.inspect at line {block.line}" if block.line else ""
         return f"{self.comment} ── {block.name}{where}{' · STALE' if stale else ''}"
 
-    def show_result(self, result: dict[str, Any], *, live: bool = False) -> None:
+    def show_result(self, result: Result) -> None:
+        self._show(result, live=False)
+
+    def show_inspection(self, result: Result) -> None:
+        self._show(result, live=True)
+
+    def _show(self, result: Result, *, live: bool) -> None:
         """Show a run's (or a live update's) result; a failed one keeps the last good
         text, marked stale, with the error above it."""
         self.origin = "live" if live else "run"
@@ -251,8 +252,8 @@ class InspectionView(Vertical):
             status.append("  STALE: the last good result", style="bold yellow")
         elif partial:
             status.append("  compiling…", style="italic")
-        n_lines = self.text.count("\n") + 1
-        status.append(f"  {n_lines:,} lines", style="dim")
+        count = self.text.count("\n") + 1
+        status.append(f"  {count:,} lines", style="dim")
         self.query_one(".inspect-status", Static).update(status)
 
     # -- linking -------------------------------------------------------------------------
@@ -303,8 +304,9 @@ class InspectionView(Vertical):
 
     @on(Input.Submitted, ".inspect-find-input")
     def _find_submitted(self, event: Input.Submitted) -> None:
+        """Enter: the match stays selected and the view takes the keys (n, N, y)."""
         event.stop()
-        self._find(True)
+        self.view.focus()
 
     def on_key(self, event: Any) -> None:
         field = self.query_one(".inspect-find-input", Input)
@@ -319,141 +321,19 @@ class InspectionView(Vertical):
             else:
                 self._find(event.key == "down")
 
-    # -- copy and save ---------------------------------------------------------------------
-    def action_copy_view(self) -> None:
-        selected = self.view.selected_text
-        text = selected or self.text
-        self.app.copy_to_clipboard(text)
-        what = "the selection" if selected else f"the {self.view_title} view"
-        self.app.notify(f"Copied {what} ({text.count(chr(10)) + 1:,} lines) to the clipboard (OSC 52).")
 
-    def save_path(self) -> Path:
-        pane = next((n for n in self.ancestors if hasattr(n, "demo")), None)
-        demo = getattr(getattr(pane, "demo", None), "name", "jaxtui")
-        return Path.cwd() / f"jaxtui-{demo}-{self.key}.txt"
-
-    def action_save_view(self) -> None:
-        path = self.save_path()
-        try:
-            path.write_text(self.text + "\n", encoding="utf-8")
-        except OSError as exc:
-            self.app.notify(f"Could not save the {self.view_title} view: {exc}", severity="error")
-            return
-        self.app.notify(f"Saved the {self.view_title} view to {path}")
-
-    @property
-    def view_title(self) -> str:
-        return {"jaxpr": "Jaxpr", "stablehlo": "StableHLO", "hlo": "HLO"}.get(self.key, self.key.title())
+class JaxprView(InspectionView):
+    HELP_TITLE = "Jaxpr"
+    key = SAVE_NAME = "jaxpr"
+    comment = "#"
+    language = "python"  # a jaxpr reads well with Python's highlighting
 
 
-class CostView(InspectionView):
-    """cost_analysis() and memory_analysis() of each marked function's compiled form."""
-
-    comment = " "
-
-    empty_text = "Run the code (ctrl+r) or turn on live mode (ctrl+l) to see cost_analysis() and memory_analysis()."
-
-    def __init__(self, **kwargs: Any) -> None:
-        super().__init__("cost", **kwargs)
-
-    def header(self, block: Block, stale: bool) -> str:
-        return f"── {block.name}{' · STALE' if stale else ''}"
-
-    def blocks(self, result: dict[str, Any]) -> list[Block]:
-        out = []
-        for ins in result.get("inspections") or []:
-            if not ins.get("compiled") and not ins.get("error"):
-                out.append(Block(ins["name"], line=ins.get("line"), pending=True))
-                continue
-            body = cost_lines(ins) if ins.get("compiled") else ""
-            out.append(Block(ins["name"], body, [], ins.get("line"), "" if body else inspection_problem(ins)))
-        return out
+class StableHLOView(InspectionView):
+    HELP_TITLE = "StableHLO"
+    key = SAVE_NAME = "stablehlo"
 
 
-def cost_lines(ins: dict[str, Any]) -> str:
-    cost, mem = ins.get("cost") or {}, ins.get("memory") or {}
-    lines = []
-    flops, nbytes = cost.get("flops"), cost.get("bytes accessed")
-    if flops is not None:
-        lines.append(f"  flops                  {flops:>16,.0f}")
-    if cost.get("transcendentals") is not None:
-        lines.append(f"  transcendentals        {cost['transcendentals']:>16,.0f}")
-    if nbytes is not None:
-        lines.append(f"  bytes accessed         {nbytes:>16,.0f}{_bytes(nbytes)}")
-    if flops is not None and nbytes:
-        intensity = flops / nbytes
-        lines.append(f"  arithmetic intensity   {intensity:>16.3g}  flop/byte"
-                     f"{'  (memory-bound: few flops per byte moved)' if intensity < 4 else ''}")
-    if mem:
-        lines.append("  memory_analysis():")
-        for key, label in (("argument_size_in_bytes", "arguments"), ("output_size_in_bytes", "outputs"),
-                           ("temp_size_in_bytes", "temporaries"), ("alias_size_in_bytes", "aliased"),
-                           ("generated_code_size_in_bytes", "generated code")):
-            if key in mem:
-                lines.append(f"    {label:<20} {mem[key]:>16,} bytes{_bytes(mem[key])}")
-    if ins.get("stage_s"):
-        lines.append(f"  {_stages(ins)}")
-    return "\n".join(lines) or "  (the backend reported no cost)"
-
-
-class CompilesView(InspectionView):
-    """How many compilations each function triggered in the last run, and why."""
-
-    comment = " "
-
-    empty_text = "Run the code (ctrl+r) to count its compilations."
-
-    def __init__(self, **kwargs: Any) -> None:
-        super().__init__("compiles", **kwargs)
-
-    def header(self, block: Block, stale: bool) -> str:
-        live = " (live: only the statements the marked functions need ran)" if self.origin == "live" else ""
-        return f"── compilations{live}{' · STALE' if stale else ''}"
-
-    def blocks(self, result: dict[str, Any]) -> list[Block]:
-        if result.get("partial") or "compiles" not in result:
-            return []
-        return [Block("compiles", compiles_text(result))]
-
-
-def compiles_text(result: dict[str, Any]) -> str:
-    rows = result.get("compiles") or []
-    marked = {ins.get("fn_name") for ins in result.get("inspections") or []} - {None, ""}
-    lines = []
-    if rows:
-        lines.append(f"  {'function':<32} {'compiles':>8} {'traces':>6} {'trace':>9} {'lower':>9} {'compile':>9}")
-        for r in rows:
-            star = "★" if r["name"] in marked else " "
-            lines.append(f"{star} {r['name'][:32]:<32} {r['compiles']:>8} {r.get('traces', 0):>6} "
-                         f"{format_seconds(r['trace_s']):>9} {format_seconds(r['lower_s']):>9} "
-                         f"{format_seconds(r['compile_s']):>9}")
-        total = sum(r["compiles"] for r in rows)
-        lines.append(f"\n  {total} compilation{'s' if total != 1 else ''}, each one a cache miss. A cache hit "
-                     "(same function, same shapes, dtypes and static arguments) compiles nothing and "
-                     "fires no event, so it is not in this table. jnp operations outside jit compile "
-                     "once per shape and dtype (broadcast_in_dim, mul...). ★ = marked with demo.inspect.")
-    else:
-        lines.append("  No compilation happened: every call hit a cache (or nothing was called).")
-    explained: list[tuple[str, str, str]] = []
-    counts: list[int] = []
-    for r in rows:
-        for miss in r.get("misses") or []:
-            where = f"line {miss['line']}" if miss.get("line") else miss.get("where", "?")
-            key = (r["name"], where, miss["reason"])
-            if explained and explained[-1] == key:  # a loop retracing: once, with a count
-                counts[-1] += 1
-            else:
-                explained.append(key)
-                counts.append(1)
-    if explained:
-        lines.append("\n  Why each trace happened (JAX's cache-miss explanations, jax_explain_cache_misses):")
-        for (name, where, reason), count in zip(explained, counts):
-            times = f" (×{count})" if count > 1 else ""
-            reason = reason.replace("\n", "\n      ")
-            lines.append(f"    {name} at {where}{times}: {reason}")
-    views = [ins for ins in result.get("inspections") or [] if ins.get("stage_s")]
-    if views:
-        lines.append("\n  Building these views (not counted above; a cached function costs ~0):")
-        for ins in views:
-            lines.append(f"    {ins['name']}: {_stages(ins)}")
-    return "\n".join(lines)
+class HLOView(InspectionView):
+    HELP_TITLE = "HLO"
+    key = SAVE_NAME = "hlo"
