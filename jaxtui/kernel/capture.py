@@ -24,6 +24,7 @@ import codecs
 import ctypes
 import io
 import os
+import re
 import select
 import sys
 import threading
@@ -43,6 +44,11 @@ MAX_BATCH = 256 * 1024  # characters one 50 ms batch of stream events carries: h
 FLUSH_S = 0.05
 _SLACK = 64 * 1024  # the tail may pass its size by this much before it is trimmed
 _PIPE_READ = 1 << 16
+# absl/glog (XLA, libtpu): "W0102 03:04:05.678901   1234 file.cc:56] ..."; Gloo: "[Gloo] Rank 0
+# is connected to 3 peer ranks. ...", written in pieces by several threads at once, so a line
+# can start with its second piece.
+_LIBRARY_LOG = re.compile(r"^(?:[IWEF]\d{4} [\d:.]+ +\d+ [\w./+-]+:\d+\] |\[Gloo\] "
+                          r"|\d+ peer ranks\. Expected number of connected peer ranks).*\n?", re.M)
 
 _KERNEL_ERR = os.dup(2)  # the kernel's stderr, taken at import (outside any run)
 _stale_threads: set[threading.Thread] = set()  # started by an earlier run, still running
@@ -145,6 +151,7 @@ class RunOutput:
         self._batch = HeadTail(MAX_BATCH)
         self._last_flush = time.monotonic()
         self._held: dict[str, list[str]] = {"stdout": [], "stderr": []}  # no newline yet
+        self._fd_partial = ""  # fd-level text after its last newline
         self.closed = False  # the run ended: what still arrives goes to the kernel's stderr
         self.pipe_eof = False
 
@@ -176,6 +183,9 @@ class RunOutput:
     def _commit_locked(self, *names: str) -> None:
         if self._pipe is not None and not self.pipe_eof and self._poller.poll(0):
             self._drain_locked()
+        if self._fd_partial and not _may_be_library_log(self._fd_partial):  # a log line waits for its end
+            partial, self._fd_partial = self._fd_partial, ""  # before the Python text it preceded
+            self._add_locked("stdout", partial)
         for name in names:
             held = self._held[name]
             if held:
@@ -203,9 +213,23 @@ class RunOutput:
                 data = b""
             if not data:
                 self.pipe_eof = True
-                self._add_locked("stdout", self._decoder.decode(b"", final=True))
+                self._add_fd_locked(self._decoder.decode(b"", final=True))
                 return
-            self._add_locked("stdout", self._decoder.decode(data))
+            self._add_fd_locked(self._decoder.decode(data))
+
+    def _add_fd_locked(self, text: str) -> None:
+        """Text from fds 1 and 2. Whole lines of the libraries' own logging (XLA's absl
+        format, Gloo's connection messages of a cluster) go to the kernel's stderr, where
+        they go outside runs too: the program's output is what the program printed."""
+        text = self._fd_partial + text
+        end = text.rfind("\n") + 1  # a line's last part may come in the next read: hold it
+        text, self._fd_partial = text[:end], text[end:]
+        start = 0
+        for match in _LIBRARY_LOG.finditer(text):
+            self._add_locked("stdout", text[start:match.start()])
+            _to_kernel_stderr(match.group())
+            start = match.end()
+        self._add_locked("stdout", text[start:])
 
     def _flush_locked(self) -> None:
         self._last_flush = time.monotonic()
@@ -234,6 +258,7 @@ class RunOutput:
         """Drain the pipe, send everything; later arrivals go to the kernel's stderr."""
         with self.lock:
             self._drain_locked()
+            self._add_fd_locked("\n" if _LIBRARY_LOG.match(self._fd_partial) else "")
             self._commit_locked(*self._held)
             self._flush_locked()
             self.closed = True
@@ -245,6 +270,14 @@ class RunOutput:
         for name, text in self.record.chunks(self.CUT_NOTE):
             lines.feed(name, text)
         return lines.text()
+
+
+def _may_be_library_log(partial: str) -> bool:
+    """Could this unfinished line still turn out to be the libraries' logging?"""
+    return bool(_LIBRARY_LOG.match(partial)) or "[Gloo] ".startswith(partial) or bool(_LOG_START.match(partial))
+
+
+_LOG_START = re.compile(r"^[IWEF]\d{0,4}(?: [\d:.]*(?: +\d*(?: [\w./+-]*(?::\d*)?)?)?)?$")
 
 
 def _to_kernel_stderr(text: str) -> None:
