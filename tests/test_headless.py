@@ -161,3 +161,41 @@ def test_error_lines_are_the_files_own_below_a_lesson_docstring(tmp_path):
     path.write_text(source.replace("reshape(7)", "reshape(7"))
     result, status = run_json(path)
     assert result["error"]["kind"] == "syntax" and result["error"]["line"] == bad
+
+
+def test_every_usage_error_of_run_json_is_the_usage_object():
+    # argparse's own errors (bad --target, unknown flag), an unknown demo and a bad --input
+    # must all print the `usage` JSON object with --json, and exit 2
+    for args in (["nosuch"], ["grad", "--target", "tpu-zz"], ["grad", "--bogus"], ["grad", "--host-devices", "0"],
+                 ["grad", "--input", "nosuch=1"], ["grad", "--input", "bad"], ["grad", "--timeout", "-1"]):
+        proc = jaxtui("run", *args, "--json")
+        assert proc.returncode == 2, (args, proc.stderr)
+        error = json.loads(proc.stdout)["error"]
+        assert error["kind"] == "usage" and error["message"], args
+
+
+def test_a_bad_input_is_a_usage_error_without_json():
+    proc = jaxtui("run", "grad", "--input", "nosuch=1")
+    assert proc.returncode == 2 and "has no input 'nosuch'" in proc.stderr and proc.stdout == ""
+
+
+def test_source_files_decode_as_python_decodes_them(tmp_path):
+    latin = tmp_path / "latin.py"
+    latin.write_bytes(b'# -*- coding: latin-1 -*-\nprint("caf\xe9")\n')
+    bom = tmp_path / "bom.py"
+    bom.write_bytes(b'\xef\xbb\xbfprint("with a BOM")\n')
+    for path, printed in ((latin, "café\n"), (bom, "with a BOM\n")):
+        result, code = run_json(path)
+        assert code == 0 and result["stdout"] == printed, result["error"]
+
+
+def test_an_undecodable_file_is_a_one_line_error(tmp_path):
+    for name, raw in (("first.py", b'x = "\xff"\n'), ("later.py", b'x = 1\ny = 2\nz = "\xff"\n'),
+                      ("cookie.py", b"# coding: no-such-codec\nx = 1\n")):
+        path = tmp_path / name
+        path.write_bytes(raw)
+        proc = jaxtui("run", str(path))
+        assert proc.returncode == 2 and "Traceback" not in proc.stderr, proc.stderr
+        assert proc.stderr.count("\n") == 1 and f"cannot read {path}" in proc.stderr
+        proc = jaxtui("run", str(path), "--json")
+        assert proc.returncode == 2 and json.loads(proc.stdout)["error"]["kind"] == "usage"

@@ -8,6 +8,8 @@ nor textual: the UI reads demos without running them.
 from __future__ import annotations
 
 import ast
+import io
+import tokenize
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
@@ -20,6 +22,10 @@ ORDER = ("grad", "jit", "vmap", "lax", "pmap", "stax", "multihost", "tpu", "play
 
 class UnknownDemo(LookupError):
     """A demo name that is neither a built-in demo nor an existing .py file."""
+
+
+class UnreadableDemo(UnknownDemo):
+    """A .py file that cannot be read or decoded (a one-line reason, no traceback)."""
 
 
 def demos_dir() -> Path:
@@ -42,7 +48,7 @@ class Demo:
 
     @cached_property
     def source(self) -> str:
-        return self.path.read_text(encoding="utf-8")
+        return decode_python(self.path)
 
     @cached_property
     def _parts(self) -> tuple[str, str, int]:
@@ -116,6 +122,27 @@ def split_lesson(source: str) -> tuple[str, str, int]:
         rest.pop(0)
         end += 1
     return doc, "".join(rest), end + 1
+
+
+ENCODING_FIX = "save the file as UTF-8, or declare its encoding in its first lines (# -*- coding: latin-1 -*-)"
+
+
+def decode_python(path: Path) -> str:
+    """The file's text decoded as Python decodes a source file: UTF-8, a UTF-8 BOM (dropped),
+    or the encoding a PEP 263 coding line names. Raises UnreadableDemo with the reason."""
+    try:
+        raw = path.read_bytes()
+        encoding, _ = tokenize.detect_encoding(io.BytesIO(raw).readline)
+        text = raw.decode(encoding)
+    except OSError as exc:
+        raise UnreadableDemo(f"cannot read {path}: {exc.strerror or exc}") from None
+    except SyntaxError as exc:  # detect_encoding: an unknown coding line, or bad UTF-8 in the first lines
+        raise UnreadableDemo(f"cannot read {path}: {exc.msg}; {ENCODING_FIX}") from None
+    except UnicodeDecodeError as exc:
+        raise UnreadableDemo(f"cannot read {path}: byte {raw[exc.start]:#x} at offset {exc.start} is not "
+                             f"{encoding}; {ENCODING_FIX}") from None
+    # a BOM is dropped by the utf-8-sig codec; Python reads \r\n and \r as \n
+    return text.replace("\r\n", "\n").replace("\r", "\n")
 
 
 def load(path: Path, *, builtin: bool = False, name: str | None = None) -> Demo:
