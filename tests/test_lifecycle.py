@@ -84,7 +84,7 @@ def test_the_kernel_dies_within_a_second_of_jaxtui_run(tmp_path, sig, loop):
         assert proc.returncode == -signal.SIGKILL
         return
     assert proc.returncode == 128 + sig
-    assert "Traceback" not in err
+    assert err == ""  # no traceback, nor asyncio's "Future exception was never retrieved"
     result = json.loads(out)
     assert result["error"]["kind"] == "interrupted" and result["ok"] is False
     assert result["stdout"] == ("looping\n" if loop == "python" else "spinning\n")

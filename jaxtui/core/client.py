@@ -72,6 +72,11 @@ def version_mismatch_message(theirs: Any, their_release: str | None, fix: str | 
             f"{fix or version_fix(None, '')}")
 
 
+def _retrieved(fut: asyncio.Future[Any]) -> None:
+    if not fut.cancelled():
+        fut.exception()  # marks it retrieved; whoever still awaits fut gets it all the same
+
+
 class KernelDied(KernelError):
     """The kernel exited while a request was in flight."""
 
@@ -493,6 +498,9 @@ class KernelClient:
             params.setdefault("target", self.config.target)
         rid = next(self._ids)
         fut: asyncio.Future[P.Event] = asyncio.get_running_loop().create_future()
+        # A caller cancelled mid-wait (a signal, a cluster's end) leaves fut to the kernel's
+        # death: its KernelDied is expected, not "Future exception was never retrieved".
+        fut.add_done_callback(_retrieved)
         self._pending[rid] = (fut, on_event)
         self._ops[rid] = op
         if background:
