@@ -97,6 +97,7 @@ def test_a_timeout_keeps_the_printed_output_and_the_line_reached(tmp_path, loop)
     proc = subprocess.run([PYTHON, "-m", "jaxtui", "run", str(path), "--json", "--timeout", "4"],
                           capture_output=True, text=True, timeout=120, check=False)
     assert proc.returncode == 124
+    assert proc.stderr == ""  # not asyncio's "Future exception was never retrieved"
     result = json.loads(proc.stdout)
     assert result["error"]["kind"] == "timeout"
     lines = path.read_text().splitlines()

@@ -568,7 +568,9 @@ class KernelClient:
                               (" and restarted" if restart else "") + " (XLA does not stop on SIGINT)")
 
         async def settled() -> bool:
-            await asyncio.wait([asyncio.shield(f) for f in futures])
+            # the futures themselves, not shields: a shield left behind when the grace runs out
+            # would later hold the kernel's death as an exception nobody retrieves
+            await asyncio.wait(futures)
             if not proc.alive:
                 return False
             try:
