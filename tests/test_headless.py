@@ -178,24 +178,3 @@ def test_a_bad_input_is_a_usage_error_without_json():
     proc = jaxtui("run", "grad", "--input", "nosuch=1")
     assert proc.returncode == 2 and "has no input 'nosuch'" in proc.stderr and proc.stdout == ""
 
-
-def test_source_files_decode_as_python_decodes_them(tmp_path):
-    latin = tmp_path / "latin.py"
-    latin.write_bytes(b'# -*- coding: latin-1 -*-\nprint("caf\xe9")\n')
-    bom = tmp_path / "bom.py"
-    bom.write_bytes(b'\xef\xbb\xbfprint("with a BOM")\n')
-    for path, printed in ((latin, "café\n"), (bom, "with a BOM\n")):
-        result, code = run_json(path)
-        assert code == 0 and result["stdout"] == printed, result["error"]
-
-
-def test_an_undecodable_file_is_a_one_line_error(tmp_path):
-    for name, raw in (("first.py", b'x = "\xff"\n'), ("later.py", b'x = 1\ny = 2\nz = "\xff"\n'),
-                      ("cookie.py", b"# coding: no-such-codec\nx = 1\n")):
-        path = tmp_path / name
-        path.write_bytes(raw)
-        proc = jaxtui("run", str(path))
-        assert proc.returncode == 2 and "Traceback" not in proc.stderr, proc.stderr
-        assert proc.stderr.count("\n") == 1 and f"cannot read {path}" in proc.stderr
-        proc = jaxtui("run", str(path), "--json")
-        assert proc.returncode == 2 and json.loads(proc.stdout)["error"]["kind"] == "usage"

@@ -36,6 +36,29 @@ def test_default_device_follows_the_context_manager_and_the_option():
     assert jc.default_device() == first
 
 
+def test_a_thread_local_setting_can_be_read_and_put_back():
+    settings = jc.thread_local_settings()
+    state = settings["jax_numpy_rank_promotion"]
+    unset = state.get_local()
+    state.swap_local("raise")  # what an interrupted __enter__ leaves
+    assert jax.config.values["jax_numpy_rank_promotion"] == "raise"
+    jc.set_thread_local(state, unset)
+    assert jax.config.values["jax_numpy_rank_promotion"] == "allow"
+    device = settings["jax_default_device"]
+    device.swap_local(jax.devices()[-1])
+    jc.set_thread_local(device, unset)
+    assert jc.default_device() == jax.devices()[0]
+
+
+def test_a_trace_left_open_is_ended():
+    from jax._src import core
+
+    assert jc.reset_trace_state() is True
+    core.trace_ctx.set_trace(core.EvalTrace())  # what an exception in JAX's bookkeeping can leave
+    assert not core.trace_state_clean()
+    assert jc.reset_trace_state() is False and core.trace_state_clean()
+
+
 def test_the_users_own_cache_miss_explanations_are_seen():
     assert jc.explains_cache_misses() is False
     with jc.explain_cache_misses():
@@ -124,3 +147,27 @@ def test_memory_stats_keys_on_an_accelerator():
     if not stats:
         pytest.skip("no memory_stats() on this backend (CPU)")
     assert set(jc.MEMORY_STATS_KEYS) <= set(stats)
+
+
+def test_loops_in_a_jaxpr_carry_their_body_and_trip_count(tmp_path):
+    from jax import lax
+
+    fn, path = from_file(tmp_path, """\
+        from jax import lax
+
+        def f(x):
+            y = lax.fori_loop(0, 7, lambda i, v: v * 2.0, x)
+            return lax.while_loop(lambda c: c[0] < 3, lambda c: (c[0] + 1, c[1] + 1.0), (0, y))[1]
+        """, "f")
+    traced = jax.jit(fn).trace(jnp.ones(4))
+    loops = [jc.loop_of(e) for e in jc.eqns_of(traced.jaxpr)]
+    (scan_kind, scan_body, trip), (while_kind, _, unknown) = [lp for lp in loops if lp]
+    assert (scan_kind, trip, while_kind, unknown) == ("scan", 7, "while", None)
+    body_fn, args = jc.closed_jaxpr_fn(scan_body)
+    assert [a.shape for a in args] == [(), (4,)]  # the counter and the carry
+    assert jc.cost_dict(jax.jit(body_fn).lower(*args).compile())["flops"] >= 4
+    lines = [jc.eqn_line(e, path) for e in jc.eqns_of(traced.jaxpr) if jc.loop_of(e)]
+    assert lines == [4, 5]
+    nested = jax.jit(lambda v: jax.jit(lambda w: lax.scan(lambda c, _: (c, None), w, None, length=2)[0])(v))
+    (call,) = jc.eqns_of(nested.trace(jnp.ones(2)).jaxpr)
+    assert any(jc.loop_of(e) for sub in jc.subjaxprs(call) for e in jc.eqns_of(sub))

@@ -308,7 +308,7 @@ async def _devices_pane(pilot, app):
 async def test_the_devices_pane_shows_the_targets_pod_map_and_runs_compile_for_it(tmp_path):
     from jaxtui.core.catalog import load
     from jaxtui.ui.app import JaxTUI
-    from jaxtui.ui.widgets.inspect_views import InspectionView
+    from jaxtui.ui.results.inspection import InspectionView
 
     path = tmp_path / "mm.py"
     path.write_text('"""# mm\n\nA matmul."""\n' + MATMUL)

@@ -8,7 +8,6 @@ nor textual: the UI reads demos without running them.
 from __future__ import annotations
 
 import ast
-import io
 import tokenize
 from dataclasses import dataclass
 from functools import cached_property
@@ -25,7 +24,26 @@ class UnknownDemo(LookupError):
 
 
 class UnreadableDemo(UnknownDemo):
-    """A .py file that cannot be read or decoded (a one-line reason, no traceback)."""
+    """A demo file that cannot be read or decoded. str(): one line that says why."""
+
+
+def read_source(path: Path) -> str:
+    """The file's text, decoded as Python decodes it: a PEP 263 coding line or a UTF-8 BOM
+    names the encoding, UTF-8 otherwise. Raises UnreadableDemo with one line that says why."""
+    try:
+        with tokenize.open(path) as f:
+            return f.read()
+    except UnicodeDecodeError as exc:
+        line = exc.object[: exc.start].count(b"\n") + 1
+        reason = f"not valid {exc.encoding} at line {line} (byte {exc.object[exc.start]:#04x}); " \
+                 "save it as UTF-8 or declare its encoding (# -*- coding: latin-1 -*-)"
+    except SyntaxError as exc:  # tokenize's own: bad bytes in the first lines, an unknown codec
+        reason = exc.msg.replace(f" for {str(path)!r}", "")
+        if reason.startswith("invalid or missing encoding declaration"):
+            reason = "not valid utf-8, and no coding line (# -*- coding: latin-1 -*-) names its encoding"
+    except OSError as exc:
+        reason = exc.strerror or str(exc)
+    raise UnreadableDemo(f"cannot read {path}: {reason}")
 
 
 def demos_dir() -> Path:
@@ -48,7 +66,7 @@ class Demo:
 
     @cached_property
     def source(self) -> str:
-        return decode_python(self.path)
+        return read_source(self.path)
 
     @cached_property
     def _parts(self) -> tuple[str, str, int]:
@@ -122,27 +140,6 @@ def split_lesson(source: str) -> tuple[str, str, int]:
         rest.pop(0)
         end += 1
     return doc, "".join(rest), end + 1
-
-
-ENCODING_FIX = "save the file as UTF-8, or declare its encoding in its first lines (# -*- coding: latin-1 -*-)"
-
-
-def decode_python(path: Path) -> str:
-    """The file's text decoded as Python decodes a source file: UTF-8, a UTF-8 BOM (dropped),
-    or the encoding a PEP 263 coding line names. Raises UnreadableDemo with the reason."""
-    try:
-        raw = path.read_bytes()
-        encoding, _ = tokenize.detect_encoding(io.BytesIO(raw).readline)
-        text = raw.decode(encoding)
-    except OSError as exc:
-        raise UnreadableDemo(f"cannot read {path}: {exc.strerror or exc}") from None
-    except SyntaxError as exc:  # detect_encoding: an unknown coding line, or bad UTF-8 in the first lines
-        raise UnreadableDemo(f"cannot read {path}: {exc.msg}; {ENCODING_FIX}") from None
-    except UnicodeDecodeError as exc:
-        raise UnreadableDemo(f"cannot read {path}: byte {raw[exc.start]:#x} at offset {exc.start} is not "
-                             f"{encoding}; {ENCODING_FIX}") from None
-    # a BOM is dropped by the utf-8-sig codec; Python reads \r\n and \r as \n
-    return text.replace("\r\n", "\n").replace("\r", "\n")
 
 
 def load(path: Path, *, builtin: bool = False, name: str | None = None) -> Demo:

@@ -35,6 +35,37 @@ def explains_cache_misses() -> bool:
     return bool(jax.config.values["jax_explain_cache_misses"])
 
 
+# -- thread-local settings and the trace state ------------------------------------------------
+# A context manager such as `jax.numpy_rank_promotion("raise")` sets a thread-local value on
+# its option's State (jax/_src/config.py: get_local/set_local, `config_ext.unset` when none),
+# and its __exit__ puts the previous one back and calls the option's thread-local hook.
+
+
+def thread_local_settings() -> dict[str, Any]:
+    """Every option that has a thread-local value, by name: {name: its State}."""
+    from jax._src import config
+
+    holders = getattr(config.config, "_value_holders", {})
+    return {name: h for name, h in holders.items() if hasattr(h, "get_local") and hasattr(h, "set_local")}
+
+
+def set_thread_local(state: Any, value: Any) -> None:
+    """Put a thread-local value back as the context manager's __exit__ does."""
+    from jax._src import config
+
+    state.set_local(value)
+    hook = getattr(state, "_update_thread_local_hook", None)
+    if hook:
+        hook(None if value is config.config_ext.unset else value)
+
+
+def reset_trace_state() -> bool:
+    """End a trace left open (an exception inside JAX's own bookkeeping); True if none was."""
+    from jax._src import core
+
+    return bool(core.reset_trace_state())
+
+
 # -- compile-pipeline timing (jax.monitoring) --------------------------------------------------
 # The duration events JAX records per cache miss, by stage. Each carries `fun_name`: the
 # function's name for the trace, `jit(name)` for lowering and compiling.
@@ -159,6 +190,52 @@ HLO_FILE = re.compile(r'^(\d+) "(.*)"$')
 HLO_LOCATION = re.compile(r"^(\d+) \{file_name_id=(\d+) .*?\bline=(\d+)")
 HLO_FRAME = re.compile(r"^(\d+) \{file_location_id=(\d+) parent_frame_id=(\d+)")
 HLO_FRAME_REF = re.compile(r"stack_frame_id=(\d+)")
+
+
+# -- loops in a jaxpr (kernel/loop_cost.py) ---------------------------------------------------
+# `lax.scan` (and `fori_loop` with static bounds) is a `scan` equation with its body in
+# params["jaxpr"] and its static trip count in params["length"]; `while_loop` (and a
+# `fori_loop` with traced bounds) is a `while` equation, body in params["body_jaxpr"].
+LOOP_BODY = {"scan": "jaxpr", "while": "body_jaxpr"}
+
+
+def loop_of(eqn: Any) -> tuple[str, Any, int | None] | None:
+    """(kind, body ClosedJaxpr, static trip count or None) for a loop equation, else None."""
+    name = eqn.primitive.name
+    if name not in LOOP_BODY:
+        return None
+    length = eqn.params.get("length") if name == "scan" else None
+    return name, eqn.params[LOOP_BODY[name]], None if length is None else int(length)
+
+
+def eqns_of(jaxpr: Any) -> list[Any]:
+    """The equations of a Jaxpr or ClosedJaxpr."""
+    return list((jaxpr.jaxpr if hasattr(jaxpr, "consts") else jaxpr).eqns)
+
+
+def subjaxprs(eqn: Any) -> list[Any]:
+    """The jaxprs inside an equation's params (jit calls, cond branches, custom rules...)."""
+    import jax.extend.core as jex
+
+    return list(jex.jaxprs_in_params(eqn.params))
+
+
+def closed_jaxpr_fn(closed: Any) -> tuple[Callable[..., Any], list[Any]]:
+    """A ClosedJaxpr as a function, and ShapeDtypeStructs of its inputs (to lower it alone)."""
+    import jax.extend.core as jex
+
+    args = [jax.ShapeDtypeStruct(v.aval.shape, v.aval.dtype) for v in closed.jaxpr.invars]
+    return jex.jaxpr_as_fun(closed), args
+
+
+def eqn_line(eqn: Any, filename: str) -> int | None:
+    """The line of `filename` that wrote an equation (its innermost frame in that file)."""
+    try:
+        frames = eqn.source_info.traceback.frames
+    except AttributeError:
+        return None
+    lines = [f.line_num for f in frames if f.file_name == filename]
+    return lines[0] if lines else None
 
 
 # -- device memory -----------------------------------------------------------------------------
