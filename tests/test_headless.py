@@ -161,3 +161,20 @@ def test_error_lines_are_the_files_own_below_a_lesson_docstring(tmp_path):
     path.write_text(source.replace("reshape(7)", "reshape(7"))
     result, status = run_json(path)
     assert result["error"]["kind"] == "syntax" and result["error"]["line"] == bad
+
+
+def test_every_usage_error_of_run_json_is_the_usage_object():
+    # argparse's own errors (bad --target, unknown flag), an unknown demo and a bad --input
+    # must all print the `usage` JSON object with --json, and exit 2
+    for args in (["nosuch"], ["grad", "--target", "tpu-zz"], ["grad", "--bogus"], ["grad", "--host-devices", "0"],
+                 ["grad", "--input", "nosuch=1"], ["grad", "--input", "bad"], ["grad", "--timeout", "-1"]):
+        proc = jaxtui("run", *args, "--json")
+        assert proc.returncode == 2, (args, proc.stderr)
+        error = json.loads(proc.stdout)["error"]
+        assert error["kind"] == "usage" and error["message"], args
+
+
+def test_a_bad_input_is_a_usage_error_without_json():
+    proc = jaxtui("run", "grad", "--input", "nosuch=1")
+    assert proc.returncode == 2 and "has no input 'nosuch'" in proc.stderr and proc.stdout == ""
+

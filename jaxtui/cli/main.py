@@ -10,7 +10,7 @@ import argparse
 import json
 import sys
 from collections.abc import Callable
-from typing import Any
+from typing import Any, NoReturn
 
 from jaxtui import __version__
 from jaxtui.cli.options import (
@@ -41,8 +41,24 @@ def _app_parser() -> argparse.ArgumentParser:
     return p
 
 
+class _UsageError(Exception):
+    """A usage error of `jaxtui run`, found by argparse or after it (exit 2)."""
+
+
+class _ParseError(_UsageError):
+    """One argparse found: shown with the usage lines, as argparse does."""
+
+
+class _RunParser(argparse.ArgumentParser):
+    """argparse prints its errors as usage text and exits; `jaxtui run --json` must print the
+    `usage` JSON object instead, so its errors come back to cmd_run as _UsageError."""
+
+    def error(self, message: str) -> NoReturn:
+        raise _ParseError(message)
+
+
 def _run_parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog="jaxtui run", description="Run one demo headless on the kernel.")
+    p = _RunParser(prog="jaxtui run", description="Run one demo headless on the kernel.")
     p.add_argument("target", metavar="NAME|FILE", help="a demo name (see `jaxtui list`) or a .py file")
     p.add_argument("--json", action="store_true", help="print one JSON object (see README for the keys)")
     p.add_argument("--timeout", type=float, default=None, metavar="S",
@@ -65,14 +81,14 @@ def _parse_inputs(pairs: list[str], demo: Any) -> dict[str, Any]:
     for pair in pairs:
         name, sep, text = pair.partition("=")
         if not sep:
-            raise SystemExit(f"jaxtui run: --input needs NAME=VALUE, got {pair!r}")
+            raise _UsageError(f"--input needs NAME=VALUE, got {pair!r}")
         if name not in specs:
             known = ", ".join(specs) or "none"
-            raise SystemExit(f"jaxtui run: demo {demo.name!r} has no input {name!r} (inputs: {known})")
+            raise _UsageError(f"demo {demo.name!r} has no input {name!r} (inputs: {known})")
         try:
             values[name] = parse_value(specs[name], text)
         except InputError as exc:
-            raise SystemExit(f"jaxtui run: input {name}: {exc}") from None
+            raise _UsageError(f"input {name}: {exc}") from None
     return values
 
 
@@ -90,20 +106,20 @@ def cmd_run(argv: list[str]) -> int:
     from jaxtui.cli import run as headless
     from jaxtui.core.catalog import UnknownDemo, resolve
 
-    args = _run_parser().parse_args(argv)
+    parser = _run_parser()
     try:
+        args = parser.parse_args(argv)
         demo = resolve(args.target)
-    except UnknownDemo as exc:
-        print(f"jaxtui run: {exc}", file=sys.stderr)
-        return 2
-    if args.timeout is not None and args.timeout <= 0:
-        print("jaxtui run: --timeout must be positive", file=sys.stderr)
-        return 2
-    inputs = _parse_inputs(args.input, demo)
-    try:
+        if args.timeout is not None and args.timeout <= 0:
+            raise _UsageError("--timeout must be positive")
+        inputs = _parse_inputs(args.input, demo)
         cluster = cluster_for(args)
-    except ValueError as exc:
-        return _usage_error("jaxtui run", str(exc), args.json)
+    except (_UsageError, UnknownDemo, ValueError) as exc:
+        # --json is known only once parsed: look for it in argv itself, as argparse would
+        as_json = "--json" in argv[: argv.index("--")] if "--" in argv else "--json" in argv
+        if not as_json and isinstance(exc, _ParseError):
+            parser.print_usage(sys.stderr)
+        return _usage_error("jaxtui run", str(exc), as_json)
     return headless.main(demo, config=kernel_config(args, cluster), as_json=args.json, timeout=args.timeout,
                          inputs=inputs, transport=transport_for(args), cluster=cluster)
 

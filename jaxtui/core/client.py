@@ -73,6 +73,11 @@ def version_mismatch_message(theirs: Any, their_release: str | None, fix: str | 
             f"{fix or version_fix(None, '')}")
 
 
+def _retrieved(fut: asyncio.Future[Any]) -> None:
+    if not fut.cancelled():
+        fut.exception()  # marks it retrieved; whoever still awaits fut gets it all the same
+
+
 class KernelDied(KernelError):
     """The kernel exited while a request was in flight."""
 
@@ -538,6 +543,9 @@ class KernelClient:
             params.setdefault("target", self.config.target)
         rid = next(self._ids)
         fut: asyncio.Future[P.Event] = asyncio.get_running_loop().create_future()
+        # A caller cancelled mid-wait (a signal, a cluster's end) leaves fut to the kernel's
+        # death: its KernelDied is expected, not "Future exception was never retrieved".
+        fut.add_done_callback(_retrieved)
         self._pending[rid] = (fut, on_event)
         self._ops[rid] = op
         if background:
@@ -605,7 +613,9 @@ class KernelClient:
                               (" and restarted" if restart else "") + " (XLA does not stop on SIGINT)")
 
         async def settled() -> bool:
-            await asyncio.wait([asyncio.shield(f) for f in futures])
+            # the futures themselves, not shields: a shield left behind when the grace runs out
+            # would later hold the kernel's death as an exception nobody retrieves
+            await asyncio.wait(futures)
             if not proc.alive:
                 return False
             try:

@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import os
 import signal
+import threading
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar
 
@@ -51,6 +53,7 @@ if TYPE_CHECKING:  # imported where it is built, after the first frame
 RESTART_LIMIT = 3  # deaths within a minute before we stop restarting and say why
 RUN_IN_PROGRESS = "A run is in progress: ctrl+c stops it."
 DEVICES = "devices"  # the Devices tab, after the demo panes (not a DemoPane)
+FATAL_EXIT_BACKSTOP_S = 1.0  # SIGTERM/SIGHUP: the longest the app takes to exit once its kernel is killed
 
 
 class JaxTUI(App[int]):
@@ -539,4 +542,10 @@ class JaxTUI(App[int]):
     def _on_fatal_signal(self, signum: int) -> None:
         self.kernel.kill_now()
         self.autosave.flush()  # the edits since the last save; the terminal may be gone
+        # Textual's exit restores the terminal through its writer thread. With the terminal gone
+        # (SIGHUP) while a run's output streams, that thread's bounded queue blocks the exit for
+        # good and the app lives on with no terminal: past a second, end the process anyway.
+        backstop = threading.Timer(FATAL_EXIT_BACKSTOP_S, os._exit, (128 + signum,))
+        backstop.daemon = True
+        backstop.start()
         self.exit(return_code=128 + signum)
