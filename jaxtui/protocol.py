@@ -91,6 +91,8 @@ class ValueRecord(TypedDict, total=False):
     text: str
     shape: list[int]
     dtype: str
+    devices: list[str]  # an array's devices (`cpu:0`...)
+    at: int  # characters printed (stdout + stderr) before it was shown: its place in the Output
 
 
 class Correction(TypedDict):

@@ -7,13 +7,40 @@ never in this process.
 from __future__ import annotations
 
 import argparse
+import json
+import math
 import sys
 from collections.abc import Callable
-from typing import Any
+from typing import Any, NoReturn
 
 from jaxtui import __version__
+from jaxtui import protocol as P
 from jaxtui.cli.options import add_device_option, add_kernel_options
 from jaxtui.core.client import KernelConfig
+
+
+def _pane_names() -> list[str]:
+    from jaxtui.core.catalog import builtin_names
+
+    return [*builtin_names(), "devices"]
+
+
+class UsageError(Exception):
+    """A bad flag or value: exit 2, with the reason (as JSON too, with --json)."""
+
+
+class _RunParser(argparse.ArgumentParser):
+    """argparse's errors as UsageError, so `--json` gets its JSON answer for them too."""
+
+    def error(self, message: str) -> NoReturn:
+        raise UsageError(message)
+
+
+def _usage_error(message: str, as_json: bool) -> int:
+    print(f"jaxtui run: {message}", file=sys.stderr)
+    if as_json:
+        print(json.dumps({"ok": False, "error": {"kind": P.KIND_USAGE, "message": message}}))
+    return 2
 
 
 def _app_parser() -> argparse.ArgumentParser:
@@ -22,7 +49,7 @@ def _app_parser() -> argparse.ArgumentParser:
         epilog="Other commands: `jaxtui list`, `jaxtui run NAME|FILE [--json] [--timeout S]`, "
                "`jaxtui doctor [--json]`, `jaxtui tour [NAME|FILE]`, `jaxtui serve [--host H] [--port P]`.")
     p.add_argument("file", nargs="?", help="your own demo file (.py), opened in its own pane")
-    p.add_argument("--pane", metavar="NAME", help="open on this pane (grad, jit, vmap, lax, pmap, stax)")
+    p.add_argument("--pane", metavar="NAME", help=f"open on this pane: {', '.join(_pane_names())}")
     add_kernel_options(p)
     add_device_option(p)
     p.add_argument("--version", action="version", version=f"jaxtui {__version__}")
@@ -30,7 +57,7 @@ def _app_parser() -> argparse.ArgumentParser:
 
 
 def _run_parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog="jaxtui run", description="Run one demo headless on the kernel.")
+    p = _RunParser(prog="jaxtui run", description="Run one demo headless on the kernel.")
     p.add_argument("target", metavar="NAME|FILE", help="a demo name (see `jaxtui list`) or a .py file")
     p.add_argument("--json", action="store_true", help="print one JSON object (see README for the keys)")
     p.add_argument("--timeout", type=float, default=None, metavar="S",
@@ -50,24 +77,31 @@ def _parse_inputs(pairs: list[str], demo: Any) -> dict[str, Any]:
     for pair in pairs:
         name, sep, text = pair.partition("=")
         if not sep:
-            raise SystemExit(f"jaxtui run: --input needs NAME=VALUE, got {pair!r}")
+            raise UsageError(f"--input needs NAME=VALUE, got {pair!r}")
         if name not in specs:
             known = ", ".join(specs) or "none"
-            raise SystemExit(f"jaxtui run: demo {demo.name!r} has no input {name!r} (inputs: {known})")
+            raise UsageError(f"demo {demo.name!r} has no input {name!r} (inputs: {known})")
         try:
             values[name] = parse_value(specs[name], text)
         except InputError as exc:
-            raise SystemExit(f"jaxtui run: input {name}: {exc}") from None
+            raise UsageError(f"input {name}: {exc}") from None
     return values
 
 
 def cmd_list(argv: list[str]) -> int:
+    import shutil
+    import textwrap
+
     from jaxtui.core.catalog import builtin_demos
+    from jaxtui.render.report import plain_text
 
     demos = builtin_demos()
     width = max(len(d.name) for d in demos)
+    columns = max(40, shutil.get_terminal_size((80, 24)).columns - 1)
     for d in demos:
-        print(f"{d.name:<{width}}  {d.summary}")
+        # Plain text, wrapped under its name to fit the terminal (the lesson is Markdown).
+        print(textwrap.fill(plain_text(d.summary), width=columns, initial_indent=f"{d.name:<{width}}  ",
+                            subsequent_indent=" " * (width + 2)))
     return 0
 
 
@@ -75,23 +109,25 @@ def cmd_run(argv: list[str]) -> int:
     from jaxtui.cli import run as headless
     from jaxtui.core.catalog import UnknownDemo, resolve
 
-    args = _run_parser().parse_args(argv)
+    as_json = "--json" in argv
     try:
-        demo = resolve(args.target)
-    except UnknownDemo as exc:
-        print(f"jaxtui run: {exc}", file=sys.stderr)
-        return 2
-    if args.timeout is not None and args.timeout <= 0:
-        print("jaxtui run: --timeout must be positive", file=sys.stderr)
-        return 2
-    inputs = _parse_inputs(args.input, demo)
+        args = _run_parser().parse_args(argv)
+        try:
+            demo = resolve(args.target)
+        except UnknownDemo as exc:
+            raise UsageError(str(exc)) from None
+        if args.timeout is not None and not (math.isfinite(args.timeout) and args.timeout > 0):
+            raise UsageError(f"--timeout must be a positive number of seconds, got {args.timeout:g}")
+        inputs = _parse_inputs(args.input, demo)
+    except UsageError as exc:
+        return _usage_error(str(exc), as_json)
     config = KernelConfig(platform=args.platform, host_devices=args.host_devices, device=args.device)
     return headless.main(demo, config=config, as_json=args.json, timeout=args.timeout, inputs=inputs)
 
 
 def cmd_app(argv: list[str]) -> int:
     args = _app_parser().parse_args(argv)
-    from jaxtui.core.catalog import UnknownDemo, builtin_names, resolve
+    from jaxtui.core.catalog import UnknownDemo, resolve
 
     user_demo = None
     if args.file:
@@ -102,7 +138,7 @@ def cmd_app(argv: list[str]) -> int:
             return 2
         if user_demo.builtin:  # `jaxtui jit` means the built-in pane
             args.pane, user_demo = args.pane or user_demo.name, None
-    names = builtin_names() + ([user_demo.name] if user_demo else [])
+    names = _pane_names() + ([user_demo.name] if user_demo else [])
     if args.pane and args.pane not in names:
         print(f"jaxtui: unknown pane {args.pane!r}. Valid panes: {', '.join(names)}", file=sys.stderr)
         return 2
@@ -110,7 +146,8 @@ def cmd_app(argv: list[str]) -> int:
 
     app = JaxTUI(kernel_config=KernelConfig(platform=args.platform, host_devices=args.host_devices,
                                             device=args.device),
-                 user_demo=user_demo, initial_pane=args.pane or (user_demo.name if user_demo else None))
+                 user_demo=user_demo, initial_pane=args.pane or (user_demo.name if user_demo else None),
+                 remember=True)
     app.run()
     return app.return_code or 0
 

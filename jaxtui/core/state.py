@@ -131,7 +131,7 @@ class DemoStore:
             return
         saved.saved_at = time.time()
         try:
-            _atomic_write(self.path_for(key), json.dumps(_to_json(saved), ensure_ascii=False, indent=1))
+            atomic_write(self.path_for(key), json.dumps(_to_json(saved), ensure_ascii=False, indent=1))
         except OSError as exc:
             raise StateProblem(f"could not save edits to {self.path_for(key)}: {exc}") from exc
 
@@ -210,7 +210,8 @@ def _from_json(raw: Any) -> SavedDemo:
                          at=float(before.get("at") or 0.0)))
 
 
-def _atomic_write(path: Path, text: str) -> None:
+def atomic_write(path: Path, text: str) -> None:
+    """Write `text` to `path` so that a crash leaves the old file or the new one, never half."""
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:
@@ -223,6 +224,31 @@ def _atomic_write(path: Path, text: str) -> None:
         with contextlib.suppress(OSError):
             os.unlink(tmp)
         raise
+
+
+@dataclass
+class Settings:
+    """What the app remembers between sessions besides edits: the theme, the last pane."""
+
+    theme: str = ""
+    pane: str = ""
+
+
+def load_settings(root: Path | None = None) -> Settings:
+    """The remembered settings; defaults when there are none or the file is unreadable (they
+    are a convenience: never a reason to refuse to start)."""
+    path = (root if root is not None else state_dir()) / "settings.json"
+    try:
+        raw = json.loads(path.read_text(encoding="utf-8"))
+        return Settings(theme=str(raw.get("theme", "")), pane=str(raw.get("pane", "")))
+    except (OSError, ValueError, AttributeError):
+        return Settings()
+
+
+def save_settings(settings: Settings, root: Path | None = None) -> None:
+    path = (root if root is not None else state_dir()) / "settings.json"
+    with contextlib.suppress(OSError):  # a read-only state dir: the app works the same, it forgets
+        atomic_write(path, json.dumps({"theme": settings.theme, "pane": settings.pane}))
 
 
 def snapshot(original: str, code: str, defaults: dict[str, str], inputs: dict[str, str],

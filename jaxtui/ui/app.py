@@ -8,6 +8,7 @@ first time they are shown.
 from __future__ import annotations
 
 import asyncio
+from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar
 
@@ -23,7 +24,16 @@ from jaxtui import protocol as P
 from jaxtui.core.catalog import Demo, builtin_demos
 from jaxtui.core.client import KernelClient, KernelConfig, KernelDied, KernelError, RequestFailed
 from jaxtui.core.live_schedule import delay_from_env
-from jaxtui.core.state import Autosave, DemoStore, SavedDemo, StateProblem, demo_key
+from jaxtui.core.state import (
+    Autosave,
+    DemoStore,
+    SavedDemo,
+    Settings,
+    StateProblem,
+    demo_key,
+    load_settings,
+    save_settings,
+)
 from jaxtui.core.tour_format import Tour
 from jaxtui.ui import actions
 from jaxtui.ui.commands import JaxtuiCommands
@@ -32,6 +42,7 @@ from jaxtui.ui.screens.main import MainScreen, breakpoint_class
 from jaxtui.ui.widgets.deferred import Deferred
 from jaxtui.ui.widgets.pane import DemoPane
 from jaxtui.ui.widgets.status import KernelStatus
+from jaxtui.ui.widgets.text_view import LinkedLines
 
 if TYPE_CHECKING:  # imported where it is built, after the first frame
     from jaxtui.ui.widgets.devices_view import DevicesView
@@ -46,15 +57,22 @@ class JaxTUI(App[int]):
     BINDINGS: ClassVar[list[BindingType]] = actions.bindings()
     COMMANDS = App.COMMANDS | {JaxtuiCommands}
     HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (110, "-wide")]
+    VERTICAL_BREAKPOINTS = [(0, "-short"), (32, "-tall")]
 
     def __init__(self, *, kernel_config: KernelConfig | None = None, user_demo: Demo | None = None,
                  initial_pane: str | None = None, demos: list[Demo] | None = None,
-                 start_kernel: bool = True, cursor_blink: bool = True, tour: Tour | None = None) -> None:
+                 start_kernel: bool = True, cursor_blink: bool = True, tour: Tour | None = None,
+                 remember: bool = False) -> None:
         super().__init__()
         self.demos = list(demos if demos is not None else builtin_demos())
         if user_demo is not None:
             self.demos.append(user_demo)
-        self.initial_pane = initial_pane or self.demos[0].name
+        # The theme and the last pane, from the last session (the command line's app only:
+        # tests and scripts start the same way every time).
+        self.remember = remember
+        self.settings = load_settings() if remember else Settings()
+        remembered = self.settings.pane if self.settings.pane in [d.name for d in self.demos] + [DEVICES] else None
+        self.initial_pane = initial_pane or remembered or self.demos[0].name
         self._last_demo = self.initial_pane if self.initial_pane != DEVICES else self.demos[0].name
         self.kernel = KernelClient(kernel_config, on_state=self._on_kernel_state)
         self.start_kernel = start_kernel
@@ -100,10 +118,15 @@ class JaxTUI(App[int]):
 
     def get_default_screen(self) -> MainScreen:
         # The footer lists keys in the registry's order; the layout fits the terminal at once.
-        return MainScreen(id="_default", classes=breakpoint_class(self.size.width, self.HORIZONTAL_BREAKPOINTS))
+        return MainScreen(id="_default", classes=" ".join((
+            breakpoint_class(self.size.width, self.HORIZONTAL_BREAKPOINTS),
+            breakpoint_class(self.size.height, self.VERTICAL_BREAKPOINTS))))
 
     def on_mount(self) -> None:
         self.query_one(KernelStatus).pane = self.initial_pane
+        if self.settings.theme in self.available_themes:
+            self.theme = self.settings.theme
+        self.theme_changed_signal.subscribe(self, self._theme_changed)
         if self.start_kernel:
             # Spawned once the first frame is up: on 2 cores, the kernel's `import jax`
             # would otherwise compete with the UI's own start-up.
@@ -111,6 +134,16 @@ class JaxTUI(App[int]):
             self.call_after_refresh(self.start_kernel_worker, restart=False)
         if self.tour_at_start is not None:
             self.start_tour(self.tour_at_start)
+
+    def _theme_changed(self, theme: Any) -> None:
+        for view in self.query(LinkedLines):  # a light app theme gets light code colours
+            view.follow_theme()
+        self._remember(theme=theme.name)
+
+    def _remember(self, **changes: str) -> None:
+        if self.remember:
+            self.settings = replace(self.settings, **changes)
+            save_settings(self.settings)
 
     def pane_titles(self) -> list[tuple[str, str]]:
         return [(d.name, d.title) for d in self.demos] + [(DEVICES, "Devices")]
@@ -150,6 +183,7 @@ class JaxTUI(App[int]):
             if self.live_mode:
                 pane.live.now()
         self.query_one(KernelStatus).pane = name
+        self._remember(pane=name)
 
     @property
     def current_pane(self) -> DemoPane:
@@ -160,6 +194,9 @@ class JaxTUI(App[int]):
     def show_pane(self, name: str) -> None:
         if name != DEVICES:
             self._ensure_pane(name)
+        # A widget focused in the tab being left would take its tab back once hidden (the
+        # Devices tab's select did): drop the focus first.
+        self.set_focus(None)
         self.query_one("#panes", TabbedContent).active = f"pane-{name}"
 
     # -- kernel --------------------------------------------------------------------
@@ -302,6 +339,8 @@ class JaxTUI(App[int]):
         name = names[(names.index(current) + step) % len(names)]
         self.show_pane(name)
         await self._pane_built(name)
+        if name != DEVICES and self.query_one("#panes", TabbedContent).active == f"pane-{name}":
+            self.set_focus(self.current_pane.editor)  # typing goes to the pane just opened
 
     async def action_next_pane(self) -> None:
         await self._cycle_pane(1)
@@ -324,6 +363,7 @@ class JaxTUI(App[int]):
     # -- live mode and the inspection views ------------------------------------------
     def action_toggle_live(self) -> None:
         self.live_mode = not self.live_mode
+        self.query_one(KernelStatus).live = self.live_mode  # the header says so
         if self.live_mode:
             self.current_pane.live.now()
             self.notify(f"Live mode on: Jaxpr, StableHLO, HLO, Cost and Compiles update "
@@ -341,6 +381,34 @@ class JaxTUI(App[int]):
                         "HLO, Cost or Compiles tab first (f4).", severity="warning")
             return None
         return view
+
+    def action_save(self) -> None:
+        """ctrl+s: the code when the editor (or an input) has the focus, else the view shown."""
+        pane = self.current_pane
+        focused = self.focused
+        code_side = pane.query_one(".code-side")
+        if focused is not None and (focused is code_side or code_side in focused.ancestors):
+            self.action_save_code()
+        else:
+            self.action_save_view()
+
+    def action_save_code(self) -> None:
+        try:
+            message = self.current_pane.save_code()
+        except OSError as exc:
+            self.notify(f"Could not save the code: {exc}", severity="error", timeout=10)
+            return
+        self.notify(message, timeout=6)
+
+    def action_maximize(self) -> None:
+        """The focused results view (with its tab bar) or the editor gets the whole screen."""
+        screen = self.screen
+        if screen.maximized is not None:
+            screen.minimize()
+            return
+        pane = self.current_pane
+        target = pane.editor if self.focused is pane.editor else pane.results
+        screen.maximize(target, container=False)
 
     def action_save_view(self) -> None:
         if view := self._shown_view():

@@ -25,6 +25,7 @@ class ResultsTabs(Vertical):
     """The results tabs; the first (Lesson) is shown at start, a run switches to Output."""
 
     HELP_TITLE = "Results"
+    ALLOW_MAXIMIZE = True  # ctrl+g: the tab bar and the view take the whole screen
     HELP = ("Results of the last run. Lesson: the pane's summary. Output: what the code "
             "printed, its values and the notes' corrections. Jaxpr, StableHLO, HLO: what JAX "
             "and XLA made of each function marked with `demo.inspect`. Cost: flops and bytes. "
