@@ -9,9 +9,8 @@ from __future__ import annotations
 
 import pytest
 
-from jaxtui.ui.app import JaxTUI
-
 from conftest import views_built
+from jaxtui.ui.app import JaxTUI
 
 SIZES = [(80, 24), (120, 40)]
 RESULT = {"ok": True, "demo": "grad", "device": "cpu:0", "platform": "cpu", "elapsed_s": 0.25,
