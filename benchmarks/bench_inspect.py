@@ -43,8 +43,8 @@ from textual.widgets import Log  # noqa: E402
 from jaxtui import protocol as P  # noqa: E402
 from jaxtui.core.client import KernelConfig  # noqa: E402
 from jaxtui.ui.app import JaxTUI  # noqa: E402
-from jaxtui.ui.widgets.deferred import pending  # noqa: E402
 from jaxtui.ui.results.inspection import InspectionView  # noqa: E402
+from jaxtui.ui.widgets.deferred import pending  # noqa: E402
 
 LIVE_TARGET_S = 0.300
 OPEN_TARGET_S = 0.500

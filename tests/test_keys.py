@@ -143,3 +143,54 @@ async def test_the_theme_and_the_last_pane_are_remembered_and_light_themes_get_l
     plain = JaxTUI(start_kernel=False, cursor_blink=False)
     async with plain.run_test(size=(100, 30)):
         assert plain.theme != "textual-light" and plain.current_pane.demo.name == "grad"
+
+
+async def test_ctrl_t_restarts_with_the_platform_the_devices_tab_shows():
+    """Item 16: after a platform change that failed, ctrl+t retries with what the Devices tab
+    shows now (the user picked another platform there), not the one that failed."""
+    from conftest import count_starts
+    from jaxtui.core.client import KernelConfig
+
+    app = JaxTUI(start_kernel=False, cursor_blink=False, kernel_config=KernelConfig(platform="gpu", host_devices=2))
+    starts = count_starts(app.kernel)
+    async with app.run_test(size=(100, 30)) as pilot:
+        app.show_pane("devices")
+        await views_built(pilot)
+        app.query_one("#platform-select").value = "cpu"  # chosen, not applied
+        await pilot.pause()
+        await pilot.press("ctrl+t")
+        await pilot.pause(0.2)
+        assert app.kernel.config.platform == "cpu" and app.kernel.config.host_devices == 2
+        assert len(starts) == 1
+
+
+async def test_a_failure_outside_a_run_shows_in_output():
+    """The kernel could not start before any run: the reason (and its fixes) is in Output."""
+    from conftest import output_text
+
+    app = JaxTUI(start_kernel=False, cursor_blink=False)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await views_built(pilot)
+        app.current_pane.show_failure("The kernel could not start:\nRuntimeError: no TPU\n\nTo fix it:\n  1. ...")
+        await pilot.pause()
+        assert "To fix it:" in output_text(app) and output_text(app).startswith("✗ The kernel could not start")
+
+
+async def test_the_results_tab_bar_fits_at_120_columns_and_jump_labels_leave_values_alone():
+    """Item 19."""
+    from textual.widgets import Tab
+
+    from jaxtui.ui.screens.jump import JumpScreen
+
+    app = JaxTUI(start_kernel=False, cursor_blink=False)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await views_built(pilot)
+        results = app.current_pane.results
+        right = results.region.right
+        assert all(tab.region.right <= right for tab in results.query(Tab)), "a tab is cut off"
+        await pilot.press("ctrl+o")
+        await pilot.pause(0.1)
+        assert isinstance(app.screen, JumpScreen)
+        field = app.current_pane.form.query_one("#input-n")
+        label = next(t for t in app.screen.targets if t.widget is field)
+        assert label.offset.x < field.region.x, "the label is beside the value, not over its first digit"

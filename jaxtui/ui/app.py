@@ -39,13 +39,14 @@ from jaxtui.ui import actions
 from jaxtui.ui.commands import JaxtuiCommands
 from jaxtui.ui.results.base import ResultsView
 from jaxtui.ui.screens.main import MainScreen, breakpoint_class
-from jaxtui.ui.widgets.deferred import Deferred
+from jaxtui.ui.widgets.deferred import Deferred, after_visible
 from jaxtui.ui.widgets.pane import DemoPane
 from jaxtui.ui.widgets.status import KernelStatus
 from jaxtui.ui.widgets.text_view import LinkedLines
 
-if TYPE_CHECKING:  # imported where it is built, after the first frame
+if TYPE_CHECKING:  # imported where they are built, after the first frame
     from jaxtui.ui.widgets.devices_view import DevicesView
+    from jaxtui.ui.widgets.tour_panel import TourPanel
 
 RESTART_LIMIT = 3  # deaths within a minute before we stop restarting and say why
 DEVICES = "devices"  # the Devices tab, after the demo panes (not a DemoPane)
@@ -87,6 +88,7 @@ class JaxTUI(App[int]):
         self._saved: dict[str, SavedDemo | None] = {}
         self._pane_mounts: dict[str, AwaitMount] = {}  # panes being built: _pane_built
         self._devices: DevicesView | None = None  # the Devices tab's view, once built
+        self._tour: TourPanel | None = None  # the tour bar, once a tour started
         self.live_mode = False  # ctrl+l: re-inspect after each pause in typing (jaxtui/core/live_schedule.py)
         self.live_delay_s = delay_from_env()
 
@@ -131,7 +133,8 @@ class JaxTUI(App[int]):
             # Spawned once the first frame is up: on 2 cores, the kernel's `import jax`
             # would otherwise compete with the UI's own start-up.
             # A run asked for before then starts it itself: join that one, never kill it.
-            self.call_after_refresh(self.start_kernel_worker, restart=False)
+            # And once the lesson is on screen: on 2 cores, what the learner reads comes first.
+            after_visible(self, lambda: self.start_kernel_worker(restart=False))
         if self.tour_at_start is not None:
             self.start_tour(self.tour_at_start)
 
@@ -234,19 +237,29 @@ class JaxTUI(App[int]):
         try:
             await (self.kernel.start() if restart else self.kernel.wait_ready())
         except (KernelError, ValueError) as exc:
+            if not self.is_running or not self.query(KernelStatus):
+                return  # the app is closing: its own stop() ended the start
             reason = str(exc)  # the kernel's error, its stderr, and the steps to fix it
             self.query_one(KernelStatus).set_kernel("dead", detail="failed to start (ctrl+t to retry)")
             self.current_pane.show_failure(f"The kernel could not start:\n{reason}")
 
-    async def action_restart_kernel(self) -> None:
+    def action_restart_kernel(self) -> None:
+        """ctrl+t: a fresh kernel, with the platform and device count the Devices tab shows
+        (after a platform change that failed, the user may have picked another there)."""
+        view = self.devices_view
+        if view is not None and view.form_changed() and view.request_config() is not None:
+            return  # it asked for that kernel: on_devices_view_config_requested starts it
+        self._restart_kernel()
+
+    def _restart_kernel(self) -> None:
         self._deaths.clear()
         self.query_one(KernelStatus).set_kernel("restarting")
         self.start_kernel_worker()
 
-    async def on_devices_view_config_requested(self, event: DevicesView.ConfigRequested) -> None:
+    def on_devices_view_config_requested(self, event: DevicesView.ConfigRequested) -> None:
         """A new platform or virtual device count: a new kernel. The panes keep their edits."""
         self.kernel.config = event.config
-        await self.action_restart_kernel()
+        self._restart_kernel()
 
     def on_devices_view_target_chosen(self, event: DevicesView.TargetChosen) -> None:
         self.kernel.config.device = event.device
@@ -312,7 +325,11 @@ class JaxTUI(App[int]):
             pane.show_failure(f"The run failed: {exc}")
             return
         except KernelError as exc:
-            pane.show_failure(f"The kernel is not available: {exc}")
+            state = self.kernel.state_info
+            if state.get("start_failed") and state.get("error"):  # the reason with its fixes
+                pane.show_failure(f"The kernel could not start:\n{state['error']}")
+            else:
+                pane.show_failure(f"The kernel is not available: {exc}")
             return
         finally:
             self._running_pane = None
@@ -473,17 +490,19 @@ class JaxTUI(App[int]):
                     "(ctrl+z in the editor undoes this).", timeout=5)
 
     @property
-    def tour_panel(self) -> Any:
-        from jaxtui.ui.widgets.tour_panel import TourPanel
-
-        return next((p for p in self.screen_stack[0].query(TourPanel) if p.active), None)
+    def tour_panel(self) -> TourPanel | None:
+        """The tour bar while a tour runs. (Kept, not queried: the footer asks on every
+        refresh, and importing the tour bar's module costs the first frame 100 ms.)"""
+        panel = self._tour
+        return panel if panel is not None and panel.active else None
 
     def start_tour(self, tour: Tour) -> None:
         from jaxtui.ui.widgets.tour_panel import TourPanel
 
         if self.tour_panel is not None:
             self.tour_panel.end()
-        self.screen_stack[0].mount(TourPanel(tour, id="tour"), before=self.query_one(Footer))
+        self._tour = TourPanel(tour, id="tour")
+        self.screen_stack[0].mount(self._tour, before=self.query_one(Footer))
 
     def action_tour_next(self) -> None:
         if self.tour_panel is not None and not self.tour_panel.next():

@@ -195,10 +195,13 @@ class OutputView(SearchableView):
             self.stream(str(data.get("text", "")), str(data.get("name", "stdout")))
 
     def run_failed(self, message: str) -> None:
+        """No result: the kernel died, was killed, or could not start (maybe with no run at all)."""
+        if self.current is None or self.current.done:
+            self.run_started("kernel")
         self._end_line()
         self._write(message.rstrip("\n") + "\n", "error")
-        what = self.current.title.removeprefix("running ").removesuffix("…") if self.current else "the run"
-        self._finish(f"✗ {what.replace(WAITING, '')}: ended without a result")
+        first = message.strip().splitlines()[0] if message.strip() else "no result"
+        self._finish(f"✗ {first[:75]}")
 
     def show_result(self, result: Result) -> None:
         """The run's end: its output rebuilt in code order (values where the code showed them,

@@ -58,7 +58,10 @@ class ResultsTabs(Vertical):
         with TabbedContent(initial=TABS[0].id):
             for i, tab in enumerate(TABS):
                 with TabPane(tab.title, id=tab.id):
-                    yield Deferred(partial(self._build, tab), then=self._catch_up, visible=i == 0)
+                    if tab.first_frame:
+                        yield self._build(tab)
+                    else:
+                        yield Deferred(partial(self._build, tab), then=self._catch_up, visible=i == 0)
 
     def _build(self, tab: Tab) -> Widget:
         view = tab.build()

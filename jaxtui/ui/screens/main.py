@@ -46,5 +46,11 @@ class MainScreen(Screen[Any]):
                         if active.binding.action in _WIDE_ONLY else active) for key, active in ordered]
         return dict(ordered)
 
+    _wide: bool | None = None
+
     def on_resize(self) -> None:
-        self.app.refresh_bindings()  # the footer's keys depend on the width
+        wide = self.size.width >= actions.WIDE
+        if wide != self._wide:  # the footer's keys depend on the width: rebuild it when that changes
+            if self._wide is not None:
+                self.app.refresh_bindings()
+            self._wide = wide

@@ -25,6 +25,7 @@ from jaxtui.core.state import BeforeReset, SavedDemo, atomic_write, before_reset
 from jaxtui.inputs import declared_inputs
 from jaxtui.ui.results.base import ResultsView
 from jaxtui.ui.results.tabs import ResultsTabs
+from jaxtui.ui.widgets.deferred import after_visible
 from jaxtui.ui.widgets.inputs_form import InputField, InputsForm
 from jaxtui.ui.widgets.text_view import LinkedLines
 
@@ -57,9 +58,11 @@ class CodeEditor(LinkedLines):
         return [line - self.line_number_start for line in lines]
 
     def on_mount(self) -> None:
-        self.call_after_refresh(self._highlight)
+        after_visible(self.app, self._highlight)  # after the lesson is on screen
 
     def _highlight(self) -> None:
+        if not self.is_attached:
+            return  # the pane went away (the app quit) before the lesson was up
         cursor, scroll = self.selection, self.scroll_offset
         self.language = "python"  # rebuilds the document: keep the cursor where it was
         self.selection = cursor
