@@ -114,6 +114,7 @@ class OutputText(TextView):
         super().__init__(**kwargs)
         self.soft_wrap = True
         self.show_line_numbers = False
+        self.highlight_cursor_line = False  # the cursor is for selecting, not a line to read
         self.theme = "css"
         self.row_styles: dict[int, str] = {}
 
@@ -236,8 +237,12 @@ class OutputView(SearchableView):
         self._write("\n" + footer(result) + "\n", "ok" if result.get("ok") else "failed")
         if self.shown == len(self.runs) - 1:  # the user is not looking at an earlier run
             self._show(len(self.runs) - 1)
+            view = self.query_one(OutputText)
             if run.error_row is not None:
-                self.query_one(OutputText).reveal_error(run.error_row)
+                view.reveal_error(run.error_row)
+            else:  # from the verdict down, in the order the code ran
+                view.move_cursor((0, 0))
+                view.scroll_home(animate=False)
 
     # -- writing ----------------------------------------------------------------------------
     def stream(self, text: str, name: str = "stdout") -> None:
