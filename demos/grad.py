@@ -4,14 +4,19 @@
 gradient. `f` must return a **real scalar** (a float, not an int, not a vector).
 
 - `argnums` picks the arguments to differentiate: an **int** (default `0`) gives one
-  array back; a **tuple** of ints gives a tuple of gradients. It is never a dict.
+  array back; a **tuple** of ints gives a tuple of gradients. Not a pytree of indices: a
+  dict like `{"w": 0}` raises (a dict with int keys only "works" because it is iterated
+  for its keys, and gives a tuple back).
 - `jax.value_and_grad(f)` returns `(value, grads)`: the loss *and* its gradient in one pass.
-- `has_aux=True`: `f` returns `(scalar, aux)`; aux rides along, undifferentiated.
+- `has_aux=True`: `f` returns `(scalar, aux)`; aux rides along, undifferentiated. A
+  plain scalar raises `TypeError` (the notes' commented-out line does).
 - Arguments may be **pytrees** (dicts, lists, tuples of arrays): the gradient has the
   same structure as the argument.
 - Integer inputs cannot be differentiated: use floats.
 - Random numbers: split a key into independent keys (`jax.random.split`); reusing one
-  key gives the **same** numbers every time.
+  key gives the **same** numbers every time. `jax.random.PRNGKey` is the legacy form (a
+  `uint32[2]` array); `jax.random.key` makes a **typed key** (`key<fry>[]`), the one the
+  docs recommend. `jax.random.fold_in(key, i)` derives a key per step or per device.
 
 Lines marked `# ✗ notes … ✓ JAX …` fix a claim of the source notes; the Output tab
 shows each one beside the value measured in this run.
@@ -41,6 +46,16 @@ demo.correction("reuse jax.random.PRNGKey(42) to draw w, b, x and the noise",
                 "a key is a seed, not a stream: the same key gives the same numbers, so w == b == x "
                 "and the noise is 0.1 * w. Split it: k1, k2, ... = jax.random.split(key, 4)",
                 actual=f"w == b == x: {same}")
+
+# jax.random.PRNGKey is the legacy API (a raw uint32[2] array); jax.random.key gives a typed
+# key, the form the docs recommend. Same seed, same bits: only the type differs.
+legacy, typed = jax.random.PRNGKey(seed), jax.random.key(seed)
+print("legacy PRNGKey:", legacy.dtype, legacy.shape, "| typed key:", typed.dtype, typed.shape,
+      "| same bits:", bool(jnp.array_equal(jax.random.key_data(typed), legacy)))
+# fold_in derives a new key from a key and an integer (a step, a device index): no split needed
+step_keys = [jax.random.fold_in(typed, step) for step in range(3)]
+print("fold_in(key, 0..2) give different numbers:",
+      len({float(jax.random.normal(k)) for k in step_keys}) == 3)
 
 kw, kb, kx, kn = jax.random.split(jax.random.key(seed), 4)  # independent keys
 w = jax.random.normal(kw, (n,))
@@ -80,9 +95,17 @@ try:
 except TypeError as exc:
     argnums_error = exc
     print("argnums as a dict ->", type(exc).__name__ + ":", exc)
+# A dict with int keys gets through: grad iterates argnums, and a dict iterates its keys. The
+# result is a tuple in key order, not a dict: nothing of the pytree survives.
+by_keys = jax.grad(loss_fn, argnums={1: "b", 0: "w"})(w, b, x, y)
+print("argnums={1: 'b', 0: 'w'} ->", type(by_keys).__name__, "of", len(by_keys),
+      "| [0] is dL/db:", bool(jnp.allclose(by_keys[0], grads[1])))
+# ✗ notes: argnums may be a pytree of indices  ✓ JAX: an int or a sequence of ints
 demo.correction("argnums can be a pytree structure containing the indices",
-                "argnums is an int or a sequence of ints; a dict raises TypeError. The "
-                "*arguments* may be pytrees (see params below)",
+                "argnums is an int or a sequence of ints; the notes' kind of dict, {'w': 0, "
+                "'b': 1}, raises TypeError. A dict with int keys only passes because it is "
+                "iterated for its keys: you get a tuple in key order. The *arguments* may be "
+                "pytrees (see params below)",
                 actual=argnums_error)
 
 # --- value_and_grad: the value and the gradient --------------------------------------
@@ -103,6 +126,21 @@ def loss_with_aux(w, b, x, y):
 
 (loss, aux), (gw, gb) = jax.value_and_grad(loss_with_aux, argnums=(0, 1), has_aux=True)(w, b, x, y)
 demo.show(aux, "has_aux=True: aux (returned, not differentiated)")
+
+# The notes' commented-out line: has_aux=True on loss_fn, which returns a plain scalar.
+try:
+    jax.value_and_grad(loss_fn, argnums=(0, 1), has_aux=True)(w, b, x, y)  # ✗ notes: has_aux=True ✓ JAX: TypeError
+    aux_error = None
+except TypeError as exc:
+    aux_error = exc
+    print("has_aux=True on a scalar loss ->", type(exc).__name__ + ":", str(exc).split(", but")[0])
+fixed_loss, _ = jax.value_and_grad(loss_fn, argnums=(0, 1))(w, b, x, y)  # corrected: no has_aux
+demo.correction("grad_fn = jax.value_and_grad(loss_fn, argnums=(0, 1), has_aux=True)  "
+                "(commented out in the notes)",
+                "has_aux=True says loss_fn returns (loss, aux); it returns only the loss, so the "
+                "call raises TypeError. Drop has_aux, or return (loss, aux) as loss_with_aux does",
+                actual=f"{type(aux_error).__name__}: {str(aux_error).split(', but')[0]}; without "
+                       f"has_aux: loss {float(fixed_loss):.6g}")
 
 # --- the output must be a real scalar ------------------------------------------------
 def per_example_loss(w, b, x, y):

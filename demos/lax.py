@@ -1,11 +1,19 @@
 """# lax: control flow that jit, grad and vmap understand
 
-Python `if`/`for` on traced values do not survive `jit`. `jax.lax` has structured
-control flow whose body is traced **once** and compiled, not unrolled:
+Under `jit`, a Python `if` on a traced value fails: it needs a concrete bool. A Python
+`for` works when its trip count is static: over `range(n)` with a Python int `n`, or over
+a traced array's leading axis (a shape is static). It runs while tracing and is
+**unrolled**: every step lands in the program. Only a trip count that depends on a traced
+value fails (`range(x)`, or `while x > 0`, with `x` traced).
+
+So why `jax.lax` loops? Their body is traced **once** and compiled as one loop: the
+program stays the same size whatever the step count, where an unrolled loop adds every
+step to the program, and its compile time grows with it (measured below).
+`lax` has structured control flow for branches too:
 
 | op | what it does |
 |---|---|
-| `lax.cond(pred, t, f, x)` | two-way branch on a scalar predicate |
+| `lax.cond(pred, t, f, x)` | two-way branch on a boolean scalar (an int is accepted too) |
 | `lax.switch(i, [f0, f1, ...], x)` | N-way branch; `i` is **clamped** to `[0, n-1]` |
 | `lax.select(p, a, b)` | elementwise pick, both sides computed; `p` scalar or same shape (no broadcasting: use `jnp.where`) |
 | `lax.scan(f, init, xs)` | loop with a carry, stacks the per-step outputs `ys` |
@@ -17,10 +25,14 @@ Under `vmap` with a batched predicate or index, `cond` and `switch` become a `se
 reverse-differentiable; `while_loop` is not (forward mode works).
 
 A jitted `scan` is one compiled loop; a Python loop of the same steps dispatches eager ops
-on every step (the Timing tab compares them, and `jnp.cumsum`, which is one op).
+on every step (the Timing tab compares them, and `jnp.cumsum`, which is one op). In the
+**Cost** tab, XLA's figures count a loop body **once**, whatever the trip count; the tab
+says so and adds the total over every step where the count is static.
 """
 import contextlib
+import functools
 import io
+import time
 
 import jax
 import jax.numpy as jnp
@@ -55,7 +67,10 @@ print("f(3.0) =", f(3.0))
 print("f(-2.0) =", f(-2.0))  # ✗ notes: -2.0  ✓ JAX: 2.0, since -(-2.0) = 2.0
 demo.correction("print(f(-2.0))  # -2.0", "the False branch returns -x, and -(-2.0) = 2.0",
                 actual=str(f(-2.0)))
-print("an int pred is fine: lax.cond(2, t, f, 3.0) =", lax.cond(2, lambda x: x**2, lambda x: -x, 3.0))
+# The docs promise pred as a "Boolean scalar type"; an int is accepted (nonzero is True), but
+# that is not a documented promise: write x > 0, or .astype(bool)
+print("an int pred runs, though the docs ask for a boolean scalar: lax.cond(2, t, f, 3.0) =",
+      lax.cond(2, lambda x: x**2, lambda x: -x, 3.0))
 try:
     lax.cond(jnp.array([True, False]), lambda x: x, lambda x: -x, 1.0)
 except TypeError as exc:
@@ -94,15 +109,14 @@ print("scan: carry =", carry, " ys =", ys)  # the notes' comments are right: 10.
 carry_r, ys_r = lax.scan(step, 0.0, xs, reverse=True)
 print("scan(reverse=True): carry =", carry_r, " ys =", ys_r)
 
+# The notes' lax.scan(step, carry, None, length=10) is right. A caveat, not an error: with no
+# xs the body receives x=None on every step, so a body that uses x (the notes' own step) fails.
 try:
-    lax.scan(step, 0.0, None, length=steps)  # ✗ notes: length= with the same step  ✓ JAX: x is None then
+    lax.scan(step, 0.0, None, length=steps)
 except TypeError as exc:
     length_error = exc
-    print("scan(step, 0.0, None, length=...) ->", type(exc).__name__ + ":", exc)
-demo.correction("if xs is absent, give the length by hand: lax.scan(step, carry, None, length=10)",
-                "valid, but the body then receives x=None on every step, so the notes' own step "
-                "(carry + x) fails; the body must not use x",
-                actual=length_error)
+    print("caveat: with xs=None the body gets x=None; the notes' step (carry + x) ->",
+          type(exc).__name__ + ":", exc)
 
 
 def count(carry, x):  # x is None: only the carry moves
@@ -149,16 +163,14 @@ print("lax.select(cond, x, y) =", lax.select(cond, x, y))  # [1. 5. 3.], as the 
 print("a scalar pred is allowed: lax.select(True, x, y) =", lax.select(True, x, y))
 rows = jnp.array([[True], [False]])  # shape (2, 1)
 grid = jnp.ones((2, 3))
+# The notes' rule (cond shaped like x and y) is the official docs' wording: right. A precision:
+# a scalar pred also works, and nothing broadcasts (jnp.where does).
 try:
-    lax.select(rows, grid, -grid)  # ✗ notes: shapes must match ✓ JAX: or scalar; no broadcasting
+    lax.select(rows, grid, -grid)
 except TypeError as exc:
     select_error = exc
     print("lax.select(pred (2,1), (2,3), (2,3)) ->", type(exc).__name__ + ":", exc)
 print("jnp.where broadcasts:", jnp.where(rows, grid, -grid).tolist())
-demo.correction("the shape of cond must equal the shape of x and y",
-                "cond may also be a scalar; otherwise exactly the same shape: lax.select never "
-                "broadcasts (jnp.where does)",
-                actual=select_error)
 select_prims = {e.primitive.name for e in jax.make_jaxpr(lax.select)(cond, x, y).jaxpr.eqns}
 switch_prims = {e.primitive.name for e in jax.make_jaxpr(
     lambda i, v: lax.switch(i, [jnp.sin, jnp.cos], v))(0, x).jaxpr.eqns}
@@ -221,6 +233,60 @@ print("lax.switch(0, ...) runs one branch:\n" + ran, end="")
 batched_switch = jax.vmap(lambda i, v: lax.switch(i, loud_branches, v))
 _, ran = captured(batched_switch, jnp.array([0, 0]), jnp.stack([x, x]))
 print("vmap over a batched index [0, 0] runs every branch, though both indices are 0:\n" + ran, end="")
+
+# --- Python loops under jit: unrolled when the trip count is static -------------------------
+def unrolled(x, n):  # a Python for over range(n), n a Python int: unrolled while tracing
+    for _ in range(n):
+        x = jnp.sin(x) * 0.5 + x
+    return x
+
+
+def rolled(x, n):  # the same steps as one lax loop: the body is traced once
+    return lax.fori_loop(0, n, lambda i, v: jnp.sin(v) * 0.5 + v, x)
+
+
+def row_sums(xs):  # a Python for over a traced array's leading axis: its length is static
+    total = 0.0
+    for row in xs:
+        total = total + row.sum()
+    return total
+
+
+v8 = jnp.ones(8)
+print("jit of a Python for over range(3):", jax.jit(lambda v: unrolled(v, 3))(v8)[0],
+      "| over the rows of a (4, 3) array:", jax.jit(row_sums)(jnp.ones((4, 3))))
+try:
+    jax.jit(unrolled)(v8, 3)  # n traced: range(n) needs a concrete int
+except jax.errors.TracerIntegerConversionError as exc:
+    print("a traced trip count, range(n) ->", type(exc).__name__ + ":", str(exc).splitlines()[0])
+
+
+def countdown(x):
+    while x.sum() > 0:  # the condition depends on traced values
+        x = x - 1.0
+    return x
+
+
+try:
+    jax.jit(countdown)(v8)
+except jax.errors.TracerBoolConversionError as exc:
+    print("a Python while on a traced value ->", type(exc).__name__ + ":", str(exc).splitlines()[0])
+
+# Why lax loops, then: program size and compile time. The unrolled program grows with every
+# step; the fori_loop's stays the same. (Counts kept small so this lesson stays quick; the
+# benchmarks go further.)
+print("steps | equations: unrolled, fori_loop | compile: unrolled, fori_loop")
+for count in (10, 30, 100):
+    sizes, seconds = [], []
+    for loop in (unrolled, rolled):
+        t0 = time.perf_counter()
+        traced = jax.jit(functools.partial(loop, n=count)).trace(v8)
+        traced.lower().compile()
+        seconds.append(time.perf_counter() - t0)
+        sizes.append(len(traced.jaxpr.eqns))
+    print(f"{count:>5} | {sizes[0]:>9} {sizes[1]:>10} | {seconds[0] * 1e3:>7.0f} ms {seconds[1] * 1e3:>7.0f} ms"
+          + ("" if seconds[0] > seconds[1] or count < 100 else
+             "   (this run contradicts the lesson: noise on a busy machine? run it again)"))
 
 # --- while_loop and fori_loop ------------------------------------------------------------
 total = lax.fori_loop(0, steps, lambda i, acc: acc + i, 0)

@@ -7,7 +7,9 @@ Since JAX 0.8, pmap is **implemented with `jit` + `shard_map`** and is in mainte
 mode. Today's two ways to write the same program:
 
 - **`jax.shard_map(f, mesh=..., in_specs=P("i"), out_specs=P("i"))`**: you still write
-  the per-device program and the collectives by hand, on a named device **mesh**.
+  the per-device program and the collectives by hand, on a named device **mesh**. The
+  same `f` sees a different shape: pmap hands each device its slice *without* the mapped
+  axis (a row of shape `(4,)`), shard_map hands it a block that keeps it (`(1, 4)`).
 - **`jax.jit` on arrays placed with a `NamedSharding`**: you write the global program;
   XLA partitions it and inserts the communication (an `all-reduce` in the HLO tab).
 
@@ -15,7 +17,9 @@ mode. Today's two ways to write the same program:
 wants its inputs already sharded; pass `axis_types=(AxisType.Auto,)` or `device_put` first.
 
 No accelerator? The app gives its kernel 8 virtual CPU devices (`--host-devices N`);
-as a script this file sets `XLA_FLAGS` itself before importing jax.
+as a script this file sets `XLA_FLAGS` itself before importing jax. The virtual devices
+share the machine's real cores: they show **placement** (who holds what, where the
+collectives go), not a speed-up.
 """
 import os
 
@@ -38,6 +42,9 @@ wanted = demo.input("devices", 4, "how many devices to use (at most jax.device_c
 n = min(wanted, jax.device_count())
 print(f"platform {jax.default_backend()}: {jax.device_count()} devices, using {n}:",
       ", ".join(str(d) for d in jax.devices()[:n]))
+if jax.default_backend() == "cpu":  # virtual devices: one process, the machine's own cores
+    print(f"{jax.device_count()} CPU devices in one process on {os.cpu_count()} CPU cores: "
+          "placement, not a speed-up")
 
 # Each device gets one row; every row is divided by the sum over ALL rows (a collective).
 x = jnp.arange(n * 4, dtype=jnp.float32).reshape(n, 4)
@@ -48,12 +55,17 @@ def same(a, b):  # compare on the host: arrays on different meshes do not mix in
     return bool(np.allclose(jax.device_get(a), jax.device_get(b)))
 
 
+seen = {}  # the shape each way of mapping hands to normalize, recorded while tracing
+
+
 def normalize(row):  # the per-device program: `row` is this device's slice
+    seen.setdefault(seen.get("now", "?"), row.shape)
     return row / lax.psum(row.sum(), axis_name="i")
 
 
 # --- 1. pmap ---------------------------------------------------------------------------
 pmapped = jax.pmap(normalize, axis_name="i", devices=jax.devices()[:n])
+seen["now"] = "pmap"
 y_pmap = pmapped(x)
 print("pmap result == x / x.sum():", same(y_pmap, expected))
 print("pmap output sharding:", y_pmap.sharding)
@@ -71,8 +83,11 @@ demo.correction("pmap: the distributed-computing feature (the notes name it, wit
 # --- 2. shard_map: the same per-device program on a named mesh --------------------------
 mesh = jax.make_mesh((n,), ("i",), axis_types=(AxisType.Auto,), devices=jax.devices()[:n])
 sharded_normalize = jax.shard_map(normalize, mesh=mesh, in_specs=P("i"), out_specs=P("i"))
+seen["now"] = "shard_map"
 y_shmap = sharded_normalize(x)
 print("shard_map result == pmap result:", same(y_shmap, y_pmap))
+print(f"inside normalize, pmap's row has shape {seen['pmap']} (the mapped axis is gone); "
+      f"shard_map's block has shape {seen['shard_map']} (it keeps it)")
 demo.sharding(y_shmap, "shard_map output, P('i')")
 
 explicit = jax.make_mesh((n,), ("i",), devices=jax.devices()[:n])  # the default: Explicit axes

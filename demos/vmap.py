@@ -4,9 +4,12 @@
 **batch**, without a Python loop: it adds a batch dimension to every operation inside.
 
 - `in_axes` says, per argument, which axis to map over: `0` (the leading axis, the
-  default for every argument) or `None` (not mapped: the same value for every example).
-  A scalar cannot be mapped over axis 0: pass `in_axes=(0, None)` for it.
-- Every output gets the batch axis (`out_axes=0`), even a constant one.
+  default for every argument), **any other axis** (`1`, or `-1` for the last), or `None`
+  (not mapped: the same value for every example). For a pytree argument, a pytree of
+  axes (`{"w": None, "x": 0}`). A scalar cannot be mapped over axis 0: pass
+  `in_axes=(0, None)` for it.
+- Every output gets the batch axis, even a constant one: in front by default
+  (`out_axes=0`), or where `out_axes` says.
 - `vmap(value_and_grad(loss), in_axes=(None, 0, 0))(w, xs, ys)`: one loss and one
   gradient **per example**, with shared weights `w`.
 - Nest `vmap` to map over several dimensions.
@@ -70,6 +73,17 @@ try:
     print(f"jax.vmap(f, in_axes={in_axes})(xs, 1) =", jax.vmap(f, in_axes=in_axes)(xs, 1))
 except ValueError as exc:
     print(f"jax.vmap(f, in_axes={in_axes})(xs, 1) ->", type(exc).__name__ + ":", str(exc).splitlines()[0])
+
+
+# --- in_axes is any axis, or a pytree of axes; out_axes places the batch axis ---------------
+m = jnp.arange(6.0).reshape(2, 3)  # 2 rows, 3 columns
+print("in_axes=1, sum over each column:", jax.vmap(jnp.sum, in_axes=1)(m), "shape (3,)")
+print("in_axes=-1, the last axis (the same here):", jax.vmap(jnp.sum, in_axes=-1)(m))
+params = {"w": jnp.array([1.0, 2.0, 3.0]), "x": m}  # w shared, x mapped over its rows
+per_row = jax.vmap(lambda p: p["x"] @ p["w"], in_axes=({"w": None, "x": 0},))(params)
+print("in_axes=({'w': None, 'x': 0},), a pytree of axes:", per_row)
+cols = jax.vmap(lambda row: row * 10.0, out_axes=1)(m)
+print("out_axes=1: the batch of 2 rows comes out as axis 1:", cols.shape)
 
 
 # --- Per-example value_and_grad --------------------------------------------------------

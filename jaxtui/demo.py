@@ -28,7 +28,7 @@ from typing import Any
 from jaxtui.inputs import InputError, InputSpec, parse_value
 from jaxtui.protocol import EV_PLOT, EV_PROGRESS, EV_TIMING
 
-__all__ = ["input", "show", "inspect", "time", "sweep", "correction", "plot", "progress", "sharding",
+__all__ = ["input", "show", "inspect", "tpu_available", "time", "sweep", "correction", "plot", "progress", "sharding",
            "Session", "running_in_app"]
 
 
@@ -40,6 +40,12 @@ class InspectTarget:
     kwargs: dict[str, Any]
     static_argnums: tuple[int, ...]
     line: int
+    # A TPU target (jaxtui/kernel/target.py): PartitionSpecs for the arguments over a mesh of
+    # the target's chips (axes: {name: size}, or the slice's own x, y, z), and the target
+    # this function is compiled for besides the run's `--target` ("tpu-v5e:2x2").
+    shardings: Any = None
+    mesh: dict[str, int] | None = None
+    target: str | None = None
 
 
 @dataclass
@@ -128,15 +134,34 @@ def sharding(value: Any, label: str | None = None) -> Any:
 
 
 def inspect(fn: Callable[..., Any], *args: Any, name: str | None = None,
-            static_argnums: tuple[int, ...] | int = (), **kwargs: Any) -> Callable[..., Any]:
-    """Mark `fn` for the Jaxpr, StableHLO, HLO, Cost and Compiles views, with example args."""
+            static_argnums: tuple[int, ...] | int = (), shardings: Any = None,
+            mesh: dict[str, int] | None = None, target: str | None = None,
+            **kwargs: Any) -> Callable[..., Any]:
+    """Mark `fn` for the Jaxpr, StableHLO, HLO, Cost and Compiles views, with example args.
+
+    With a TPU target (`jaxtui --target tpu-v5e:2x2`, or `target=` here) `fn` is also
+    compiled for it from the arguments' shapes and dtypes: `shardings` gives each argument
+    a PartitionSpec (or None: whole on one chip) over a mesh of the target's chips, whose
+    axes are `mesh` ({"data": 4}) or the slice's own (x, y, z). The code still runs here.
+    """
     if isinstance(static_argnums, int):
         static_argnums = (static_argnums,)
     label = name or getattr(fn, "__name__", None) or repr(fn)
-    target = InspectTarget(label, fn, args, kwargs, tuple(static_argnums), _caller_line())
+    marked = InspectTarget(label, fn, args, kwargs, tuple(static_argnums), _caller_line(),
+                           shardings=shardings, mesh=mesh, target=target)
     if _session is not None:
-        _session.targets.append(target)
+        _session.targets.append(marked)
     return fn
+
+
+def tpu_available() -> bool:
+    """Whether libtpu is installed, so marked functions can be compiled for a TPU target
+    (`pip install "jaxtui[tpu]"`, Linux x86_64)."""
+    try:
+        import libtpu  # type: ignore[import-untyped]  # noqa: F401 - a small module: the .so loads later
+    except ImportError:
+        return False
+    return True
 
 
 def time(label: str, fn: Callable[..., Any], *args: Any, group: str = "", first_call: bool = True,

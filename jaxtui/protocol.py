@@ -12,6 +12,7 @@ Wire format: one JSON object per line, UTF-8.
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import asdict, dataclass, field
 from typing import Any, TypedDict
 
@@ -21,13 +22,37 @@ MAX_MESSAGE_BYTES = 64 * 1024 * 1024
 
 # Requests the kernel understands (the kernel's handler table, jaxtui/kernel/handlers.py, has
 # one entry per op; decode_request refuses any other).
-OP_EXEC = "exec"  # run code: params = RunParams; "device": a device id to run on (None: JAX's default)
+OP_EXEC = "exec"  # run code: params = RunParams; "device": a device id to run on (None: JAX's default);
+# "target": a TPU target ("tpu-v5e:2x2", jaxtui/target_spec.py) the marked functions are also compiled for
 OP_INSPECT = "inspect"  # live mode: RunParams + "live" (run only what demo.inspect needs), "budget_s"
 OP_DEVICES = "devices"  # list devices and memory
 OP_SMOKE = "smoke"  # doctor's smoke test: params {"devices": [ids] | None, "budget_s": float}
 OP_PING = "ping"
 OP_SHUTDOWN = "shutdown"  # release the device and exit (the first rung of the shutdown ladder)
-OPS = (OP_EXEC, OP_INSPECT, OP_DEVICES, OP_SMOKE, OP_PING, OP_SHUTDOWN)
+# Stop the running request: SIGINT, then kill and restart after the grace period. A remote
+# kernel's supervisor (kernel/supervisor.py) gets it in-band, as no signal crosses ssh.
+# params {"grace": s, "restart": bool}; result InterruptResult.
+OP_INTERRUPT = "interrupt"
+OP_HEARTBEAT = "heartbeat"  # "the client is still there" (every 2 s to a remote supervisor)
+# A TPU target's compile-only devices: params {"target": "tpu-v5e:2x2"} -> TargetInfo; an error
+# event of type TargetUnavailable (no libtpu) or TargetInvalid (no such slice).
+OP_TARGET = "target"
+OPS = (OP_EXEC, OP_INSPECT, OP_DEVICES, OP_SMOKE, OP_PING, OP_SHUTDOWN, OP_TARGET, OP_INTERRUPT, OP_HEARTBEAT)
+# Ops the kernel answers at once on its reader thread, even while a request runs (kernel/handlers.py
+# INBAND): the rest wait their turn on the main thread.
+INBAND_OPS = (OP_INTERRUPT, OP_HEARTBEAT)
+
+# The remote supervisor's exit status when the client fell silent past its limit (kernel/
+# supervisor.py): through ssh, the client reads it as a lost connection, not a kernel death.
+EXIT_CLIENT_SILENT = 75  # sysexits' EX_TEMPFAIL
+
+# A kernel started with these in its environment joins a JAX cluster (core/cluster.py): it calls
+# jax.distributed.initialize(coordinator, num_processes, process_id) before JAX starts its backend
+# (kernel/distributed.py). A local client sets them (KernelConfig.env); a remote kernel's
+# supervisor gets them as arguments and sets them for its worker.
+ENV_COORDINATOR = "JAXTUI_COORDINATOR"  # HOST:PORT, served by process 0
+ENV_NUM_PROCESSES = "JAXTUI_NUM_PROCESSES"
+ENV_PROCESS_ID = "JAXTUI_PROCESS_ID"
 
 # Event kinds the kernel sends.
 EV_READY = "ready"  # data: ReadyInfo (id 0, unsolicited, once)
@@ -85,14 +110,27 @@ class PlotSeries(TypedDict):
     logy: bool
 
 
+class ShardRecord(TypedDict):
+    device: str
+    device_id: int
+    process_index: int
+    index: str  # the slice of the global array it holds, numpy-style: "[0:2, :]"
+
+
 class ValueRecord(TypedDict, total=False):
     label: str
-    type: str
+    type: str  # "sharding" for demo.sharding: then the placement keys below
     text: str
     shape: list[int]
     dtype: str
-    devices: list[str]  # an array's devices (`cpu:0`...)
+    device_names: list[str]  # an array's devices (`cpu:0`...): the run's footer names them
     at: int  # characters printed (stdout + stderr) before it was shown: its place in the Output
+    global_shape: list[int]
+    fully_addressable: bool  # does this process hold every shard?
+    process_index: int  # the process that made the record (in a cluster, each makes its own)
+    process_count: int
+    shards: list[ShardRecord]  # this process's shards (addressable_shards)
+    devices: list[dict[str, Any]]  # every device of the sharding: device, device_id, process_index
 
 
 class Correction(TypedDict):
@@ -160,9 +198,34 @@ class RunResultDict(TypedDict):
     elapsed_s: float
 
 
+class TargetChip(TypedDict):
+    id: int
+    coords: list[int]  # x, y, z in the slice
+    host: int  # process_index: the TPU VM this chip belongs to
+    core: int  # core_on_chip (two TensorCores show as two devices on v2-v4 and 7x)
+
+
+class TargetInfo(TypedDict, total=False):
+    """The JSON `target` of a run with --target, and the `target` op's result."""
+
+    platform: str  # "tpu" (or "cuda"/"rocm": StableHLO only)
+    name: str  # "tpu-v5e:2x2"
+    topology: str  # "2x2"
+    generation: str  # "v5e"
+    devices: int
+    hosts: int
+    device_kind: str  # "TPU v5 lite"
+    chip_count: int
+    cores_per_chip: int
+    bounds: list[int]  # chips along x, y, z
+    chips: list[TargetChip]  # the pod map
+    load_s: float
+
+
 class ReadyInfo(TypedDict, total=False):
     ok: bool
     pid: int
+    hostname: str  # where the kernel runs (a remote kernel's host, as that host names itself)
     protocol: int
     jaxtui: str  # the kernel's jaxtui version
     platform: str
@@ -170,8 +233,29 @@ class ReadyInfo(TypedDict, total=False):
     device_kind: str
     devices: list[str]
     process_count: int
+    process_index: int  # this kernel's place in a JAX cluster (0 when alone)
+    local_devices: list[str]  # the devices this process drives (all of them when alone)
+    coordinator: str  # a cluster member: the HOST:PORT it joined through
     type: str  # when ok is False: why the kernel could not start
     message: str
+
+
+class InterruptResult(TypedDict, total=False):
+    outcome: str  # "idle" | "interrupted" | "restarted" | "killed" (killed: not restarted, as asked)
+    ready: ReadyInfo  # the new kernel's, after "restarted"
+
+
+class HeartbeatResult(TypedDict, total=False):
+    alive: bool
+    busy: bool  # a request is running on the kernel's main thread
+    op: str | None  # its op
+    line: int | None  # the line of the user's code it is on (read even while XLA runs)
+
+
+class PingResult(TypedDict, total=False):
+    pong: bool
+    pid: int
+    idle: bool  # with params {"settle_s": s}: no device work of an interrupted run still in flight
 
 
 class ProtocolError(ValueError):
@@ -236,6 +320,7 @@ class RunResult:
     compiles: list[dict[str, Any]] = field(default_factory=list)
     inputs: dict[str, Any] = field(default_factory=dict)
     elapsed_s: float = 0.0  # kernel's own wall time for the code
+    target: dict[str, Any] | None = None  # TargetInfo of the run's --target
 
 
 def encode(msg: Request | Event) -> bytes:
@@ -281,6 +366,17 @@ def decode_request(line: bytes | str) -> Request:
     if not isinstance(params, dict):
         raise ProtocolError("'params' must be an object")
     return Request(id=obj["id"], op=obj["op"], params=params)
+
+
+_EVENT_HEAD = re.compile(rb'\{"id":(-?\d+),"kind":"(\w+)"')
+
+
+def peek_event(line: bytes) -> tuple[int, str] | None:
+    """The id and kind of an event line as `encode` writes it, without parsing its data: a
+    relay passes multi-megabyte HLO events along and needs only to see which are final.
+    None for a line of another shape (the receiving client checks the version)."""
+    head = _EVENT_HEAD.match(line)
+    return None if head is None else (int(head.group(1)), head.group(2).decode())
 
 
 def decode_event(line: bytes | str) -> Event:

@@ -8,6 +8,8 @@ import tempfile
 import time
 from pathlib import Path
 
+import pytest
+
 # Snapshots and colours must not depend on the developer's terminal settings: with NO_COLOR or
 # TEXTUAL_THEME set, every snapshot fails (App reads them when it is created).
 for var in ("NO_COLOR", "TEXTUAL_THEME", "TEXTUAL_ANIMATIONS", "TEXTUAL_COLOR_SYSTEM", "TEXTUAL_FPS"):
@@ -62,3 +64,25 @@ def output_text(app) -> str:
     """What the current pane's Output tab shows, as plain text."""
     view = output_view(app)
     return view.text if view is not None else ""
+
+
+@pytest.fixture(scope="session")
+def sshd(tmp_path_factory):
+    """A real OpenSSH server on 127.0.0.1 (tests/sshd.py), killed with its sessions at the
+    end of the test session. The tests that use it are skipped, saying why, only when sshd
+    cannot be started on this machine."""
+    import sshd as server
+
+    try:
+        running = server.start(tmp_path_factory.mktemp("sshd"), PYTHON, str(REPO))
+    except server.SshdUnavailable as exc:
+        pytest.skip(f"no sshd for the remote-kernel tests: {exc}")
+    yield running
+    running.stop()
+
+
+@pytest.fixture
+def ssh_env(sshd, monkeypatch):
+    """Point jaxtui's ssh at the test server (for clients inside the test process)."""
+    monkeypatch.setenv("JAXTUI_SSH_COMMAND", sshd.ssh_command)
+    return sshd

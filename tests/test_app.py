@@ -182,7 +182,8 @@ async def test_the_views_behind_the_first_frame_are_built_next_and_miss_nothing(
         assert not app.query(Deferred)
         lesson = pane.results.views(LessonView)[0]
         assert "automatic differentiation" in lesson.text
-        assert [type(v) for v in pane.results.views(ResultsView)] == [t.view_class() for t in TABS]
+        shown = [t.view_class() for t in TABS if not t.cluster_only]  # Processes: a cluster's only
+        assert [type(v) for v in pane.results.views(ResultsView)] == shown
         assert app.query("DevicesView")
         assert pane.results.query("SeriesPlot"), "the plot came before the Plots view and still shows"
         assert pane.editor.language == "python"  # highlighting is switched on after the first frame
@@ -298,3 +299,52 @@ async def test_errors_show_the_source_line_and_name_the_edited_buffer(tmp_path):
         text = await run_and_wait(pilot, app)
         assert 'File "mine (edited)", line 5, in f' in text and "return x / 0" in text
         assert "mine.py" not in text.split("ZeroDivisionError")[0]
+async def test_one_run_at_a_time_ctrl_r_twice_then_ctrl_c(tmp_path):
+    """A second ctrl+r while a run is going is refused with a hint (it used to queue a hidden
+    run into the same Output, which the grace timer then killed as "XLA did not stop"). The
+    footer shows ^c Stop while the run goes."""
+    app = make_app(tmp_path, "import time\nprint('run started', flush=True)\nwhile True:\n    time.sleep(0.01)\n")
+    async with app.run_test(size=(100, 30)) as pilot:
+        await wait_for(pilot, lambda: app.kernel.state == "ready")
+        pid = app.kernel.info["pid"]
+        assert "Stop" not in {k.description for k in app.query("FooterKey")}
+        await pilot.press("ctrl+r")
+        await wait_for(pilot, lambda: "run started" in output_text(app))
+        await wait_for(pilot, lambda: "Stop" in {k.description for k in app.query("FooterKey")}, what="^c Stop")
+        await pilot.press("ctrl+r")
+        await pilot.pause(0.3)
+        assert any("a run is in progress: ctrl+c stops it" in str(n.message).lower()
+                   for n in app._notifications)
+        await pilot.press("ctrl+c")
+        await wait_for(pilot, lambda: "Interrupted" in output_text(app))
+        await app.workers.wait_for_complete()
+        await pilot.pause(0.5)
+        assert output_text(app).count("run started") == 1  # one run's output, never two mixed
+        assert app.kernel.state == "ready" and app.kernel.info["pid"] == pid and app.kernel.alive
+        await wait_for(pilot, lambda: "Stop" not in {k.description for k in app.query("FooterKey")},
+                       what="^c Stop to leave the footer")
+
+
+async def test_quit_with_a_detached_grandchild_takes_under_a_second(tmp_path):
+    app = make_app(tmp_path, "import subprocess, sys\n"
+                             "subprocess.Popen([sys.executable, '-c', 'import time; time.sleep(120)'],"
+                             " start_new_session=True)\nprint('detached', flush=True)\n")
+    async with app.run_test(size=(80, 24)) as pilot:
+        await run_and_wait(pilot, app)
+        proc = app.kernel.proc
+        t0 = time.monotonic()
+        await app.action_quit()
+        assert time.monotonic() - t0 < 1.0
+        assert not proc.alive
+
+
+async def test_after_the_restart_limit_the_message_does_not_say_restarted(tmp_path):
+    app = make_app(tmp_path, "import os\nos._exit(1)\n")
+    async with app.run_test(size=(80, 24)) as pilot:
+        await wait_for(pilot, lambda: app.kernel.state == "ready")
+        app._deaths = [asyncio.get_running_loop().time()] * 3  # three deaths this minute already
+        await pilot.press("ctrl+r")
+        await wait_for(pilot, lambda: "kernel died" in output_text(app))
+        text = output_text(app)
+        assert "was restarted" not in text and "not restarted" in text
+        assert "not restarting" in str(app.query_one("#status").render())

@@ -400,6 +400,7 @@ def fake_jax_config(tmp_path: Path, **env: str) -> KernelConfig:
     pkg.mkdir(parents=True)
     (pkg / "__init__.py").write_text(FAKE_JAX)
     (pkg / "numpy.py").write_text("")
+    (pkg / "monitoring.py").write_text("")  # imported (not called) by the kernel's JAX shims at start
     return KernelConfig(platform="tpu", extra_env={"PYTHONPATH": f"{pkg.parent}{os.pathsep}{REPO}", **env})
 
 

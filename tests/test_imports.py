@@ -23,8 +23,8 @@ SIDES = {
     "ui": (("jaxtui.ui", "jaxtui.core", "jaxtui.render", "jaxtui.cli"),
            ("jax", "jaxlib", "numpy", "jaxtui.kernel")),
     "kernel": (("jaxtui.kernel", "jaxtui.demo"), ("textual", "rich", "jaxtui.ui", "jaxtui.core", "jaxtui.cli")),
-    "shared": (("jaxtui.protocol", "jaxtui.inputs"), ("jax", "jaxlib", "textual", "rich", "jaxtui.kernel",
-                                                      "jaxtui.ui", "jaxtui.core", "jaxtui.cli")),
+    "shared": (("jaxtui.protocol", "jaxtui.inputs", "jaxtui.ladder", "jaxtui.target_spec"),
+               ("jax", "jaxlib", "textual", "rich", "jaxtui.kernel", "jaxtui.ui", "jaxtui.core", "jaxtui.cli")),
 }
 
 

@@ -124,3 +124,27 @@ def test_memory_stats_keys_on_an_accelerator():
     if not stats:
         pytest.skip("no memory_stats() on this backend (CPU)")
     assert set(jc.MEMORY_STATS_KEYS) <= set(stats)
+
+
+def test_loops_in_a_jaxpr_carry_their_body_and_trip_count(tmp_path):
+    from jax import lax
+
+    fn, path = from_file(tmp_path, """\
+        from jax import lax
+
+        def f(x):
+            y = lax.fori_loop(0, 7, lambda i, v: v * 2.0, x)
+            return lax.while_loop(lambda c: c[0] < 3, lambda c: (c[0] + 1, c[1] + 1.0), (0, y))[1]
+        """, "f")
+    traced = jax.jit(fn).trace(jnp.ones(4))
+    loops = [jc.loop_of(e) for e in jc.eqns_of(traced.jaxpr)]
+    (scan_kind, scan_body, trip), (while_kind, _, unknown) = [lp for lp in loops if lp]
+    assert (scan_kind, trip, while_kind, unknown) == ("scan", 7, "while", None)
+    body_fn, args = jc.closed_jaxpr_fn(scan_body)
+    assert [a.shape for a in args] == [(), (4,)]  # the counter and the carry
+    assert jc.cost_dict(jax.jit(body_fn).lower(*args).compile())["flops"] >= 4
+    lines = [jc.eqn_line(e, path) for e in jc.eqns_of(traced.jaxpr) if jc.loop_of(e)]
+    assert lines == [4, 5]
+    nested = jax.jit(lambda v: jax.jit(lambda w: lax.scan(lambda c, _: (c, None), w, None, length=2)[0])(v))
+    (call,) = jc.eqns_of(nested.trace(jnp.ones(2)).jaxpr)
+    assert any(jc.loop_of(e) for sub in jc.subjaxprs(call) for e in jc.eqns_of(sub))

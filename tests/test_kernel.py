@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+import time
+from pathlib import Path
 
 import pytest
 
@@ -168,5 +170,151 @@ async def test_a_kernel_of_another_protocol_version_is_refused_at_once(tmp_path,
         assert client.state == "dead" and client.state_info["kind"] == P.KIND_VERSION_MISMATCH
         assert not client.alive
         assert time.monotonic() - t0 < 30
+    finally:
+        await client.stop()
+
+
+# -- lifecycle (issue 13) -----------------------------------------------------------------
+ASYNC_DISPATCHED_WORK = """
+import jax, jax.numpy as jnp
+from jax import lax
+f = jax.jit(lambda m: lax.fori_loop(0, 1_000_000, lambda i, a: jnp.tanh(a @ a), m))
+x = jnp.ones((256, 256)) * 0.001
+compiled = f.lower(x).compile()
+print("computing", flush=True)
+compiled(x).block_until_ready()
+"""
+
+
+async def test_ctrl_c_on_jitted_work_restarts_a_kernel_that_xla_keeps_busy():
+    """SIGINT stops only the Python wait in `f(x).block_until_ready()`: XLA computes on and the
+    next run waited for it (a minute and more). The interrupt now finds the device still busy
+    and restarts the kernel, so a trivial run right after is done in seconds."""
+    client = KernelClient(KernelConfig(host_devices=1))
+    try:
+        await client.start()
+        old_pid = client.info["pid"]
+        streamed = asyncio.Event()
+        task = asyncio.create_task(_exec(client, ASYNC_DISPATCHED_WORK,
+                                         on_event=lambda e: streamed.set() if e.kind == P.EV_STREAM else None))
+        await asyncio.wait_for(streamed.wait(), 60)
+        await asyncio.sleep(0.3)
+        assert await client.interrupt() == "restarted"
+        assert (await task)["error"]["kind"] == "interrupted"  # it answered; XLA computed on
+        assert client.info["pid"] != old_pid
+        result = await asyncio.wait_for(_exec(client, "import jax.numpy as jnp\nprint(jnp.arange(3).sum())"), 30)
+        assert result["stdout"] == "3\n"
+    finally:
+        await client.stop()
+
+
+async def test_heartbeat_is_answered_mid_xla_with_the_line_reached():
+    """Requests are read on their own thread: a heartbeat is answered while the main thread
+    is inside XLA, and says which line of the user's code it is on."""
+    client = KernelClient(KernelConfig(host_devices=1))
+    try:
+        await client.start()
+        streamed = asyncio.Event()
+        task = asyncio.create_task(_exec(client, LONG_XLA_LOOP,
+                                         on_event=lambda e: streamed.set() if e.kind == P.EV_STREAM else None))
+        await asyncio.wait_for(streamed.wait(), 30)
+        await asyncio.sleep(0.3)
+        beat = await client.request(P.OP_HEARTBEAT, background=True, timeout=5)
+        assert beat["alive"] and beat["busy"] and beat["op"] == P.OP_EXEC
+        assert beat["line"] == LONG_XLA_LOOP.splitlines().index("spin(2_000_000_000)") + 1
+        assert await client.interrupt(restart=False) == "killed"
+        with pytest.raises(KernelDied):
+            await task
+        assert not client.alive
+    finally:
+        await client.stop()
+
+
+async def test_input_fails_at_once_at_its_line_and_the_protocol_is_untouched():
+    client = KernelClient(KernelConfig(host_devices=1))
+    try:
+        await client.start()
+        result = await asyncio.wait_for(_exec(client, "x = 1\nname = input('name? ')\nprint(name)\n"), 20)
+        error = result["error"]
+        assert error["type"] == "RuntimeError" and error["line"] == 2
+        assert "demo.input" in error["message"] and "stdin is not available" in error["message"]
+        # sys.stdin's other reads fail the same way; a child process reads /dev/null
+        result = await _exec(client, "import subprocess, sys\n"
+                                     "print(repr(subprocess.run(['cat'], capture_output=True, timeout=10).stdout))\n"
+                                     "sys.stdin.read()\n")
+        assert result["stdout"] == "b''\n" and "demo.input" in result["error"]["message"]
+        assert (await client.request(P.OP_PING))["pong"] is True  # the next request got through
+    finally:
+        await client.stop()
+
+
+DETACHED_GRANDCHILD = """
+import subprocess, sys
+subprocess.Popen([sys.executable, "-c", "import time; time.sleep(120)"], start_new_session=True)
+print("detached", flush=True)
+"""
+
+
+async def test_a_detached_grandchild_blocks_neither_death_detection_nor_quit():
+    """A grandchild in its own session inherits the kernel's stderr and keeps it open;
+    the client waits on the kernel's pid, not on its pipes."""
+    client = KernelClient(KernelConfig(host_devices=1))
+    try:
+        await client.start()
+        await _exec(client, DETACHED_GRANDCHILD)
+        t0 = time.monotonic()
+        with pytest.raises(KernelDied, match="status 3"):
+            await asyncio.wait_for(_exec(client, "import os\nos._exit(3)"), 30)
+        assert time.monotonic() - t0 < 5  # was 40 s and more
+        await client.start()
+        await _exec(client, DETACHED_GRANDCHILD)
+        t0 = time.monotonic()
+        assert await client.shutdown() in ("exited", "terminated")
+        assert time.monotonic() - t0 < 1.0
+    finally:
+        await client.stop()
+
+
+async def test_quit_asks_an_idle_kernel_then_terminates_a_busy_one_within_half_a_second():
+    client = KernelClient(KernelConfig(host_devices=1))
+    try:
+        await client.start()
+        t0 = time.monotonic()
+        assert await client.shutdown() == "exited"  # the `shutdown` op: it released the device
+        assert time.monotonic() - t0 < 0.6
+        await client.start()
+        streamed = asyncio.Event()
+        task = asyncio.create_task(_exec(client, "print('looping', flush=True)\nwhile True: pass\n",
+                                         on_event=lambda e: streamed.set()))
+        await asyncio.wait_for(streamed.wait(), 30)
+        t0 = time.monotonic()
+        assert await client.shutdown() in ("terminated", "killed")  # SIGTERM ends a Python loop
+        assert time.monotonic() - t0 < 0.6
+        with pytest.raises(KernelDied):
+            await task
+    finally:
+        await client.stop()
+
+
+async def test_an_interrupted_run_takes_its_child_processes_along():
+    client = KernelClient(KernelConfig(host_devices=1))
+    try:
+        await client.start()
+        streamed = asyncio.Event()
+        code = ("import subprocess, sys, time\n"
+                "c = subprocess.Popen([sys.executable, '-c', 'import time; time.sleep(120)'])\n"
+                "print(c.pid, flush=True)\n"
+                "while True: time.sleep(0.01)\n")
+        pids: list[int] = []
+        task = asyncio.create_task(_exec(client, code, on_event=lambda e: (
+            pids.append(int(e.data["text"])), streamed.set()) if e.kind == P.EV_STREAM else None))
+        await asyncio.wait_for(streamed.wait(), 30)
+        assert await client.interrupt(grace=5) == "interrupted"  # a loaded machine: the gentle path
+        await task
+        t0 = time.monotonic()
+        stat = Path(f"/proc/{pids[0]}/stat")
+        while stat.exists() and stat.read_text().rsplit(")", 1)[1].split()[0] != "Z":
+            assert time.monotonic() - t0 < 5, "the run's child outlived the interrupt"
+            await asyncio.sleep(0.05)
     finally:
         await client.stop()

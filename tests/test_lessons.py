@@ -198,6 +198,31 @@ def test_grad_reused_key_gives_equal_arrays() -> None:
     assert "with split keys, w == b: False" in r["stdout"]
 
 
+def test_grad_legacy_and_typed_keys_and_fold_in() -> None:
+    import jax
+
+    assert "legacy" in jax.random.PRNGKey.__doc__ and "jax.random.key` is recommended" in jax.random.PRNGKey.__doc__
+    out = ok_run("grad")["stdout"]
+    assert "legacy PRNGKey: uint32 (2,) | typed key: key<fry> () | same bits: True" in out
+    assert "fold_in(key, 0..2) give different numbers: True" in out
+
+
+def test_grad_dict_argnums_precisely() -> None:
+    r = ok_run("grad")
+    # the notes' kind of dict raises; a dict with int keys is iterated for its keys
+    assert "argnums as a dict -> TypeError: 'str' object cannot be interpreted as an integer" in r["stdout"]
+    assert "argnums={1: 'b', 0: 'w'} -> tuple of 2 | [0] is dL/db: True" in r["stdout"]
+    assert "iterated for its keys" in correction(r, "argnums can be a pytree")["jax"]
+
+
+def test_grad_has_aux_on_a_scalar_loss_raises() -> None:
+    r = ok_run("grad")
+    c = correction(r, "has_aux=True)  (commented out")
+    assert c["actual"].startswith("TypeError: expected function with aux output to return a two-element "
+                                  "tuple; without has_aux: loss ")
+    assert "has_aux=True on a scalar loss -> TypeError: expected function with aux output" in r["stdout"]
+
+
 def test_grad_value_and_grad_has_aux_and_pytrees() -> None:
     r = ok_run("grad")
     assert re.fullmatch(r"\(loss=[0-9.e-]+, \(f32\[1000\], f32\[1000\]\)\)",
@@ -216,20 +241,69 @@ def test_grad_value_and_grad_has_aux_and_pytrees() -> None:
 def test_jit_timings_separate_first_call_from_cached() -> None:
     r = ok_run("jit")
     groups = {t["group"] for t in r["timings"] if t["size"] is None}
-    assert groups == {"x * y (one op)", "10 chained elementwise ops"}
-    for label in ("no jit: x * y", "jit: x * y", "no jit: chain", "jit: chain"):
+    assert groups == {"x * y (one op)", "memory-bound chain (8 ops)", "compute-bound chain: sin (10 ops)"}
+    for label in ("no jit: x * y", "jit: x * y", "no jit: chain", "jit: chain", "no jit: sin chain",
+                  "jit: sin chain"):
         t = timing(r, label)
-        assert t["n"] >= 5 and t["median_s"] > 0 and t["first_call_s"] > 0
+        assert t["n"] >= 3 and t["median_s"] > 0 and t["first_call_s"] > 0
     jitted = timing(r, "jit: x * y")
     assert jitted["first_call_s"] > jitted["median_s"], "the first call includes the compile"
     actual = correction(r, "about 10x faster")["actual"]
-    assert re.fullmatch(r"median eager/jit: one op [0-9.]+x, 10 chained ops [0-9.]+x", actual)
+    assert re.fullmatch(r"median eager/jit: one op [0-9.]+x: (as the lesson says|this run contradicts.*); "
+                        r"memory-bound chain [0-9.]+x: (as the lesson says|this run contradicts.*)", actual)
+
+
+def _verdict_function():
+    """The jit lesson's own `verdict`, taken from its source."""
+    import ast
+
+    source = (DEMOS / "jit.py").read_text(encoding="utf-8")
+    node = next(n for n in ast.parse(source).body if isinstance(n, ast.FunctionDef) and n.name == "verdict")
+    namespace: dict[str, Any] = {}
+    exec(ast.get_source_segment(source, node), namespace)  # noqa: S102 - the lesson's own code
+    return namespace["verdict"]
+
+
+def test_jit_never_prints_a_claim_over_a_contrary_figure() -> None:
+    verdict = _verdict_function()
+    assert verdict(1.02, 0.67, 1.5) == "1.02x: as the lesson says"
+    assert verdict(0.9, 2.0).startswith("0.90x: this run contradicts the lesson, which expects at least 2x")
+    assert "expects between 0.67x and 1.5x" in verdict(3.1, 0.67, 1.5)
+    assert "expects at most 4x" in verdict(5.0, high=4.0)
+    # and in a real run, each printed verdict agrees with the ratio printed beside it
+    out = ok_run("jit")["stdout"]
+    checks = {"one op x * y:": (0.67, 1.5), "memory-bound chain:": (2.0, None),
+              "dispatch: 8 eager ops against one jitted call: eager/jit": (2.0, None)}
+    for label, (low, high) in checks.items():
+        found = re.search(re.escape(label) + r"\s+([0-9.]+)x: (as the lesson says|this run contradicts)", out)
+        assert found, label
+        ratio, said = float(found.group(1)), found.group(2)
+        holds = ratio >= low and (high is None or ratio <= high)
+        assert said == ("as the lesson says" if holds else "this run contradicts"), (label, ratio, said)
+
+
+def test_jit_chains_are_bounded_as_the_lesson_labels_them() -> None:
+    """Memory-bound: no transcendentals, fused into one pass (one loop fusion reading x and
+    writing the result). Compute-bound: the same bytes, plus a sine per element per step."""
+    r = ok_run("jit")
+    n, steps = r["inputs"]["n"], r["inputs"]["steps"]
+    mem, sin = timing(r, "jit: chain")["work"], timing(r, "jit: sin chain")["work"]
+    assert not mem["transcendentals"] and sin["transcendentals"] == steps * n
+    assert mem["bytes"] == sin["bytes"] == 2 * 4 * n  # read x, write the result: one pass
+    eager = timing(r, "no jit: chain")["work"]
+    assert eager["bytes"] > 4 * mem["bytes"], "eager moves the array once per op"
+    views = {v["name"]: v for v in r["inspections"]}
+    fused = views["jit(chain): one fusion"]["hlo"]
+    assert len(re.findall(r"kind=kLoop", fused)) == 1
+    assert re.search(r"the sin chain also computes [0-9,]+ sines and takes [0-9.]+x as long: "
+                     r"(its extra time is arithmetic, not memory|this run did not show)", r["stdout"])
+    assert f"the sin chain also computes {steps * n:,} sines" in r["stdout"]
 
 
 def test_jit_size_sweep_eager_vs_jit() -> None:
     r = ok_run("jit")
     swept = [t for t in r["timings"] if t["size"] is not None]
-    assert {t["group"] for t in swept} == {"10 chained elementwise ops, by size"}
+    assert {t["group"] for t in swept} == {"memory-bound chain (8 ops), by size"}
     sizes = [10**k for k in range(3, 7)]  # sweep_to defaults to 6
     for label in ("no jit", "jit"):
         points = [t for t in swept if t["label"] == label]
@@ -243,13 +317,13 @@ def test_jit_size_sweep_eager_vs_jit() -> None:
 
 def test_jit_sweep_draws_log_log_charts() -> None:
     charts = {c["title"]: c for c in timing_charts(ok_run("jit")["timings"])}
-    group = "10 chained elementwise ops, by size"
+    group = "memory-bound chain (8 ops), by size"
     for kind in ("time per call", "memory throughput"):
         chart = charts[f"{group}: {kind} vs size (log-log)"]
         assert chart["kind"] == "lines" and chart["logx"] and chart["logy"]
         assert {"no jit", "jit"} <= {s["name"] for s in chart["series"]}
     # the size-free groups still get their bar charts
-    assert charts["10 chained elementwise ops: first call vs cached"]["kind"] == "bars"
+    assert charts["memory-bound chain (8 ops): first call vs cached"]["kind"] == "bars"
 
 
 def test_jit_print_runs_at_trace_time() -> None:
@@ -258,6 +332,7 @@ def test_jit_print_runs_at_trace_time() -> None:
     assert out.count("python print (runs while tracing): JitTracer") == 2  # call 1 and the retrace
     assert out.count("jax.debug.print (runs every call)") == 3
     assert "jax.debug.print (runs every call): x=2.0" in out
+    assert "placeholders, positional: 2.0 4.0" in out  # debug.print formats "{} {}" itself
     assert out.count("debug.print of an f-string: JitTracer") == 3  # baked in at trace time
     assert correction(r, "ignored at compile time")["actual"].startswith("Python print ran 2 times in 3 calls")
     assert "JitTracer(~float32[])" in correction(r, "f-strings")["actual"]
@@ -267,6 +342,23 @@ def test_jit_debug_print_ordered() -> None:
     r = ok_run("jit")
     assert "debug.print order, ordered=True:  A B C D" in r["stdout"]
     assert correction(r, "execution order")["actual"].endswith("ordered=True: A B C D")
+    # the lesson uses the two-call form, not the soft-deprecated one (options mixed with values)
+    import ast
+
+    calls = [node for node in ast.walk(ast.parse((DEMOS / "jit.py").read_text(encoding="utf-8")))
+             if isinstance(node, ast.Call) and ast.unparse(node.func) == "jax.debug.print"]
+    with_options = [c for c in calls if any(k.arg in ("ordered", "partitioned") for k in c.keywords)]
+    assert with_options and all(not c.args for c in with_options), [ast.unparse(c) for c in with_options]
+
+
+def test_jit_debug_print_f_string_half_right() -> None:
+    """The docstring itself warns against f-strings; placeholders are what it formats."""
+    import jax
+
+    assert "does *not* work with f-strings" in jax.debug.print.__doc__
+    assert "Soft deprecated" in jax.debug.print.__doc__  # the one-call form with options
+    r = ok_run("jit")
+    assert correction(r, "f-strings")["jax"].startswith("half right")
 
 
 def test_jit_tracer_errors_and_fixes() -> None:
@@ -298,6 +390,14 @@ def test_vmap_seed_examples() -> None:
     out = ok_run("vmap")["stdout"]
     assert "loop: [2. 3. 4.]  vmap: [2. 3. 4.]" in out
     assert "vmap_f(xs, ys) = [2. 4. 6.]" in out
+
+
+def test_vmap_in_axes_any_axis_pytree_and_out_axes() -> None:
+    out = ok_run("vmap")["stdout"]
+    assert "in_axes=1, sum over each column: [3. 5. 7.] shape (3,)" in out
+    assert "in_axes=-1, the last axis (the same here): [3. 5. 7.]" in out
+    assert "in_axes=({'w': None, 'x': 0},), a pytree of axes: [ 8. 26.]" in out
+    assert "out_axes=1: the batch of 2 rows comes out as axis 1: (3, 2)" in out
 
 
 def test_vmap_scalar_argument_needs_in_axes_none() -> None:
@@ -349,10 +449,15 @@ def test_vmap_timing_has_manual_batching_variant() -> None:
 
 
 def test_lax_cond() -> None:
+    from jax import lax
+
     r = ok_run("lax")
     assert "f(3.0) = 9.0" in r["stdout"]
     assert correction(r, "# -2.0")["actual"] == "2.0"
     assert "an array pred -> TypeError: Pred must be a scalar" in r["stdout"]
+    # an int pred runs, but the docs only promise a boolean scalar: the lesson says both
+    assert "pred: Boolean scalar type" in lax.cond.__doc__
+    assert "an int pred runs, though the docs ask for a boolean scalar: lax.cond(2, t, f, 3.0) = 9.0" in r["stdout"]
 
 
 def test_lax_vmap_of_cond_runs_both_branches() -> None:
@@ -372,17 +477,26 @@ def test_lax_scan() -> None:
     out = r["stdout"]
     assert "scan: carry = 10.0  ys = [ 0.  1.  3.  6. 10.]" in out
     assert "scan(reverse=True): carry = 10.0  ys = [10. 10.  9.  7.  4.]" in out
-    assert correction(r, "length=10")["actual"] == (
-        "TypeError: unsupported operand type(s) for +: 'DynamicJaxprTracer' and 'NoneType'")
+    # the notes' scan(step, carry, None, length=10) is right: a caveat, not a correction
+    assert not [c for c in r["corrections"] if "length=" in c["notes"]]
+    assert ("caveat: with xs=None the body gets x=None; the notes' step (carry + x) -> TypeError: "
+            "unsupported operand type(s) for +: 'DynamicJaxprTracer' and 'NoneType'") in out
     assert "scan(count, 0.0, None, length=5): carry = 5.0  ys = [0. 1. 2. 3. 4.]" in out
     assert "carry type must not change (int32 -> float32) -> TypeError" in out
 
 
 def test_lax_select() -> None:
+    from jax import lax
+
     r = ok_run("lax")
     assert "lax.select(cond, x, y) = [1. 5. 3.]" in r["stdout"]
-    assert correction(r, "shape of cond")["actual"].startswith(
-        "TypeError: select `which` must be scalar or have the same shape as cases")
+    # the notes' shape rule is the docs' own wording: a precision (scalar pred, no broadcast),
+    # not a correction
+    assert "Must have\n      the same shape as ``pred``" in lax.select.__doc__
+    assert not [c for c in r["corrections"] if "shape of cond" in c["notes"]]
+    assert "a scalar pred is allowed: lax.select(True, x, y) = [1. 2. 3.]" in r["stdout"]
+    assert ("lax.select(pred (2,1), (2,3), (2,3)) -> TypeError: select `which` must be scalar or have "
+            "the same shape as cases") in r["stdout"]
     assert "jnp.where broadcasts: [[1.0, 1.0, 1.0], [-1.0, -1.0, -1.0]]" in r["stdout"]
     actual = correction(r, "branch selection")["actual"]
     assert actual.startswith("select -> ['select_n'], switch -> [") and "'cond'" in actual
@@ -423,6 +537,26 @@ def test_lax_times_scan_against_a_python_loop() -> None:
     assert r["inputs"]["timed_steps"] == 300
 
 
+def test_lax_python_loops_under_jit() -> None:
+    """A static trip count unrolls and works; only a traced one fails. The unrolled program
+    grows with every step, the fori_loop's does not (compile times are printed, not tested)."""
+    out = ok_run("lax")["stdout"]
+    assert "jit of a Python for over range(3): 2.38" in out
+    assert "over the rows of a (4, 3) array: 12.0" in out
+    assert "a traced trip count, range(n) -> TracerIntegerConversionError" in out
+    assert "a Python while on a traced value -> TracerBoolConversionError" in out
+    rows = re.findall(r"^\s+(\d+) \|\s+(\d+)\s+(\d+) \|\s+\d+ ms\s+\d+ ms", out, flags=re.M)
+    assert [tuple(map(int, row)) for row in rows] == [(10, 30, 1), (30, 90, 1), (100, 300, 1)]
+
+
+def test_lax_cost_tab_counts_the_loop_body_once() -> None:
+    r = ok_run("lax")
+    fori = next(v for v in r["inspections"] if v["name"] == "fori_loop -> scan")
+    (loop,) = fori["loop_cost"]["loops"]
+    assert loop["kind"] == "scan" and loop["trip_count"] == r["inputs"]["steps"]
+    assert fori["loop_cost"]["total"]["flops"] > fori["cost"]["flops"]
+
+
 def test_lax_has_no_normalization() -> None:
     r = ok_run("lax")
     assert correction(r, "normalization")["actual"] == "hasattr(lax, 'batch_norm') = False"
@@ -446,6 +580,13 @@ def test_pmap_psum_and_its_successors() -> None:
     by_name = {v["name"]: v for v in r["inspections"]}
     assert "all-reduce" in by_name["jit + NamedSharding"]["hlo"]
     assert "shard_map" in by_name["pmap(normalize)"]["jaxpr"]
+
+
+def test_pmap_and_shard_map_hand_the_function_different_shapes() -> None:
+    r = ok_run("pmap")
+    assert ("inside normalize, pmap's row has shape (4,) (the mapped axis is gone); shard_map's block "
+            "has shape (1, 4) (it keeps it)") in r["stdout"]
+    assert f"8 CPU devices in one process on {os.cpu_count()} CPU cores: placement, not a speed-up" in r["stdout"]
 
 
 def test_pmap_draws_placements() -> None:
@@ -477,3 +618,51 @@ def test_stax_per_example_gradients() -> None:
     assert "param shapes per layer: [((1, 32), (32,)), (), ((32, 32), (32,)), (), ((32, 1), (1,))]" in out
     assert "[(8, 1, 32), (8, 32), (8, 32, 32), (8, 32), (8, 32, 1), (8, 1)]" in out
     assert "mean of per-example grads == grad of the mean loss: True" in out
+
+
+# --- the tour says what its code does -------------------------------------------------------
+
+
+def _tour_step(title_part: str):
+    from jaxtui.core.tour_format import find_tour
+
+    (step,) = [s for s in find_tour().steps if title_part in s.title]
+    return step
+
+
+def test_tour_grad_jaxpr_step_names_the_primitives_it_shows(tmp_path: Path) -> None:
+    step = _tour_step("What grad builds")
+    path = tmp_path / "step.py"
+    from jaxtui.core.tour_format import step_code
+
+    path.write_text(step_code(step, (DEMOS / f"{step.pane}.py").read_text(encoding="utf-8")), encoding="utf-8")
+    proc = subprocess.run([sys.executable, "-m", "jaxtui", "run", str(path), "--json"], cwd=REPO,
+                          capture_output=True, text=True, timeout=RUN_TIMEOUT_S)
+    jaxpr = json.loads(proc.stdout)["jaxpr"]
+    used = set(re.findall(r"= (\w+)", jaxpr))
+    named = set(re.findall(r"`(\w+)`", step.text.split("primitives", 1)[1].split(")")[0]))
+    assert named == {"sin", "cos", "mul", "add_any"} and named <= used
+    assert "add" not in used  # gradients are summed with add_any
+
+
+def test_tour_vmap_step_tells_the_defaults_apart() -> None:
+    import inspect
+
+    import jax
+
+    step = _tour_step("vmap and a scalar")
+    vmap_demo = load(DEMOS / "vmap.py", builtin=True)
+    form_default = next(s.default for s in vmap_demo.inputs if s.name == "in_axes")
+    assert inspect.signature(jax.vmap).parameters["in_axes"].default == 0  # (0, 0) for two arguments
+    assert form_default == (0, None)
+    assert "(vmap's default; the form's own default is `(0, None)`)" in step.text
+    assert step.inputs == {"in_axes": "(0, 0)"}
+
+
+def test_tour_jit_step_matches_the_lesson_groups() -> None:
+    step = _tour_step("Timing jit")
+    r = ok_run("jit")
+    assert step.inputs == {"n": str(r["inputs"]["n"]), "steps": str(r["inputs"]["steps"])}  # the defaults
+    groups = {t["group"] for t in r["timings"]}
+    assert "memory-bound chain (8 ops)" in groups and "compute-bound chain: sin (10 ops)" in groups
+    assert "memory-bound" in step.text and "compute-bound" in step.text and "dispatch" in step.text

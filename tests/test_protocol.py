@@ -86,6 +86,7 @@ def test_version_mismatch_is_its_own_error():
 
 
 def test_the_kernel_has_one_handler_per_op():
-    from jaxtui.kernel.handlers import HANDLERS
+    from jaxtui.kernel.handlers import HANDLERS, INBAND_HANDLERS
 
-    assert set(HANDLERS) == set(P.OPS)
+    assert set(HANDLERS) | set(INBAND_HANDLERS) == set(P.OPS)
+    assert not set(HANDLERS) & set(INBAND_HANDLERS) and set(INBAND_HANDLERS) == set(P.INBAND_OPS)

@@ -120,12 +120,41 @@ def test_autosave_batches_and_pauses(state):
     autosave.touch(pane)
     assert len(timers) == 1 and timers[0][0] <= 1.0  # one timer for a burst, within a second
     pane.code = "edit 2\n"
-    timers[0][1]()
+    timers[0][1]()  # the snapshot is taken now; the write (and its fsync) on the writer thread
+    pane.code = "edit 3\n"
+    autosave.drain()
     assert store.load("grad").code == "edit 2\n"
     autosave.paused.add("grad")  # a tour owns the pane: its code is not the user's
     pane.code = "tour code\n"
     autosave.touch(pane)
     assert len(timers) == 1 and store.load("grad").code == "edit 2\n"
+
+
+async def test_autosave_writes_off_the_event_loop(state, monkeypatch):
+    """The timer's save (an fsync: seconds on a slow disk) runs on the writer thread: the
+    UI's loop goes on meanwhile; the write lands, and a problem is reported on the loop."""
+    import asyncio
+    import threading
+
+    store, timers, problems = DemoStore(), [], []
+    autosave = Autosave(store, lambda delay, fn: timers.append(fn), problems.append)
+    release, writers = threading.Event(), []
+    real_save = store.save
+
+    def slow_save(key, saved):
+        writers.append(threading.current_thread())
+        release.wait(10)
+        real_save(key, saved)
+
+    monkeypatch.setattr(store, "save", slow_save)
+    autosave.touch(FakePane("grad", "edit\n"))
+    timers[0]()  # returns at once: the loop is free while the disk is slow
+    assert store.load("grad") is None
+    await asyncio.sleep(0.05)
+    assert writers and writers[0] is not threading.main_thread()
+    release.set()
+    await autosave.flush_now()  # waits for the earlier write too
+    assert store.load("grad").code == "edit\n" and problems == []
 
 
 def test_a_failed_save_is_reported_once(state):

@@ -5,7 +5,12 @@ what JAX's kernel sees, a smoke test on each device (correct answer, matmul rate
 bandwidth, and the fraction of the published peak where one is known), and the problems
 found with the steps to fix them. It uses the same kernel as the app and `jaxtui run`.
 
-Exit status: 0 no problems, 1 problems found, 3 the kernel could not start.
+`jaxtui doctor --remote HOST` checks the way there first (ssh reachable, the Python found,
+jaxtui and JAX installed, the same protocol version), then runs `jaxtui doctor` on HOST, so
+the hardware, the TPU's owner and the smoke test are the remote host's own.
+
+Exit status: 0 no problems, 1 problems found, 3 the kernel could not start (or ssh could not
+connect).
 """
 
 from __future__ import annotations
@@ -18,9 +23,10 @@ from typing import Any
 
 from jaxtui import __version__
 from jaxtui import protocol as P
-from jaxtui.cli.options import add_kernel_options
+from jaxtui.cli.options import add_kernel_options, kernel_config, remote_hosts, transport_for
 from jaxtui.core import hardware
 from jaxtui.core.client import KernelClient, KernelConfig, KernelStartError, RequestFailed
+from jaxtui.core.transport import SshTransport, remote_problems, ssh_message
 from jaxtui.render.units import format_bytes, format_rate
 
 EXIT_OK, EXIT_PROBLEMS, EXIT_KERNEL = 0, 1, 3
@@ -124,6 +130,123 @@ def smoke_problems(rows: list[dict[str, Any]]) -> list[hardware.Problem]:
     return problems
 
 
+# -- a remote host -----------------------------------------------------------------------
+# Run by the remote Python with `-c`: what is installed there, without importing JAX (a TPU
+# held by another process must not hang the check).
+REMOTE_PROBE = """\
+import json, sys
+from importlib import metadata
+found = {"python_version": sys.version.split()[0], "executable": sys.executable}
+try:
+    import jaxtui, jaxtui.protocol
+    found["jaxtui"] = jaxtui.__version__
+    found["protocol"] = getattr(jaxtui.protocol, "PROTOCOL_VERSION", None)
+except Exception as exc:
+    found["jaxtui_error"] = f"{type(exc).__name__}: {exc}"
+for name in ("jax", "jaxlib", "libtpu"):
+    try:
+        found[name] = metadata.version(name)
+    except Exception:
+        found[name] = None
+print("JAXTUI-PROBE " + json.dumps(found))
+"""
+
+
+async def _ssh(transport: SshTransport, args: list[str], timeout: float) -> tuple[int | None, str, str]:
+    """Run `PYTHON ARGS` on the host: (exit status, stdout, stderr); None on timeout."""
+    proc = await asyncio.create_subprocess_exec(
+        *transport.ssh_argv(), transport.remote_command(args), stdin=asyncio.subprocess.DEVNULL,
+        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE, start_new_session=True)
+    try:
+        out, err = await asyncio.wait_for(proc.communicate(), timeout)
+    except TimeoutError:
+        proc.kill()
+        out, err = await proc.communicate()
+        return None, out.decode(errors="replace"), err.decode(errors="replace")
+    return proc.returncode, out.decode(errors="replace"), err.decode(errors="replace")
+
+
+def _probe_problems(transport: SshTransport, status: int | None, out: str, err: str,
+                    timeout: float) -> tuple[dict[str, Any], list[hardware.Problem]]:
+    host = transport.host
+    if status is None:
+        return {}, [hardware.Problem("ssh-timeout", "error", f"{host} did not answer within {timeout:g} s",
+                                     ssh_message(err), [f"Try it by hand: ssh -v -o BatchMode=yes {host} true"])]
+    line = next((x for x in out.splitlines() if x.startswith("JAXTUI-PROBE ")), None)
+    found: dict[str, Any] = json.loads(line.split(" ", 1)[1]) if line else {}
+    if not found:
+        problems = remote_problems(transport, err, status)
+        return {}, problems or [hardware.Problem(
+            "remote-python", "error", f"`{transport.python}` on {host} did not run the check",
+            ssh_message(err) or f"exit status {status}", [f"Try it by hand: ssh {host} {transport.python} -V"])]
+    if "jaxtui" not in found:
+        return found, remote_problems(transport, found.get("jaxtui_error", ""), 1)
+    problems = []
+    if found.get("protocol") != P.PROTOCOL_VERSION:
+        problems.append(hardware.Problem(
+            "remote-version", "error",
+            f"{host} has jaxtui {found['jaxtui']} (protocol {found.get('protocol')}); this is jaxtui "
+            f"{__version__} (protocol {P.PROTOCOL_VERSION})", "A kernel of another protocol version is refused.",
+            [f"Install the same jaxtui there: ssh {host} {transport.python} -m pip install 'jaxtui=={__version__}'",
+             "Or upgrade this one to match: pip install -U jaxtui"]))
+    if not found.get("jax"):
+        problems.append(hardware.Problem(
+            "remote-jax", "error", f"JAX is not installed for `{transport.python}` on {host}", "",
+            [(f"Install it for the host's hardware: ssh {host} {transport.python} -m pip install 'jax[tpu]' "
+              "(TPU VM), 'jax[cuda12]' (NVIDIA GPU) or jax (CPU)")]))
+    return found, problems
+
+
+async def collect_remote(config: KernelConfig, transport: SshTransport, *, budget_s: float = 0.2,
+                         start_timeout: float = START_TIMEOUT_S) -> tuple[dict[str, Any], int]:
+    """The remote host's report: the way there, then `jaxtui doctor --json` run on the host."""
+    remote: dict[str, Any] = {"host": transport.host, "python": transport.python, "reachable": False}
+    report: dict[str, Any] = {"jaxtui": __version__, "remote": remote, "problems": [], "ok": False}
+    status, out, err = await _ssh(transport, ["-c", REMOTE_PROBE], start_timeout)
+    remote["reachable"] = status is not None and not transport.connection_failed(status)
+    found, problems = _probe_problems(transport, status, out, err, start_timeout)
+    remote.update(found)
+    if problems:
+        report["problems"] = [p.__dict__ for p in problems]
+        return report, EXIT_KERNEL
+    args = ["-m", "jaxtui", "doctor", "--json", "--budget", f"{budget_s:g}", "--start-timeout", f"{start_timeout:g}"]
+    if config.platform:
+        args += ["--platform", config.platform]
+    if config.host_devices is not None:
+        args += ["--host-devices", str(config.host_devices)]
+    status, out, err = await _ssh(transport, args, start_timeout + 120)
+    try:
+        theirs = json.loads(out)
+    except ValueError:
+        report["problems"] = [hardware.Problem(
+            "remote-doctor", "error", f"`jaxtui doctor` on {transport.host} failed",
+            ssh_message(err) or f"exit status {status}",
+            [f"Run it there to see the whole error: ssh {transport.host} {transport.python} -m jaxtui doctor"],
+        ).__dict__]
+        return report, EXIT_KERNEL
+    report.update({k: v for k, v in theirs.items() if k not in ("jaxtui", "remote")})
+    return report, status if status in (EXIT_OK, EXIT_PROBLEMS, EXIT_KERNEL) else EXIT_KERNEL
+
+
+def render_remote(report: dict[str, Any]) -> str:
+    remote = report["remote"]
+    where = f"{remote['host']} · {remote['python']}"
+    if not remote.get("reachable"):
+        head = f"Remote     {where}: not reachable over ssh"
+    elif "executable" not in remote:
+        head = f"Remote     {where}: reachable; the Python did not run"
+    else:
+        head = (f"Remote     {where}: Python {remote['python_version']} ({remote['executable']}) · "
+                f"jaxtui {remote.get('jaxtui') or 'missing'} · jax {remote.get('jax') or 'missing'}")
+    title = f"jaxtui doctor --remote {remote['host']} · jaxtui {report['jaxtui']} here"
+    if "packages" in report:  # the host's own doctor ran: its whole report follows, from the host's side
+        return "\n".join([title, head, *render_text(report).splitlines()[1:]]) + "\n"
+    lines = [title, head, "", "Problems"]
+    for p in report.get("problems") or []:
+        lines += ["  " + line for line in hardware.Problem(**p).text().splitlines()]
+    return "\n".join(lines) + "\n"
+
+
 # -- rendering ---------------------------------------------------------------------------
 def _fraction(x: float | None) -> str:
     return f" ({x:.0%})" if x is not None else ""
@@ -196,11 +319,19 @@ def main(argv: list[str]) -> int:
     if args.budget <= 0 or args.start_timeout <= 0:
         print("jaxtui doctor: --budget and --start-timeout must be positive", file=sys.stderr)
         return 2
-    config = KernelConfig(platform=args.platform, host_devices=args.host_devices)
-    report, status = asyncio.run(collect(config, budget_s=args.budget, start_timeout=args.start_timeout))
+    if len(remote_hosts(args)) > 1:
+        print("jaxtui doctor: one host at a time (--remote HOST)", file=sys.stderr)
+        return 2
+    config = kernel_config(args)
+    transport = transport_for(args)
+    if isinstance(transport, SshTransport):
+        report, status = asyncio.run(collect_remote(config, transport, budget_s=args.budget,
+                                                    start_timeout=args.start_timeout))
+    else:
+        report, status = asyncio.run(collect(config, budget_s=args.budget, start_timeout=args.start_timeout))
     if args.json:
         json.dump(report, sys.stdout, indent=1, default=str)
         sys.stdout.write("\n")
     else:
-        sys.stdout.write(render_text(report))
+        sys.stdout.write(render_remote(report) if isinstance(transport, SshTransport) else render_text(report))
     return status

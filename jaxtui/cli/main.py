@@ -14,9 +14,15 @@ from collections.abc import Callable
 from typing import Any, NoReturn
 
 from jaxtui import __version__
-from jaxtui import protocol as P
-from jaxtui.cli.options import add_device_option, add_kernel_options
-from jaxtui.core.client import KernelConfig
+from jaxtui.cli.options import (
+    add_cluster_options,
+    add_device_option,
+    add_kernel_options,
+    add_target_option,
+    cluster_for,
+    kernel_config,
+    transport_for,
+)
 
 
 def _pane_names() -> list[str]:
@@ -36,13 +42,6 @@ class _RunParser(argparse.ArgumentParser):
         raise UsageError(message)
 
 
-def _usage_error(message: str, as_json: bool) -> int:
-    print(f"jaxtui run: {message}", file=sys.stderr)
-    if as_json:
-        print(json.dumps({"ok": False, "error": {"kind": P.KIND_USAGE, "message": message}}))
-    return 2
-
-
 def _app_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(
         prog="jaxtui", description="Explore JAX in the terminal: grad, jit, vmap, lax, pmap, stax.",
@@ -51,7 +50,9 @@ def _app_parser() -> argparse.ArgumentParser:
     p.add_argument("file", nargs="?", help="your own demo file (.py), opened in its own pane")
     p.add_argument("--pane", metavar="NAME", help=f"open on this pane: {', '.join(_pane_names())}")
     add_kernel_options(p)
+    add_cluster_options(p)
     add_device_option(p)
+    add_target_option(p)
     p.add_argument("--version", action="version", version=f"jaxtui {__version__}")
     return p
 
@@ -65,7 +66,9 @@ def _run_parser() -> argparse.ArgumentParser:
     p.add_argument("--input", "-i", action="append", default=[], metavar="NAME=VALUE",
                    help="set a demo input, as in the app's form (repeatable)")
     add_kernel_options(p)
+    add_cluster_options(p)
     add_device_option(p)
+    add_target_option(p)
     return p
 
 
@@ -119,10 +122,18 @@ def cmd_run(argv: list[str]) -> int:
         if args.timeout is not None and not (math.isfinite(args.timeout) and args.timeout > 0):
             raise UsageError(f"--timeout must be a positive number of seconds, got {args.timeout:g}")
         inputs = _parse_inputs(args.input, demo)
-    except UsageError as exc:
-        return _usage_error(str(exc), as_json)
-    config = KernelConfig(platform=args.platform, host_devices=args.host_devices, device=args.device)
-    return headless.main(demo, config=config, as_json=args.json, timeout=args.timeout, inputs=inputs)
+        cluster = cluster_for(args)
+    except (UsageError, ValueError) as exc:
+        return _usage_error("jaxtui run", str(exc), as_json)
+    return headless.main(demo, config=kernel_config(args, cluster), as_json=args.json, timeout=args.timeout,
+                         inputs=inputs, transport=transport_for(args), cluster=cluster)
+
+
+def _usage_error(prog: str, message: str, as_json: bool = False) -> int:
+    if as_json:
+        print(json.dumps({"ok": False, "error": {"kind": "usage", "message": message}}))
+    print(f"{prog}: {message}", file=sys.stderr)
+    return 2
 
 
 def cmd_app(argv: list[str]) -> int:
@@ -142,10 +153,13 @@ def cmd_app(argv: list[str]) -> int:
     if args.pane and args.pane not in names:
         print(f"jaxtui: unknown pane {args.pane!r}. Valid panes: {', '.join(names)}", file=sys.stderr)
         return 2
+    try:
+        cluster = cluster_for(args)
+    except ValueError as exc:
+        return _usage_error("jaxtui", str(exc))
     from jaxtui.ui.app import JaxTUI
 
-    app = JaxTUI(kernel_config=KernelConfig(platform=args.platform, host_devices=args.host_devices,
-                                            device=args.device),
+    app = JaxTUI(kernel_config=kernel_config(args, cluster), transport=transport_for(args), cluster=cluster,
                  user_demo=user_demo, initial_pane=args.pane or (user_demo.name if user_demo else None),
                  remember=True)
     app.run()
@@ -161,6 +175,7 @@ def _tour_parser() -> argparse.ArgumentParser:
     p.add_argument("--check", action="store_true",
                    help="check the tour against the demos (panes, inputs, code changes) and exit")
     add_kernel_options(p)
+    add_cluster_options(p)
     return p
 
 
@@ -191,9 +206,13 @@ def cmd_tour(argv: list[str]) -> int:
         return 1 if problems else 0
     if problems:
         return 2
+    try:
+        cluster = cluster_for(args)
+    except ValueError as exc:
+        return _usage_error("jaxtui tour", str(exc))
     from jaxtui.ui.app import JaxTUI
 
-    app = JaxTUI(kernel_config=KernelConfig(platform=args.platform, host_devices=args.host_devices),
+    app = JaxTUI(kernel_config=kernel_config(args, cluster), transport=transport_for(args), cluster=cluster,
                  initial_pane=tour.steps[0].pane, tour=tour)
     app.run()
     return app.return_code or 0

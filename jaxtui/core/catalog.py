@@ -15,7 +15,7 @@ from typing import Any
 
 from jaxtui.inputs import InputSpec, declared_inputs
 
-ORDER = ("grad", "jit", "vmap", "lax", "pmap", "stax", "playground")
+ORDER = ("grad", "jit", "vmap", "lax", "pmap", "stax", "multihost", "tpu", "playground")
 
 
 class UnknownDemo(LookupError):

@@ -1,9 +1,12 @@
-"""The UI's handle on the kernel process: start, request, interrupt, restart, stop.
+"""The UI's handle on the kernel process: start, request, interrupt, restart, shut down.
 
 Used by the Textual app and by the headless `jaxtui run` alike. Imports neither jax nor
-textual. The kernel is `sys.executable -m jaxtui.kernel` in a new process session (so a
-stray SIGINT to the terminal's process group never reaches it), started with exec, never
-a bare fork: JAX is multithreaded and a forked copy can deadlock.
+textual. The kernel is a child process reached through a transport (core/transport.py):
+`sys.executable -m jaxtui.kernel` here, or `ssh HOST PYTHON -m jaxtui.kernel --supervise`
+for a remote one. The process's life (a new session, SIGINT with grace, killing the group,
+the shutdown ladder, the kernel dying with us) is jaxtui/ladder.py, the same piece a
+remote kernel's supervisor runs on its host; this module adds the protocol: requests,
+answers, states.
 """
 
 from __future__ import annotations
@@ -13,20 +16,24 @@ import collections
 import itertools
 import json
 import os
-import signal
-import sys
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from jaxtui import ladder
 from jaxtui import protocol as P
 from jaxtui.core import hardware
+from jaxtui.core.transport import LocalTransport, SshTransport, ssh_message, version_fix
 
 PLATFORMS = ("cpu", "gpu", "tpu")
 MAX_HOST_DEVICES = 512
-INTERRUPT_GRACE_S = 1.0  # after SIGINT, how long before we kill (XLA ignores SIGINT)
+INTERRUPT_GRACE_S = ladder.GRACE_S  # after SIGINT, how long before we kill (XLA ignores SIGINT)
+# After an interrupted run has answered: how long the device work it left may take to finish
+# before the kernel counts as wedged (killed and restarted rather than make the next run wait).
+SETTLE_S = 0.3
+TPU_WAIT_MESSAGE = "waiting for the killed kernel to let go of the TPU (up to 5 s), so the next one can use it"
 
 
 class KernelError(RuntimeError):
@@ -50,13 +57,19 @@ class KernelVersionMismatch(KernelStartError):
     kind = P.KIND_VERSION_MISMATCH
 
 
-def version_mismatch_message(theirs: Any, their_release: str | None) -> str:
+class KernelConnectionError(KernelStartError):
+    """ssh could not reach a remote kernel's host (str(): ssh's message and the fixes)."""
+
+    kind = P.KIND_CONNECTION
+
+
+def version_mismatch_message(theirs: Any, their_release: str | None, fix: str | None = None) -> str:
     from jaxtui import __version__
 
     release = f" (jaxtui {their_release})" if their_release else ""
     return (f"the kernel speaks protocol version {theirs}{release}, this jaxtui {__version__} speaks "
             f"version {P.PROTOCOL_VERSION}. Install the same jaxtui for the kernel's Python: "
-            f"pip install 'jaxtui=={__version__}'")
+            f"{fix or version_fix(None, '')}")
 
 
 class KernelDied(KernelError):
@@ -68,12 +81,37 @@ class KernelDied(KernelError):
         self.stderr = stderr
 
 
+class ConnectionLost(KernelDied):
+    """The connection to a remote kernel dropped (ssh's message says why)."""
+
+    kind = P.KIND_CONNECTION_LOST
+
+
 class RequestFailed(KernelError):
     """The kernel answered a request with an error event (bad op, interrupted...)."""
 
     def __init__(self, data: dict[str, Any]):
         super().__init__(f"{data.get('type', 'Error')}: {data.get('message', '')}")
         self.data = data
+
+
+@dataclass(frozen=True)
+class ClusterPlace:
+    """A kernel's place in a JAX cluster (core/cluster.py): the kernel joins it with
+    `jax.distributed.initialize(coordinator, num_processes, process_id)` before JAX starts."""
+
+    coordinator: str  # HOST:PORT that process 0 serves and every process can reach
+    num_processes: int
+    process_id: int
+
+    def env(self) -> dict[str, str]:
+        return {P.ENV_COORDINATOR: self.coordinator, P.ENV_NUM_PROCESSES: str(self.num_processes),
+                P.ENV_PROCESS_ID: str(self.process_id)}
+
+    def args(self) -> list[str]:
+        """The same, as the remote supervisor's arguments (no environment crosses ssh)."""
+        return ["--coordinator", self.coordinator, "--num-processes", str(self.num_processes),
+                "--process-id", str(self.process_id)]
 
 
 @dataclass
@@ -86,6 +124,10 @@ class KernelConfig:
     # The device id runs go to (None: JAX's default). Not part of the environment: changing
     # it needs no restart; the kernel checks it against its devices on each run.
     device: int | None = None
+    cluster: ClusterPlace | None = None  # a member of a JAX cluster (None: a kernel on its own)
+    # What the marked functions are also compiled for ("tpu-v5e:2x2", jaxtui/target_spec.py).
+    # Not part of the environment either: each run carries it.
+    target: str | None = None
 
     def validate(self) -> None:
         if self.platform is not None and self.platform not in PLATFORMS:
@@ -96,11 +138,17 @@ class KernelConfig:
         if self.device is not None and (isinstance(self.device, bool) or not isinstance(self.device, int)
                                         or self.device < 0):
             raise ValueError(f"the target device must be a device id (0, 1, ...), got {self.device!r}")
+        if self.target is not None:
+            from jaxtui.target_spec import parse_target
+
+            parse_target(self.target)  # TargetSyntaxError is a ValueError
 
     def env(self, base: dict[str, str] | None = None) -> dict[str, str]:
         env = dict(os.environ if base is None else base)
         if self.platform is not None:
             env["JAX_PLATFORMS"] = {"gpu": "cuda"}.get(self.platform, self.platform)
+        elif not env.get("JAX_PLATFORMS") and (chosen := hardware.default_platforms()):
+            env["JAX_PLATFORMS"] = chosen  # libtpu without a TPU: see default_platforms
         if self.host_devices is not None:
             flags = [f for f in env.get("XLA_FLAGS", "").split()
                      if not f.startswith("--xla_force_host_platform_device_count")]
@@ -113,28 +161,38 @@ class KernelConfig:
         paths = [p for p in env.get("PYTHONPATH", "").split(os.pathsep) if p]
         if pkg_root not in paths:
             env["PYTHONPATH"] = os.pathsep.join([pkg_root, *paths])
+        if self.cluster is not None:
+            env.update(self.cluster.env())
+        else:  # a kernel on its own, even when started from a cluster member's environment
+            for name in (P.ENV_COORDINATOR, P.ENV_NUM_PROCESSES, P.ENV_PROCESS_ID):
+                env.pop(name, None)
         env.update(self.extra_env)
         return env
 
 
 StateCallback = Callable[[str, dict[str, Any]], None]
 EventCallback = Callable[[P.Event], None]
+Transport = LocalTransport | SshTransport
 
 
 class KernelClient:
     """One kernel process at a time; requests are answered in order.
 
     States: stopped, starting, ready, busy, dead. `on_state(state, info)` is called on each
-    change (on the event loop), where info is the kernel's ready info or the failure.
+    change (on the event loop), where info is the kernel's ready info or the failure; a
+    remote kernel whose connection dropped is "dead" with info["kind"] == "connection_lost".
     """
 
-    def __init__(self, config: KernelConfig | None = None, on_state: StateCallback | None = None):
+    def __init__(self, config: KernelConfig | None = None, on_state: StateCallback | None = None,
+                 transport: Transport | None = None):
         self.config = config or KernelConfig()
+        self.transport: Transport = transport or LocalTransport()
         self.on_state = on_state
+        self.returncode: int | None = None  # the last kernel process's exit status
         self.state = "stopped"
         self.state_info: dict[str, Any] = {}
         self.info: dict[str, Any] = {}
-        self.proc: asyncio.subprocess.Process | None = None
+        self.proc: ladder.KernelProcess | None = None
         self.stderr_tail: collections.deque[str] = collections.deque(maxlen=200)
         self._ids = itertools.count(1)
         self._pending: dict[int, tuple[asyncio.Future[P.Event], EventCallback | None]] = {}
@@ -145,10 +203,15 @@ class KernelClient:
         self.started_wall = 0.0  # time.time() at start: lock files newer than this are ours
         self._background: set[int] = set()  # request ids that do not make the kernel "busy"
         self._ops: dict[int, str] = {}  # request id -> op, to validate its result
+        self._death_reason = ""  # what pending requests are told when the kernel goes
+        self._idle = asyncio.Event()  # set while no request (foreground) is pending
+        self._idle.set()
+        self._free_waiters: list[asyncio.Future[None]] = []  # wait_free()
 
     # -- lifecycle -----------------------------------------------------------------
     def _set_state(self, state: str, info: dict[str, Any] | None = None) -> None:
         self.state = state
+        self._notify_free()
         self.state_info = info if info is not None else self.info  # for views that join late
         if self.on_state is not None:
             self.on_state(state, self.state_info)
@@ -165,13 +228,15 @@ class KernelClient:
         self._ready = loop.create_future()
         self.started_at = time.perf_counter()
         self.started_wall = time.time()
-        self.proc = await asyncio.create_subprocess_exec(
-            sys.executable, "-m", "jaxtui.kernel",
-            stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE,
-            stderr=asyncio.subprocess.PIPE, env=self.config.env(),
-            limit=P.MAX_MESSAGE_BYTES + 1, start_new_session=True)
-        self._tasks = [asyncio.create_task(self._read_events(self.proc)),
-                       asyncio.create_task(self._read_stderr(self.proc))]
+        self._death_reason = ""
+        self.returncode = None
+        argv, env = self.transport.command(self.config)
+        proc = self.proc = await ladder.KernelProcess.spawn(argv, env=env, limit=P.MAX_MESSAGE_BYTES + 1)
+        events = asyncio.create_task(self._read_events(proc))
+        self._tasks = [events, asyncio.create_task(self._read_stderr(proc)),
+                       asyncio.create_task(self._watch(proc, events))]
+        if self.transport.heartbeat_s:  # from the start: JAX on a TPU VM can take a minute to be ready
+            self._tasks.append(asyncio.create_task(self._heartbeat(proc, self.transport.heartbeat_s)))
         try:
             info = await self._ready
         except KernelVersionMismatch as exc:
@@ -185,10 +250,13 @@ class KernelClient:
             self._expected_exit = True
             reason = self._start_failure_reason(str(exc))
             # sysfs and /proc reads (and, on a TPU VM, the metadata server): off the event loop.
-            advice = await asyncio.to_thread(hardware.start_failure_advice, reason, self.config.platform)
+            advice = await asyncio.to_thread(self.transport.start_failure_advice, reason, self.config.platform,
+                                             self.returncode)
             text = f"{reason}\n\n{advice}" if advice else reason
-            self._set_state("dead", {"error": text, "reason": reason, "start_failed": True})
-            raise KernelStartError(text, reason) from None
+            error = (KernelConnectionError if self.transport.connection_failed(self.returncode)
+                     else KernelStartError)(text, reason)
+            self._set_state("dead", {"error": text, "reason": reason, "start_failed": True, "kind": error.kind})
+            raise error from None
         self.info = info
         self._set_state("ready", info)
         return info
@@ -207,35 +275,48 @@ class KernelClient:
         text = "\n".join(p for p in (message, "" if stderr in message else stderr) if p)
         return text or "the kernel exited during start"
 
-    async def _read_stderr(self, proc: asyncio.subprocess.Process) -> None:
+    async def _read_stderr(self, proc: ladder.KernelProcess) -> None:
         assert proc.stderr is not None
-        while line := await proc.stderr.readline():
+        while True:
+            try:
+                line = await proc.stderr.readline()
+            except ValueError:  # a line over the limit: the reader has dropped it
+                self.stderr_tail.append("jaxtui: dropped an overlong stderr line from the kernel")
+                continue
+            if not line:
+                return
             self.stderr_tail.append(line.decode("utf-8", "replace").rstrip("\n"))
 
-    async def _read_events(self, proc: asyncio.subprocess.Process) -> None:
+    async def _read_events(self, proc: ladder.KernelProcess) -> None:
         assert proc.stdout is not None
-        try:
-            while True:
-                try:
-                    line = await proc.stdout.readline()
-                except ValueError:  # a line over the limit: skip it, keep the kernel
-                    self.stderr_tail.append("jaxtui: dropped an oversized message from the kernel")
-                    continue
-                if not line:
-                    break
-                try:
-                    event = P.decode_event(line)
-                except P.VersionMismatch as exc:
-                    self._refuse_version(exc, line)
-                    continue
-                except P.ProtocolError as exc:
-                    self.stderr_tail.append(f"jaxtui: {exc}")
-                    continue
-                self._dispatch(event)
-        finally:
-            returncode = await proc.wait()
-            if proc is self.proc:
-                self._on_exit(returncode)
+        while True:
+            try:
+                line = await proc.stdout.readline()
+            except ValueError:  # a line over the limit: skip it, keep the kernel
+                self.stderr_tail.append("jaxtui: dropped an oversized message from the kernel")
+                continue
+            if not line:
+                return
+            try:
+                event = P.decode_event(line)
+            except P.VersionMismatch as exc:
+                self._refuse_version(exc, line)
+                continue
+            except P.ProtocolError as exc:
+                self.stderr_tail.append(f"jaxtui: {exc}")
+                continue
+            self._dispatch(event)
+
+    async def _watch(self, proc: ladder.KernelProcess, events: asyncio.Task[None]) -> None:
+        """The kernel's death, seen on its pid: never on its pipes, which a grandchild that
+        inherited them (a detached `subprocess.Popen`) may hold open for ever."""
+        returncode = await proc.wait()
+        assert returncode is not None
+        await asyncio.wait([events], timeout=0.5)  # the events it wrote before it went
+        proc.close()  # stderr included: a grandchild may still hold it
+        await asyncio.sleep(0)  # the stderr reader takes its last lines
+        if proc is self.proc:
+            self._on_exit(returncode, expected=proc.killed)
 
     def _refuse_version(self, exc: P.VersionMismatch, line: bytes) -> None:
         """A kernel of another protocol version: fail start() at once, naming both versions
@@ -244,7 +325,8 @@ class KernelClient:
             their_release = json.loads(line).get("data", {}).get("jaxtui")
         except (ValueError, AttributeError):
             their_release = None
-        message = version_mismatch_message(exc.theirs, their_release)
+        message = version_mismatch_message(exc.theirs, their_release,
+                                           version_fix(self.transport.host, getattr(self.transport, "python", "")))
         self.stderr_tail.append(f"jaxtui: {message}")
         if self._ready is not None and not self._ready.done():
             self._ready.set_exception(KernelVersionMismatch(message))
@@ -270,56 +352,114 @@ class KernelClient:
                 return
             event = P.Event(event.id, P.EV_ERROR, {"type": "ProtocolError", "message": str(exc)})
         if event.final:
+            if self._ops.get(event.id) == P.OP_INTERRUPT and event.kind == P.EV_RESULT:
+                self._interrupt_answered(event.data)
             self._ops.pop(event.id, None)
             del self._pending[event.id]
             self._background.discard(event.id)
             if not fut.done():
                 fut.set_result(event)
-            if not self.busy and self.state == "busy":
-                self._set_state("ready")
+            if not self.busy:
+                self._idle.set()
+                if self.state == "busy":
+                    self._set_state("ready")
+            self._notify_free()
         elif on_event is not None:
             on_event(event)
 
-    def _on_exit(self, returncode: int) -> None:
+    def _on_exit(self, returncode: int, *, expected: bool = False) -> None:
+        self.returncode = returncode
         stderr = self.stderr_text()
-        msg = f"kernel exited with status {returncode}"
+        msg = self._death_reason or f"kernel exited with status {returncode}"
         if self._ready is not None and not self._ready.done():
             self._ready.set_exception(KernelStartError(stderr or msg))
+        expected = expected or self._expected_exit
+        lost = not expected and self.transport.connection_lost(returncode)
+        if lost:
+            msg = self._lost_message(returncode)
+        self._fail_pending((ConnectionLost if lost else KernelDied)(msg, returncode, stderr))
+        if not expected and self.state != "starting":  # start() reports its own failure
+            info: dict[str, Any] = {"returncode": returncode, "error": stderr}
+            if lost:
+                info.update(error=msg, kind=P.KIND_CONNECTION_LOST, connection_lost=True)
+            self._set_state("dead", info)
+
+    def _lost_message(self, returncode: int) -> str:
+        why = ssh_message(self.stderr_text(8)) or (
+            f"the ssh process was killed (signal {-returncode})" if returncode < 0 else "ssh exited with status 255")
+        return f"the connection to {self.transport.host} was lost: {why}"
+
+    def _fail_pending(self, exc: KernelError) -> None:
         pending, self._pending = self._pending, {}
+        self._ops.clear()
+        self._background.clear()
+        self._idle.set()
+        self._notify_free()
         for fut, _ in pending.values():
             if not fut.done():
-                fut.set_exception(KernelDied(msg, returncode, stderr))
-        if not self._expected_exit and self.state != "starting":  # start() reports its own failure
-            self._set_state("dead", {"returncode": returncode, "error": stderr})
+                fut.set_exception(exc)
+
+    def kill_now(self) -> None:
+        """SIGKILL the kernel's whole process group, synchronously: for the app's and
+        `jaxtui run`'s SIGTERM/SIGHUP handlers, which must not wait for anything."""
+        if self.proc is not None:
+            self._expected_exit = True
+            self.proc.kill_group()
 
     async def stop(self) -> None:
-        """Kill the kernel now (SIGKILL to its whole session): never waits on XLA."""
+        """Kill the kernel now (SIGKILL to its whole group): never waits on XLA. For restarts;
+        quitting uses the gentler `shutdown`."""
         proc, self.proc = self.proc, None
         self._expected_exit = True
-        killed = proc is not None and proc.returncode is None
-        if proc is not None and proc.returncode is None:
-            try:
-                os.killpg(proc.pid, signal.SIGKILL)
-            except (ProcessLookupError, PermissionError):
-                proc.kill()
-            await proc.wait()
-        if killed and proc is not None and self._may_hold_tpu():
+        if proc is not None:
+            await proc.kill()
+        await self._finish(proc)
+
+    async def shutdown(self, on_wait: Callable[[str], None] | None = None) -> str:
+        """The gentle ladder, within about half a second (jaxtui/ladder.py): an idle kernel is
+        asked to exit (it releases the device), then SIGTERM, then SIGKILL. After a kill, a
+        kernel that may have held a TPU is waited for until the TPU is free: `on_wait(message)`
+        says so first (the only wait longer than half a second). Returns the ladder's outcome."""
+        proc, self.proc = self.proc, None
+        self._expected_exit = True
+        outcome = ladder.EXITED
+        if proc is not None:
+            ask = None
+            if not self._pending and self.state == "ready":
+                async def ask() -> None:
+                    assert proc.stdin is not None
+                    proc.stdin.write(P.encode(P.Request(id=next(self._ids), op=P.OP_SHUTDOWN)))
+                    await proc.stdin.drain()
+            outcome = await proc.shutdown(ask)
+        await self._finish(proc, on_wait)
+        return outcome
+
+    async def _finish(self, proc: ladder.KernelProcess | None,
+                      on_wait: Callable[[str], None] | None = None) -> None:
+        """After the process is gone: free a TPU it may have held, stop the readers, fail
+        what was pending, say "stopped"."""
+        if proc is not None and proc.killed and await asyncio.to_thread(self._may_hold_tpu):
             # A SIGKILLed kernel cannot clean up after itself: wait until the chips are free
             # and drop the lock file it left, so the next kernel is not locked out.
-            removed = await asyncio.to_thread(hardware.release_after_kill, proc.pid, self.started_wall)
+            if on_wait is not None:
+                on_wait(TPU_WAIT_MESSAGE)
+            removed = await asyncio.to_thread(hardware.release_after_kill, proc.pid, proc.started_wall)
             self.stderr_tail.extend(f"jaxtui: removed {path}, left by the killed kernel" for path in removed)
         for task in self._tasks:
             task.cancel()
         await asyncio.gather(*self._tasks, return_exceptions=True)
         self._tasks = []
         if proc is not None:
-            self._on_exit(proc.returncode if proc.returncode is not None else -9)
+            self._on_exit(proc.returncode if proc.returncode is not None else -9, expected=True)
         if self._ready is not None and not self._ready.done():
             self._ready.cancel()
         if self.state != "stopped":
             self._set_state("stopped", {})
 
     def _may_hold_tpu(self) -> bool:
+        """Reads sysfs: call it in a thread."""
+        if not self.transport.may_hold_local_tpu():
+            return False
         if self.info.get("platform"):
             return self.info["platform"] == "tpu"
         # Killed while starting: JAX may have taken the TPU before it said so.
@@ -330,7 +470,7 @@ class KernelClient:
 
     @property
     def alive(self) -> bool:
-        return self.proc is not None and self.proc.returncode is None
+        return self.proc is not None and self.proc.alive
 
     # -- requests ------------------------------------------------------------------
     async def request(self, op: str, params: dict[str, Any] | None = None, *,
@@ -343,18 +483,24 @@ class KernelClient:
         the kernel busy."""
         await self.wait_ready()
         if not self.alive:
+            if self.state_info.get("connection_lost"):
+                raise ConnectionLost(self.state_info["error"], self.returncode, self.stderr_text())
             raise KernelDied("kernel is not running", stderr=self.stderr_text())
         params = dict(params or {})
         if op in (P.OP_EXEC, P.OP_INSPECT) and self.config.device is not None:
             params.setdefault("device", self.config.device)
+        if op == P.OP_EXEC and self.config.target is not None:  # live mode stays quick: no target
+            params.setdefault("target", self.config.target)
         rid = next(self._ids)
         fut: asyncio.Future[P.Event] = asyncio.get_running_loop().create_future()
         self._pending[rid] = (fut, on_event)
         self._ops[rid] = op
         if background:
             self._background.add(rid)
-        elif self.state == "ready":
-            self._set_state("busy")
+        else:
+            self._idle.clear()
+            if self.state == "ready":
+                self._set_state("busy")
         assert self.proc is not None and self.proc.stdin is not None
         try:
             self.proc.stdin.write(P.encode(P.Request(id=rid, op=op, params=params)))
@@ -370,27 +516,106 @@ class KernelClient:
     def busy(self) -> bool:
         return any(rid not in self._background for rid in self._pending)
 
-    async def interrupt(self, grace: float = INTERRUPT_GRACE_S) -> str:
-        """Stop what the kernel is doing. Returns "idle", "interrupted" or "restarted".
+    async def wait_idle(self) -> None:
+        """Until no foreground request is pending."""
+        await self._idle.wait()
 
-        SIGINT first: Python code stops at once. A running XLA computation cannot be
-        interrupted from Python, so if the kernel has not answered within `grace`
-        seconds it is killed and a fresh one started.
+    @property
+    def free(self) -> bool:
+        """Running or ready, and no foreground request pending."""
+        return not self.busy and self.state in ("ready", "busy")
+
+    async def wait_free(self) -> None:
+        """Until `free` (live mode waits here for a real run to end, a kernel to start): an
+        event, woken by each state change and each answer, never a polling loop."""
+        while not self.free:
+            waiter = asyncio.get_running_loop().create_future()
+            self._free_waiters.append(waiter)
+            await waiter
+
+    def _notify_free(self) -> None:
+        waiters, self._free_waiters = self._free_waiters, []
+        for waiter in waiters:
+            if not waiter.done():
+                waiter.set_result(None)
+
+    async def interrupt(self, grace: float = INTERRUPT_GRACE_S, *, restart: bool = True) -> str:
+        """Stop what the kernel is doing. Returns "idle", "interrupted", "restarted" or, with
+        `restart=False`, "killed"; a remote kernel whose connection dropped meanwhile: "lost".
+
+        SIGINT first: Python code stops at once. The kernel must then answer within `grace`
+        seconds and report no device work of the run still in flight (`ping` with `settle_s`:
+        `f(x).block_until_ready()` stops waiting on SIGINT while XLA computes on). If not, the
+        kernel is killed (its whole group) and, unless `restart` is False, a fresh one started.
+        A remote kernel's supervisor climbs the same ladder on its host, asked in-band (no
+        signal crosses ssh).
         """
-        if not self.alive or not self._pending:
+        if self.transport.in_band_interrupt:
+            return await self._interrupt_in_band(grace, restart)
+        proc = self.proc
+        if proc is None or not proc.alive or not self._pending:
             return "idle"
         futures = [f for f, _ in self._pending.values()]
-        assert self.proc is not None
-        self.proc.send_signal(signal.SIGINT)
-        done, _ = await asyncio.wait([asyncio.shield(f) for f in futures], timeout=grace)
-        if len(done) == len(futures):
+        self._death_reason = ("interrupted: the kernel was killed" +
+                              (" and restarted" if restart else "") + " (XLA does not stop on SIGINT)")
+
+        async def settled() -> bool:
+            await asyncio.wait([asyncio.shield(f) for f in futures])
+            if not proc.alive:
+                return False
+            try:
+                answer = await self.request(P.OP_PING, {"settle_s": SETTLE_S}, background=True)
+            except KernelError:
+                return False
+            return bool(answer.get("idle", True))
+
+        outcome = await proc.interrupt(settled, grace=grace + SETTLE_S)
+        if outcome == ladder.INTERRUPTED:
+            self._death_reason = ""
             return "interrupted"
-        pending, self._pending = self._pending, {}
-        for fut, _ in pending.values():
-            if not fut.done():
-                fut.set_exception(KernelDied("interrupted: the kernel was killed and restarted", -9))
-        await self.restart()
+        if not restart:
+            await self.stop()
+            return "killed"
+        await self.start()
         return "restarted"
 
-    async def shutdown(self) -> None:
-        await self.stop()
+    async def _interrupt_in_band(self, grace: float, restart: bool) -> str:
+        if not self.alive or not self.busy:
+            return "idle"
+        try:
+            result = await self.request(P.OP_INTERRUPT, {"grace": grace, "settle_s": SETTLE_S, "restart": restart},
+                                        background=True)
+        except KernelDied:
+            return "lost"
+        return str(result.get("outcome", "idle"))
+
+    def _interrupt_answered(self, data: dict[str, Any]) -> None:
+        """The supervisor killed the kernel (XLA did not stop): what was in flight is gone.
+        Called in the reader, in order: before any event of the new kernel is read."""
+        outcome = data.get("outcome")
+        if outcome == "killed":
+            self._expected_exit = True  # the supervisor exits, as asked
+        if outcome not in ("restarted", "killed"):
+            return
+        for rid, (fut, _) in list(self._pending.items()):
+            if self._ops.get(rid) != P.OP_INTERRUPT and not fut.done():
+                del self._pending[rid]
+                self._ops.pop(rid, None)
+                self._background.discard(rid)
+                fut.set_exception(KernelDied("interrupted: the kernel was killed and restarted"
+                                             if outcome == "restarted" else "interrupted: the kernel was killed", -9))
+        if outcome == "restarted":
+            self.info = data.get("ready") or self.info
+
+    async def _heartbeat(self, proc: ladder.KernelProcess, every: float) -> None:
+        """Tell a remote supervisor we are here: it stops the kernel after a long silence (a
+        laptop asleep closes no connection). Its answers are not waited for: ssh's own
+        keep-alive notices a dead link."""
+        assert proc.stdin is not None
+        while proc.alive:
+            await asyncio.sleep(every)
+            try:
+                proc.stdin.write(P.encode(P.Request(id=next(self._ids), op=P.OP_HEARTBEAT)))
+                await proc.stdin.drain()
+            except (ConnectionError, RuntimeError):  # gone, or its pipe closed: _watch reports it
+                return

@@ -22,6 +22,8 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
+from jaxtui.ladder import group_members
+
 GOOGLE_PCI_VENDOR = "0x1ae0"
 NVIDIA_PCI_VENDOR = "0x10de"
 # PCI device ids of Cloud TPU chips (jax._src.hardware_utils, jax 0.10.2).
@@ -266,6 +268,41 @@ def survey(*, sysfs: str | os.PathLike[str] = "/sys", proc: str | os.PathLike[st
     return found
 
 
+# -- the platform of a kernel whose user chose none -------------------------------------
+CUDA_PLUGIN_MODULES = ("jax_cuda13_plugin", "jax_cuda12_plugin")
+
+
+def _has_module(name: str) -> bool:
+    import importlib.util
+
+    try:
+        return importlib.util.find_spec(name) is not None
+    except (ImportError, ValueError):
+        return False
+
+
+def default_platforms(*, sysfs: str | os.PathLike[str] = "/sys", dev: str | os.PathLike[str] = "/dev",
+                      has_module: Callable[[str], bool] = _has_module) -> str | None:
+    """JAX_PLATFORMS for a kernel when the user chose no platform; None leaves it to JAX.
+
+    With libtpu installed (`jaxtui[tpu]`, to compile for a TPU target) on a machine with no
+    TPU, JAX's own choice tries the TPU first, and libtpu prints errors about
+    TPU_WORKER_HOSTNAMES and the accelerator type before JAX falls back. So there the
+    kernel asks for what this survey found: "cuda,cpu" with an NVIDIA GPU and JAX's CUDA
+    plugin, else "cpu". Without libtpu JAX's choice is quiet and stays (this survey cannot
+    see every accelerator a JAX plugin may drive: ROCm, Metal).
+    """
+    if not has_module("libtpu"):
+        return None
+    pci = scan_pci(sysfs)
+    if tpu_chips(pci):
+        return None
+    gpu = bool(nvidia_gpus(pci)) or any((Path(dev) / n).exists() for n in NVIDIA_DEVICE_FILES)
+    if gpu and any(has_module(m) for m in CUDA_PLUGIN_MODULES):
+        return "cuda,cpu"
+    return "cpu"
+
+
 # -- problems and their fixes --------------------------------------------------------
 def requested_platform(platform: str | None, env: Mapping[str, str] | None = None) -> str | None:
     """What the user asked for: --platform, else the first of a JAX_PLATFORMS they set
@@ -351,6 +388,7 @@ def diagnose(found: Survey, *, platform: str | None = None, info: Mapping[str, A
     cuda_plugin = next((k for k in ("jax-cuda13-plugin", "jax-cuda12-plugin") if pkgs.get(k)), None)
 
     # The TPU is owned by another process.
+    no_tpu_here = platform == "tpu" and bool(error) and not found.tpu_chips
     if m := _IN_USE_PID.search(text):
         pid = int(m.group(1))
         alive = pid_alive(pid, proc)
@@ -361,6 +399,17 @@ def diagnose(found: Survey, *, platform: str | None = None, info: Mapping[str, A
         locks = _lock_detail(found)
         problems.append(Problem("tpu-in-use", "error", f"The TPU is in use by another process (pid {pid})",
                                 detail + (f"\n{locks}" if locks else ""), _free_tpu_steps(found, pid, proc)))
+    # --platform tpu where there is none (and no owner named). With libtpu installed
+    # (jaxtui[tpu]) JAX gets as far as libtpu, whose lock or start-up errors would send the
+    # reader after the wrong cause.
+    elif no_tpu_here:
+        problems.append(Problem(
+            "no-tpu", "error", "--platform tpu needs a TPU, and this machine has none",
+            "No TPU chips on its PCI bus: --platform tpu needs a Cloud TPU VM."
+            + ("" if pkgs.get("libtpu") else " (libtpu is not installed either.)"),
+            ["Run on a Cloud TPU VM, or leave --platform out to use this machine's devices",
+             "To see what XLA's TPU compiler makes of your code without a TPU: "
+             "jaxtui --target tpu-v5e:2x2   (needs libtpu: pip install \"jaxtui[tpu]\")"]))
     elif any(s in text for s in _LOCK_TROUBLE):
         problems.append(Problem("tpu-lock", "error", "libtpu's lock says another process owns the TPU",
                                 _lock_detail(found) or "No process of yours holds the TPU.",
@@ -372,13 +421,9 @@ def diagnose(found: Survey, *, platform: str | None = None, info: Mapping[str, A
 
     # libtpu or the CUDA plugin is not installed.
     if ("Failed to open libtpu.so" in text or (platform == "tpu" and error and not pkgs.get("libtpu"))) \
-            and not any(p.code.startswith("tpu-") for p in problems):
-        where = ("" if found.tpu_chips else
-                 "\nThis machine has no TPU chips on its PCI bus either: --platform tpu needs a Cloud TPU VM.")
+            and not no_tpu_here and not any(p.code.startswith("tpu-") for p in problems):
         problems.append(Problem("libtpu-missing", "error", "JAX on TPU needs libtpu, which is not installed",
-                                "JAX_PLATFORMS=tpu could not load libtpu.so." + where,
-                                [f"Install it: {INSTALL['tpu']}"] if found.tpu_chips else
-                                ["Run on a Cloud TPU VM, or leave --platform out to use this machine's devices"]))
+                                "JAX_PLATFORMS=tpu could not load libtpu.so.", [f"Install it: {INSTALL['tpu']}"]))
     if platform == "gpu" and error:
         if not cuda_plugin:
             problems.append(Problem("cuda-missing", "error", "--platform gpu needs a CUDA-enabled jaxlib",
@@ -458,22 +503,6 @@ def start_failure_advice(error: str, platform: str | None, found: Survey | None 
 
 
 # -- after jaxtui killed its own kernel ------------------------------------------------
-def _group_members(pgid: int, proc: str | os.PathLike[str]) -> list[int]:
-    members: list[int] = []
-    try:
-        entries = [p for p in Path(proc).iterdir() if p.name.isdigit()]
-    except OSError:
-        return members
-    for p in entries:
-        try:
-            after = (p / "stat").read_text().rsplit(")", 1)[1].split()
-        except (OSError, IndexError):
-            continue
-        if after[0] != "Z" and int(after[2]) == pgid:  # fields after comm: state, ppid, pgrp
-            members.append(int(p.name))
-    return members
-
-
 def release_after_kill(pgid: int, started_at: float, *, timeout: float = 5.0,
                        proc: str | os.PathLike[str] = "/proc", lockfiles: list[str] | None = None) -> list[str]:
     """After jaxtui SIGKILLed a kernel that used the TPU: wait until its processes are gone
@@ -484,9 +513,9 @@ def release_after_kill(pgid: int, started_at: float, *, timeout: float = 5.0,
     from anyone else is left for the user to judge (`diagnose` shows the steps).
     """
     deadline = time.monotonic() + timeout
-    while _group_members(pgid, proc) and time.monotonic() < deadline:
+    while group_members(pgid, proc) and time.monotonic() < deadline:
         time.sleep(0.05)
-    if _group_members(pgid, proc) or tpu_holders(proc):
+    if group_members(pgid, proc) or tpu_holders(proc):
         return []
     removed = []
     for lock in existing_lockfiles(lockfiles):

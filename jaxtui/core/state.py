@@ -19,6 +19,8 @@ that much typing. Imports neither textual nor jax (the app hands it a timer func
 
 from __future__ import annotations
 
+import asyncio
+import concurrent.futures
 import contextlib
 import hashlib
 import json
@@ -281,6 +283,9 @@ class Autosave:
     `schedule(delay, callback)` is the UI's timer (Textual's `set_timer`); `on_problem`
     tells the user when a save fails (a full disk must not crash the app). Panes in
     `paused` (borrowed by a tour) are not saved: the tour's code is not the user's work.
+
+    The snapshot is taken on the caller's thread (it reads the widgets); the write, with its
+    fsync, runs on one writer thread, in order, so a slow disk never stalls the UI's loop.
     """
 
     def __init__(self, store: DemoStore, schedule: Callable[[float, Callable[[], None]], object],
@@ -292,6 +297,7 @@ class Autosave:
         self.paused: set[str] = set()
         self._scheduled = False
         self._reported: set[str] = set()
+        self._writer = concurrent.futures.ThreadPoolExecutor(max_workers=1, thread_name_prefix="jaxtui-save")
 
     def touch(self, demo: EditedDemo) -> None:
         if demo.state_key in self.paused:
@@ -299,21 +305,61 @@ class Autosave:
         self.dirty[demo.state_key] = demo
         if not self._scheduled:
             self._scheduled = True
-            self.schedule(SAVE_DELAY_S, self.flush)
+            self.schedule(SAVE_DELAY_S, self.flush_soon)
 
-    def flush(self) -> None:
+    def _snapshot(self) -> list[tuple[str, SavedDemo]]:
         self._scheduled = False
         dirty, self.dirty = self.dirty, {}
+        taken = []
         for key, demo in dirty.items():
             if key in self.paused:
                 continue
             saved = demo.saved_state()
-            if saved is None:
-                continue
+            if saved is not None:
+                taken.append((key, saved))
+        return taken
+
+    def _write(self, taken: list[tuple[str, SavedDemo]]) -> list[tuple[str, str | None]]:
+        """On the writer thread: each save's problem, or None."""
+        outcomes: list[tuple[str, str | None]] = []
+        for key, saved in taken:
             try:
                 self.store.save(key, saved)
-                self._reported.discard(key)
+                outcomes.append((key, None))
             except StateProblem as exc:
-                if key not in self._reported:  # say it once, not on every keystroke
-                    self._reported.add(key)
-                    self.on_problem(str(exc))
+                outcomes.append((key, str(exc)))
+        return outcomes
+
+    def _report(self, outcomes: list[tuple[str, str | None]]) -> None:
+        for key, problem in outcomes:
+            if problem is None:
+                self._reported.discard(key)
+            elif key not in self._reported:  # say it once, not on every keystroke
+                self._reported.add(key)
+                self.on_problem(problem)
+
+    def flush_soon(self) -> None:
+        """The timer's callback: snapshot now, write on the writer thread, report on this loop."""
+        taken = self._snapshot()
+        if not taken:
+            return
+        written = self._writer.submit(self._write, taken)
+        try:
+            loop = asyncio.get_running_loop()
+        except RuntimeError:  # no loop (a script): wait here
+            self._report(written.result())
+            return
+        asyncio.wrap_future(written, loop=loop).add_done_callback(
+            lambda done: None if done.cancelled() or done.exception() else self._report(done.result()))
+
+    async def flush_now(self) -> None:
+        """Save what is unsaved and wait for it (and every earlier write) off the loop: quit."""
+        self._report(await asyncio.wrap_future(self._writer.submit(self._write, self._snapshot())))
+
+    def flush(self) -> None:
+        """Save what is unsaved now, waiting for it (a tour taking a pane; a fatal signal)."""
+        self._report(self._writer.submit(self._write, self._snapshot()).result())
+
+    def drain(self) -> None:
+        """Wait for the writes in flight."""
+        self._writer.submit(lambda: None).result()

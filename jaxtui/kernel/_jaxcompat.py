@@ -161,6 +161,52 @@ HLO_FRAME = re.compile(r"^(\d+) \{file_location_id=(\d+) parent_frame_id=(\d+)")
 HLO_FRAME_REF = re.compile(r"stack_frame_id=(\d+)")
 
 
+# -- loops in a jaxpr (kernel/loop_cost.py) ---------------------------------------------------
+# `lax.scan` (and `fori_loop` with static bounds) is a `scan` equation with its body in
+# params["jaxpr"] and its static trip count in params["length"]; `while_loop` (and a
+# `fori_loop` with traced bounds) is a `while` equation, body in params["body_jaxpr"].
+LOOP_BODY = {"scan": "jaxpr", "while": "body_jaxpr"}
+
+
+def loop_of(eqn: Any) -> tuple[str, Any, int | None] | None:
+    """(kind, body ClosedJaxpr, static trip count or None) for a loop equation, else None."""
+    name = eqn.primitive.name
+    if name not in LOOP_BODY:
+        return None
+    length = eqn.params.get("length") if name == "scan" else None
+    return name, eqn.params[LOOP_BODY[name]], None if length is None else int(length)
+
+
+def eqns_of(jaxpr: Any) -> list[Any]:
+    """The equations of a Jaxpr or ClosedJaxpr."""
+    return list((jaxpr.jaxpr if hasattr(jaxpr, "consts") else jaxpr).eqns)
+
+
+def subjaxprs(eqn: Any) -> list[Any]:
+    """The jaxprs inside an equation's params (jit calls, cond branches, custom rules...)."""
+    import jax.extend.core as jex
+
+    return list(jex.jaxprs_in_params(eqn.params))
+
+
+def closed_jaxpr_fn(closed: Any) -> tuple[Callable[..., Any], list[Any]]:
+    """A ClosedJaxpr as a function, and ShapeDtypeStructs of its inputs (to lower it alone)."""
+    import jax.extend.core as jex
+
+    args = [jax.ShapeDtypeStruct(v.aval.shape, v.aval.dtype) for v in closed.jaxpr.invars]
+    return jex.jaxpr_as_fun(closed), args
+
+
+def eqn_line(eqn: Any, filename: str) -> int | None:
+    """The line of `filename` that wrote an equation (its innermost frame in that file)."""
+    try:
+        frames = eqn.source_info.traceback.frames
+    except AttributeError:
+        return None
+    lines = [f.line_num for f in frames if f.file_name == filename]
+    return lines[0] if lines else None
+
+
 # -- device memory -----------------------------------------------------------------------------
 # `Device.memory_stats()` keys on GPU and TPU (None on CPU).
 MEMORY_STATS_KEYS = ("bytes_in_use", "peak_bytes_in_use", "bytes_limit")

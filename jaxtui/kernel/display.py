@@ -120,7 +120,7 @@ def summarize(value: Any, label: str | None = None) -> dict[str, Any]:
     if is_array(value):
         record["shape"] = list(value.shape)
         record["dtype"] = np.dtype(value.dtype).name
-        record["devices"] = device_names(value)  # the run's footer names them
+        record["device_names"] = device_names(value)  # the run's footer names them
         text = array_text(value)
     elif _is_container(value) and value and any(
             is_array(v) or _is_container(v) for v in (value.values() if isinstance(value, dict) else value)):
@@ -165,7 +165,37 @@ def sharding_record(value: Any, label: str | None = None) -> dict[str, Any]:
     if is_array(value):
         record["shape"] = list(value.shape)
         record["dtype"] = np.dtype(value.dtype).name
-        record["devices"] = device_names(value)
+        record.update(placement(value))
     text = f"{head}\n{table}"
     record["text"] = f"{label}:\n{text}" if label else text
     return record
+
+
+def _index_text(index: tuple[Any, ...], shape: tuple[int, ...]) -> str:
+    """A shard's place in the global array, numpy-style: `[0:2, :]`."""
+    parts = []
+    for sl, size in zip(index, shape, strict=False):
+        start, stop = sl.start or 0, size if sl.stop is None else sl.stop
+        parts.append(":" if (start, stop) == (0, size) else f"{start}:{stop}")
+    return "[" + ", ".join(parts) + "]"
+
+
+def placement(value: Any) -> dict[str, Any]:
+    """Who holds which part of a (possibly multi-process) array, as this process sees it:
+    the global shape, whether this process holds all of it (`is_fully_addressable`), this
+    process's shards (device, the slice of the global array it holds) and every device of the
+    sharding with the process that drives it. In a cluster, each process reports its own
+    shards; the client puts them side by side."""
+    try:
+        import jax
+
+        sharding = value.sharding
+        shards = [{"device": str(s.device), "device_id": s.device.id, "process_index": s.device.process_index,
+                   "index": _index_text(s.index, value.shape)} for s in value.addressable_shards]
+        devices = sorted(sharding.device_set, key=lambda d: d.id)
+        return {"global_shape": list(value.shape), "fully_addressable": bool(value.is_fully_addressable),
+                "process_index": jax.process_index(), "process_count": jax.process_count(),
+                "shards": shards,
+                "devices": [{"device": str(d), "device_id": d.id, "process_index": d.process_index} for d in devices]}
+    except Exception:  # noqa: BLE001 - tracers and deleted arrays have no placement
+        return {}

@@ -153,8 +153,10 @@ def _compile_user_code(code: str, filename: str) -> tuple[Any, Any]:
 
 def run_code(code: str, *, filename: str, demo: str, inputs: dict[str, Any] | None = None,
              mode: str = "run", emit: Emit | None = None, inspect: bool = True,
-             device: int | None = None, live: bool = False, budget_s: float | None = None) -> RunResult:
+             device: int | None = None, live: bool = False, budget_s: float | None = None,
+             compile_for: str | None = None) -> RunResult:
     """Execute `code` as a script and return what it produced (on device id `device`, if given).
+    `compile_for`: a target (--target) the marked functions are also compiled for (kernel/target.py).
 
     `live`: run only the statements the marked functions need (kernel/live.py), stopped
     after `budget_s` seconds.
@@ -216,7 +218,8 @@ def run_code(code: str, *, filename: str, demo: str, inputs: dict[str, Any] | No
             demo_api._session = None
         if inspect and result.ok:
             recorder.phase = "inspect"  # the views' own compilations are not the run's
-            result.inspections = inspect_targets(session.targets, filename=filename, emit=emit)
+            result.inspections = inspect_targets(session.targets, filename=filename, emit=emit,
+                                                 target=compile_for, with_targets=not live)
     result.stdout = "".join(parts)
     if out.dropped:
         result.stdout += f"\n… output cut: {out.dropped:,} more characters were printed\n"
@@ -226,7 +229,11 @@ def run_code(code: str, *, filename: str, demo: str, inputs: dict[str, Any] | No
     result.plots = list(session.plots.values())
     result.inputs = session.used_inputs
     result.compiles = recorder.summary()
+    if compile_for:
+        from jaxtui.kernel.target import describe_or_none
+
+        result.target = describe_or_none(compile_for)
     if sliced is not None and live_code.slice_missed_a_name(asdict(result)):
         return run_code(code, filename=filename, demo=demo, inputs=inputs, mode=mode, emit=emit,
-                        inspect=inspect, device=device, budget_s=budget_s)
+                        inspect=inspect, device=device, budget_s=budget_s, compile_for=compile_for)
     return result

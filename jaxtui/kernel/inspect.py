@@ -21,6 +21,7 @@ import jax
 
 from jaxtui.demo import InspectTarget
 from jaxtui.kernel import _jaxcompat as jc
+from jaxtui.kernel.loop_cost import loop_cost
 from jaxtui.protocol import EV_INSPECTION
 
 MAX_VIEW_CHARS = 8 * 1024 * 1024  # a view bigger than this is cut (HLO of unrolled loops)
@@ -143,8 +144,9 @@ def _source_text(filename: str, line: int | None) -> str:
 
 def _new_record(target: InspectTarget) -> dict[str, Any]:
     return {"name": target.name, "fn_name": getattr(target.fn, "__name__", ""), "line": target.line,
+            "platform": jax.default_backend(),  # where it is compiled (a TPU target's record: "tpu")
             "jaxpr": "", "stablehlo": "", "hlo": "", "jaxpr_links": [], "hlo_links": [],
-            "cost": {}, "memory": {}, "stage_s": {}, "error": None, "compiled": False}
+            "cost": {}, "loop_cost": None, "memory": {}, "stage_s": {}, "error": None, "compiled": False}
 
 
 def _fail(out: dict[str, Any], stage: str, exc: BaseException, filename: str) -> None:
@@ -154,7 +156,8 @@ def _fail(out: dict[str, Any], stage: str, exc: BaseException, filename: str) ->
                     "line": line, "source": _source_text(filename, line)}
 
 
-def _trace_and_lower(target: InspectTarget, filename: str) -> tuple[dict[str, Any], Any]:
+def _trace_and_lower(target: InspectTarget, filename: str) -> tuple[dict[str, Any], Any, Any]:
+    """The record so far, the Lowered program and the traced jaxpr (None past a failure)."""
     out = _new_record(target)
     stage = "trace"
     try:
@@ -169,13 +172,24 @@ def _trace_and_lower(target: InspectTarget, filename: str) -> tuple[dict[str, An
         lowered = traced.lower()
         out["stage_s"]["lower"] = time.perf_counter() - t
         out["stablehlo"] = _cut(lowered.as_text())
-        return out, lowered
+        return out, lowered, traced.jaxpr
     except Exception as exc:  # noqa: BLE001 - any failure is shown in the view, not raised
         _fail(out, stage, exc, filename)
-        return out, None
+        return out, None, None
 
 
-def _compile(out: dict[str, Any], lowered: Any, filename: str) -> None:
+def _loop_cost(out: dict[str, Any], jaxpr: Any, filename: str, cost_bodies: bool) -> None:
+    """XLA counts a loop body once: list the loops, and the total where trip counts are static."""
+    if jaxpr is None:
+        return
+    try:
+        out["loop_cost"] = loop_cost(jaxpr, out["cost"], filename, cost_bodies=cost_bodies)
+    except Exception as exc:  # noqa: BLE001 - the cost figures stand without it
+        out["loop_cost"] = {"loops": [], "total": None, "unknown": f"{type(exc).__name__}: {exc}"}
+
+
+def _compile(out: dict[str, Any], lowered: Any, filename: str, jaxpr: Any = None,
+             cost_bodies: bool = True) -> None:
     try:
         t = time.perf_counter()
         compiled = lowered.compile()
@@ -184,24 +198,46 @@ def _compile(out: dict[str, Any], lowered: Any, filename: str) -> None:
         out["hlo"] = _cut(strip_hlo_tables(full))
         out["hlo_links"] = hlo_links(full, filename, shown=out["hlo"])
         out["cost"] = jc.cost_dict(compiled)
+        _loop_cost(out, jaxpr, filename, cost_bodies)
         out["memory"] = jc.memory_dict(compiled)
         out["compiled"] = True
     except Exception as exc:  # noqa: BLE001
         _fail(out, "compile", exc, filename)
 
 
+def inspect_target(target: InspectTarget, *, filename: str = "", compile_: bool = True) -> dict[str, Any]:
+    """All views for one target (a record as inspect_targets makes them). The TPU-target
+    compile (kernel/target.py) calls it with abstract arguments on the target's chips."""
+    out, lowered, jaxpr = _trace_and_lower(target, filename)
+    if compile_ and lowered is not None:
+        # The loops are listed, but their bodies are costed only where they run locally.
+        _compile(out, lowered, filename, jaxpr, cost_bodies=False)
+    return out
+
+
 def inspect_targets(targets: list[InspectTarget], *, filename: str = "",
-                    emit: Emit | None = None) -> list[dict[str, Any]]:
+                    emit: Emit | None = None, target: str | None = None,
+                    with_targets: bool = True) -> list[dict[str, Any]]:
     """Every target's views. Tracing and lowering are quick, compiling can take longer:
     with `emit`, the jaxprs and StableHLO are sent ("inspection" event) before compiling.
-    A record's keys: name, fn_name, line, jaxpr, stablehlo, hlo, jaxpr_links, hlo_links, cost,
-    memory, stage_s (trace/lower/compile seconds), compiled, error (None or {stage, type,
-    message, line, source})."""
-    staged = [_trace_and_lower(t, filename) for t in targets]
-    records = [out for out, _ in staged]
-    if emit is not None and any(lowered is not None for _, lowered in staged):
+    A record's keys: name, fn_name, line, platform, jaxpr, stablehlo, hlo, jaxpr_links,
+    hlo_links, cost, loop_cost (kernel/loop_cost.py), memory, stage_s (trace/lower/compile
+    seconds), compiled, error (None or {stage, type, message, line, source}).
+    With a TPU `target` (the run's, or a function's own), each function compiled for it
+    follows its local record (jaxtui/kernel/target.py); live mode (`with_targets` False)
+    skips them: a TPU compile takes a second or more, which XLA cannot interrupt."""
+    # A function marked with its own target (demo.inspect(..., target=...)) is shown for it
+    # alone; live mode, which skips targets, shows it compiled here instead.
+    own = [bool(with_targets and t.target) for t in targets]
+    staged = [_trace_and_lower(t, filename) for t, skip in zip(targets, own) if not skip]
+    records = [out for out, _, _ in staged]
+    if emit is not None and any(lowered is not None for _, lowered, _ in staged):
         emit(EV_INSPECTION, {"inspections": records, "partial": True})
-    for out, lowered in staged:
+    for out, lowered, jaxpr in staged:
         if lowered is not None:
-            _compile(out, lowered, filename)
+            _compile(out, lowered, filename, jaxpr)
+    if with_targets and (target or any(own)):
+        from jaxtui.kernel.target import with_target_records
+
+        records = with_target_records(targets, records, target, filename)
     return records

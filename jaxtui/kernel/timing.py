@@ -15,10 +15,10 @@ Rules it follows (JAX's own benchmarking guidance, `jax_facts.md` §5):
   noisy; the median is the figure to quote);
 - the work done comes from XLA's `cost_analysis()`, divided by the median to give the
   achieved flop/s and bytes/s, next to the device's peak (`peaks.py`). For a jitted
-  function that is the compiled (fused) program. For an eager one it is the *lowered,
-  unoptimised* program of the same function: every op on its own, each reading and
-  writing memory, which is how eager mode runs it. So an eager chain of ops shows more
-  bytes than its jitted twin: the difference is what fusion saves.
+  function that is the compiled (fused) program. For an eager one it is the same
+  function op by op, which is how eager mode runs it: each op reads its operands and
+  writes its result (the bytes), the unoptimised program's flops. So an eager chain of ops
+  shows more bytes than its jitted twin: the difference is what fusion saves.
 
 A function that raises inside the harness gives a record with `error` set and no times.
 """
@@ -45,6 +45,9 @@ MIN_SAMPLES_SLOW = 3  # when one call alone takes longer than the budget
 MAX_SAMPLES = 2000
 WARMUP_CALLS = 2  # after the first call: caches, allocator, page faults, thread pools
 MEMORY_HEADROOM = 0.9  # refuse a sweep point whose estimate exceeds this share of free memory
+# An achieved rate may beat the measured peak by this much and still be noise (a 2-core VM
+# shared with other work); beyond it the peak is what is wrong, and the report says so.
+PEAK_NOISE = 1.3
 
 Clock = Callable[[], float]
 Record = dict[str, Any]
@@ -117,10 +120,26 @@ def aside(recorder: Any) -> Iterator[None]:
 
 
 def _eager_work(fn: Any, args: tuple, kwargs: dict) -> dict[str, Any]:
+    """The work eager mode does. It dispatches each op of the function on its own, and each
+    op reads its operands from memory and writes its result there: the bytes are the sum,
+    over the traced program's ops, of their operands' and results' sizes. (The unoptimised
+    program's own byte count would also charge each Python scalar's broadcast to a full
+    array, which no eager op materialises: a third more bytes for `x * 0.5 + x * x - 0.1`.)
+    The flops and transcendentals are the unoptimised program's: a broadcast has none."""
     static_nums = tuple(i for i, a in enumerate(args) if _is_static(a))
     static_names = tuple(k for k, v in kwargs.items() if _is_static(v))
-    lowered = jax.jit(fn, static_argnums=static_nums, static_argnames=static_names).trace(*args, **kwargs).lower()
-    return _work(jc.cost_dict(lowered), "lowered (unfused, as eager mode runs it)")
+    traced = jax.jit(fn, static_argnums=static_nums, static_argnames=static_names).trace(*args, **kwargs)
+    work = _work(jc.cost_dict(traced.lower()), "lowered (unfused, as eager mode runs it)")
+    work["bytes"] = float(sum(_aval_bytes(v.aval) for eqn in traced.jaxpr.eqns
+                              for v in (*eqn.invars, *eqn.outvars)))
+    return work
+
+
+def _aval_bytes(aval: Any) -> int:
+    count = 1
+    for d in getattr(aval, "shape", ()):
+        count *= int(d)
+    return count * int(getattr(getattr(aval, "dtype", None), "itemsize", 0) or 0)
 
 
 def _flops_dtype(args: tuple, kwargs: dict) -> str:
@@ -133,18 +152,29 @@ def _flops_dtype(args: tuple, kwargs: dict) -> str:
 
 
 def achieved(work: dict[str, Any] | None, median_s: float | None, peak: dict[str, Any] | None,
-             flops_dtype: str = "f32") -> dict[str, Any] | None:
-    """Work / median time, against the peak, and the roofline's attainable rate."""
+             flops_dtype: str = "f32", footprint_bytes: int | None = None) -> dict[str, Any] | None:
+    """Work / median time, against the peak, and the roofline's attainable rate.
+
+    `footprint_bytes` (the inputs, outputs and temporaries of one call): when it fits in
+    the last-level cache the peak carries, the data never left the cache, so the bytes/s
+    is a cache figure: `in_cache` is set and it is not divided by the DRAM peak. A fraction
+    above PEAK_NOISE is listed in `over_peak` ("bytes", "flops"): the measured peak, not the
+    function, is wrong there, and the report says so instead of printing the percentage.
+    """
     if not work or not median_s:
         return None
     flops, nbytes = work.get("flops"), work.get("bytes")
+    cache_bytes = ((peak or {}).get("cache") or {}).get("bytes")
+    in_cache = None if not cache_bytes or footprint_bytes is None else footprint_bytes <= cache_bytes
     out: dict[str, Any] = {
         "flops_per_s": flops / median_s if flops is not None else None,
         "bytes_per_s": nbytes / median_s if nbytes is not None else None,
         "intensity": flops / nbytes if flops is not None and nbytes else None,
-        "flops_dtype": flops_dtype,
+        "flops_dtype": flops_dtype, "footprint_bytes": footprint_bytes, "cache_bytes": cache_bytes,
+        "in_cache": in_cache,
         "peak_flops_per_s": None, "peak_bytes_per_s": None,
         "flops_frac": None, "bytes_frac": None, "attainable_flops_per_s": None, "roof_frac": None,
+        "over_peak": [], "peak_noise": PEAK_NOISE,
     }
     if peak:
         pf = (peak.get("flops_per_s") or {}).get(flops_dtype)
@@ -152,13 +182,14 @@ def achieved(work: dict[str, Any] | None, median_s: float | None, peak: dict[str
         out["peak_flops_per_s"], out["peak_bytes_per_s"] = pf, pb
         if pf and out["flops_per_s"] is not None:
             out["flops_frac"] = out["flops_per_s"] / pf
-        if pb and out["bytes_per_s"] is not None:
+        if pb and out["bytes_per_s"] is not None and not in_cache:
             out["bytes_frac"] = out["bytes_per_s"] / pb
-        if pf and pb and out["intensity"] is not None:
+        if pf and pb and out["intensity"] is not None and not in_cache:
             # Roofline: a program of this intensity can go no faster than this.
             out["attainable_flops_per_s"] = min(pf, out["intensity"] * pb)
             if out["flops_per_s"]:
                 out["roof_frac"] = out["flops_per_s"] / out["attainable_flops_per_s"]
+        out["over_peak"] = [k for k in ("bytes", "flops") if (out[f"{k}_frac"] or 0.0) > PEAK_NOISE]
     return out
 
 
@@ -179,7 +210,8 @@ def _empty_record(label: str, group: str, jitted: bool, budget_s: float) -> Reco
             "max_s": None, "mean_s": None, "stdev_s": None, "q1_s": None, "q3_s": None,
             "iqr_s": None, "n": 0, "samples_s": [], "first_call_s": None, "first_call_stages": None,
             "warmup_n": 0, "budget_s": budget_s, "jitted": jitted, "work": None, "work_error": None,
-            "achieved": None, "peak": None, "device": default_device_name(), "error": None}
+            "footprint_bytes": None, "achieved": None, "peak": None, "device": default_device_name(),
+            "error": None}
 
 
 def _error(exc: BaseException) -> dict[str, str]:
@@ -211,10 +243,10 @@ def measure(label: str, fn: Callable[..., Any], *args: Any, fn_kwargs: dict[str,
                 _call_blocking(fn, args, kwargs)
                 rec["first_call_s"] = clock() - t
             rec["first_call_stages"] = stage_times.stages(rec["first_call_s"])
-        probe = 0.0
+        probe, output_bytes = 0.0, 0
         for _ in range(WARMUP_CALLS):
             t = clock()
-            _call_blocking(fn, args, kwargs)
+            output_bytes = _nbytes(_call_blocking(fn, args, kwargs))  # part of the footprint
             probe = clock() - t
         rec["warmup_n"] = WARMUP_CALLS
         floor = min_samples if probe * min_samples <= 4 * budget_s else min(min_samples, MIN_SAMPLES_SLOW)
@@ -235,8 +267,12 @@ def measure(label: str, fn: Callable[..., Any], *args: Any, fn_kwargs: dict[str,
     rec.update(_stats(samples))
     if analyse:
         with aside(recorder):
+            temp_bytes = 0
             try:
-                rec["work"] = _aot_work(fn, args, kwargs) if jitted else _eager_work(fn, args, kwargs)
+                if jitted:
+                    rec["work"], temp_bytes = _aot_work(fn, args, kwargs)
+                else:
+                    rec["work"] = _eager_work(fn, args, kwargs)
             except Exception as exc:  # noqa: BLE001 - e.g. a function jit cannot trace: no cost, still a time
                 rec["work_error"] = f"{type(exc).__name__}: {exc}".splitlines()[0]
             if peak is True:
@@ -244,13 +280,17 @@ def measure(label: str, fn: Callable[..., Any], *args: Any, fn_kwargs: dict[str,
 
                 peak = device_peak()
         rec["peak"] = peak or None
-        rec["achieved"] = achieved(rec["work"], rec["median_s"], rec["peak"], _flops_dtype(args, kwargs))
+        rec["footprint_bytes"] = _nbytes((args, kwargs)) + output_bytes + temp_bytes
+        rec["achieved"] = achieved(rec["work"], rec["median_s"], rec["peak"], _flops_dtype(args, kwargs),
+                                   rec["footprint_bytes"])
     return rec
 
 
-def _aot_work(fn: Any, args: tuple, kwargs: dict) -> dict[str, Any]:
+def _aot_work(fn: Any, args: tuple, kwargs: dict) -> tuple[dict[str, Any], int]:
+    """The compiled program's work, and its temporaries' bytes (part of its footprint)."""
     # After the samples the executable is normally in the cache: this compiles nothing.
-    return _work(jc.cost_dict(fn.trace(*args, **kwargs).lower().compile()), "compiled")
+    compiled = fn.trace(*args, **kwargs).lower().compile()
+    return _work(jc.cost_dict(compiled), "compiled"), jc.memory_dict(compiled).get("temp_size_in_bytes", 0)
 
 
 # -- sweeps --------------------------------------------------------------------------------

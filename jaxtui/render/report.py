@@ -11,6 +11,7 @@ import shutil
 from typing import Any
 
 # One definition of the timing table, charts and limits: jaxtui/render/timing_report.py.
+from jaxtui.render.target_report import target_text
 from jaxtui.render.timing_report import timing_text, timings_table  # noqa: F401 - timings_table is API
 from jaxtui.render.units import format_seconds
 
@@ -67,10 +68,17 @@ def _source_and_caret(error: dict[str, Any]) -> str:
     return "".join(f"\n    {line[indent:]}" for line in shown)
 
 
+def _devices_of(value: dict[str, Any]) -> list[str]:
+    """The devices a shown value lives on: an array's names, or a sharding's devices."""
+    names = list(value.get("device_names") or [])
+    names += [str(d.get("device")) for d in value.get("devices") or [] if isinstance(d, dict) and d.get("device")]
+    return names
+
+
 def footer(result: dict[str, Any]) -> str:
     """`── jit: ok on cpu:0 in 12 ms`; a run whose values lived on several devices names them."""
     where = result.get("device") or result.get("platform") or "?"
-    used = {d for v in result.get("values") or [] for d in v.get("devices") or []}
+    used = {name for v in result.get("values") or [] for name in _devices_of(v)}
     if len(used) > 1:
         where = f"{devices_text(sorted(used))} ({len(used)} devices)"
     status = "ok" if result.get("ok") else "failed"
@@ -92,6 +100,7 @@ def render_text(result: dict[str, Any]) -> str:
         parts.append(chart_text(series_chart(result["plots"]), width=width))
     if result.get("timings"):
         parts.append(timing_text(result["timings"], width=width))
+    parts.append(target_text(result))
     if result.get("error"):
         parts.append(error_text(result["error"]))
     parts.append(footer(result))

@@ -46,6 +46,16 @@ def _peak_of(timings: Iterable[Record]) -> Record | None:
     return next((r["peak"] for r in timings if r.get("peak")), None)
 
 
+def in_cache(rec: Record) -> bool:
+    """The timed function's data fit in the last-level cache (`kernel/timing.achieved`)."""
+    return bool((rec.get("achieved") or {}).get("in_cache"))
+
+
+def over_peak(rec: Record) -> list[str]:
+    """"bytes" and/or "flops" where the achieved rate beat the peak by more than noise."""
+    return list((rec.get("achieved") or {}).get("over_peak") or [])
+
+
 # -- charts ----------------------------------------------------------------------------------
 
 def bar_charts(group: str, recs: list[Record]) -> list[Chart]:
@@ -78,9 +88,12 @@ def sweep_charts(group: str, recs: list[Record]) -> list[Chart]:
         through = [{"name": label, "x": [r["size"] for r in rs],
                     "y": [r["achieved"]["bytes_per_s"] for r in rs]} for label, rs in _by_label(sized).items()]
         peak = _peak_of(sized)
-        if peak and peak.get("bytes_per_s"):
-            xs = [r["size"] for r in sized]
-            through.append({"name": f"peak ({peak.get('source')})", "x": [min(xs), max(xs)],
+        # The DRAM peak is drawn only across the sizes whose data left the cache: below
+        # them the rates are cache figures, which the DRAM peak does not bound.
+        xs = [r["size"] for r in sized if not in_cache(r)]
+        if peak and peak.get("bytes_per_s") and xs:
+            name = "DRAM peak" if peak.get("cache") else "peak"
+            through.append({"name": f"{name} ({peak.get('source')})", "x": [min(xs), max(xs)],
                             "y": [peak["bytes_per_s"]] * 2})
         charts.append({"kind": "lines", "title": f"{group}: memory throughput vs size (log-log)",
                        "xlabel": "size", "ylabel": "", "logx": True, "logy": True, "xunit": "count",
@@ -96,9 +109,10 @@ def sweep_charts(group: str, recs: list[Record]) -> list[Chart]:
 
 def roofline_chart(timings: Iterable[Record]) -> Chart | None:
     """Achieved flop/s against arithmetic intensity, under the device's roof
-    (min(peak flop/s, intensity x peak bandwidth))."""
+    (min(peak flop/s, intensity x peak bandwidth)). Functions whose data stayed in the
+    cache are left out: the roof's slope is the DRAM bandwidth, which does not bound them."""
     placed = [r for r in timings if has_time(r) and (r.get("achieved") or {}).get("intensity")
-              and (r.get("achieved") or {}).get("flops_per_s")]
+              and (r.get("achieved") or {}).get("flops_per_s") and not in_cache(r)]
     if not placed:
         return None
     by_label = _by_label(placed)
@@ -211,14 +225,34 @@ def _pct(frac: float | None) -> str:
     return f"{frac * 100:.2g}%" if frac < 0.1 else f"{frac * 100:.0f}%"
 
 
+def _of_peak(rec: Record, kind: str) -> str:
+    """The "of peak" cell: a percentage, "in cache" (bytes/s of data that never left the
+    cache: no DRAM figure applies) or "peak low" (beyond noise: the peak is wrong)."""
+    a = rec.get("achieved") or {}
+    if kind in over_peak(rec):
+        return "peak low"
+    if kind == "bytes" and in_cache(rec):
+        return "in cache"
+    return _pct(a.get(f"{kind}_frac"))
+
+
+def _bound(rec: Record) -> str:
+    a = rec.get("achieved") or {}
+    if (rec.get("work") or {}).get("transcendentals"):
+        return "unclear"  # flop/B leaves out sin, exp...: see the note
+    if a.get("intensity") is not None and a.get("peak_flops_per_s") and a.get("peak_bytes_per_s"):
+        return "memory" if a["intensity"] < a["peak_flops_per_s"] / a["peak_bytes_per_s"] else "compute"
+    return "-"
+
+
 def limits_table(timings: list[Record]) -> str:
     """Achieved flop/s and bytes/s (work from cost_analysis / median) against the peak."""
     rated = [t for t in timings if has_time(t)]
     if not rated:
         return ""
     width, sized, size_head = _label_columns(rated)
-    rows = [f"{'':<{width}}{size_head}  {'flop/B':>6}  {'bytes/s':>11}  {'of peak':>7}  "
-            f"{'flop/s':>13}  {'of peak':>7}  {'bound by':>8}  work from"]
+    rows = [f"{'':<{width}}{size_head}  {'flop/B':>6}  {'bytes/s':>11}  {'of peak':>8}  "
+            f"{'flop/s':>13}  {'of peak':>8}  {'bound by':>8}  work from"]
     for t in rated:
         a = t.get("achieved") or {}
         size = f"  {format_value(t.get('size'), 'count') if t.get('size') is not None else '':>7}" if sized else ""
@@ -228,25 +262,16 @@ def limits_table(timings: list[Record]) -> str:
             why = t.get("work_error") or "no cost analysis"
             rows.append(f"{_cut(t['label'], width):<{width}}{size}  n/a: {why}")
             continue
-        bound = "-"
-        if a.get("intensity") is not None and a.get("peak_flops_per_s") and a.get("peak_bytes_per_s"):
-            bound = "memory" if a["intensity"] < a["peak_flops_per_s"] / a["peak_bytes_per_s"] else "compute"
-        over = _above_peak(t)
         rows.append(f"{_cut(t['label'], width):<{width}}{size}  {format_value(a.get('intensity'), ''):>6}  "
-                    f"{format_value(a.get('bytes_per_s'), 'B/s'):>11}  {_pct(a.get('bytes_frac')):>7}  "
-                    f"{format_value(a.get('flops_per_s'), 'flop/s'):>13}  {_pct(a.get('flops_frac')):>7}  "
-                    f"{bound:>8}  {source}{' *' if over else ''}")
+                    f"{format_value(a.get('bytes_per_s'), 'B/s'):>11}  {_of_peak(t, 'bytes'):>8}  "
+                    f"{format_value(a.get('flops_per_s'), 'flop/s'):>13}  {_of_peak(t, 'flops'):>8}  "
+                    f"{_bound(t):>8}  {source}")
     return "\n".join(rows)
 
 
-def _above_peak(t: Record) -> bool:
-    a = t.get("achieved") or {}
-    return (a.get("bytes_frac") or 0) > 1.0 or (a.get("flops_frac") or 0) > 1.0
-
-
 def limits_notes(timings: list[Record]) -> str:
-    """How to read the limits table: where the work comes from, and why a rate can beat
-    the peak."""
+    """How to read the limits table: where the work comes from, what "in cache" and "peak
+    low" mean, and why a function with transcendentals is not placed."""
     rated = [t for t in timings if has_time(t) and t.get("achieved")]
     if not rated:
         return ""
@@ -256,13 +281,35 @@ def limits_notes(timings: list[Record]) -> str:
              "memory bandwidth limits a program, above it arithmetic does."]
     if any((t.get("work") or {}).get("transcendentals") for t in rated):
         notes.append("flop/s leaves out transcendentals (sin, exp, log...), which cost many "
-                     "flops each: a function heavy in them sits below its roof.")
-    if any(_above_peak(t) for t in rated):
-        notes.append("* above the peak: the data stayed in the CPU caches, which are faster "
-                     "than the memory the bandwidth probe streams; or the probe ran while the "
-                     "machine was busy (it runs once per kernel: restart the kernel to measure "
-                     "again).")
+                     "flops each: flop/B understates such a function's intensity, so its bound "
+                     "is 'unclear' here. Time it against a twin without them (the jit lesson does).")
+    cached = [t for t in rated if in_cache(t)]
+    if cached:
+        a = cached[0]["achieved"]
+        notes.append(f"in cache: the data of one call (inputs, outputs, temporaries: "
+                     f"{_mib(a.get('footprint_bytes'))} for {cached[0]['label']!r}) fits in "
+                     f"the {_mib(a.get('cache_bytes'))} last-level cache, so it never "
+                     "went to memory: its bytes/s is a cache figure and is not set against the "
+                     "DRAM peak (nor drawn under the roofline). Arrays larger than the cache "
+                     "measure memory.")
+    for t in rated:
+        for kind in over_peak(t):
+            a = t["achieved"]
+            unit = "B/s" if kind == "bytes" else "flop/s"
+            notes.append(f"peak low: {t['label']!r}{_at_size(t)} achieved "
+                         f"{format_value(a[f'{kind}_per_s'], unit)}, {a[f'{kind}_frac']:.1f}x the "
+                         f"measured peak, more than noise ({a.get('peak_noise', 1.3):g}x): the "
+                         "measured peak is too low (it is measured once per kernel; a busy "
+                         "machine during the probe lowers it: restart the kernel to measure again).")
     return "\n".join(notes)
+
+
+def _mib(n: float | None) -> str:
+    return "-" if n is None else f"{n / (1 << 20):.3g} MiB"  # as lscpu and sysfs give cache sizes
+
+
+def _at_size(t: Record) -> str:
+    return f" at size {t['size']:,}" if t.get("size") is not None else ""
 
 
 # -- the whole section, as text ----------------------------------------------------------------
@@ -291,7 +338,7 @@ def timing_text(timings: list[Record], width: int = 80, charts: bool = True) -> 
 CSV_COLUMNS = ("group", "label", "size", "median_s", "min_s", "max_s", "mean_s", "iqr_s", "n",
                "first_call_s", "trace_s", "lower_s", "compile_s", "run_s", "flops", "bytes",
                "work_source", "flops_per_s", "bytes_per_s", "intensity", "peak_flops_per_s",
-               "peak_bytes_per_s", "peak_source", "device", "error")
+               "peak_bytes_per_s", "peak_source", "device", "error", "footprint_bytes", "in_cache")
 
 
 def to_csv(timings: list[Record]) -> str:
@@ -315,6 +362,7 @@ def to_csv(timings: list[Record]) -> str:
                                      "peak_bytes_per_s")},
             "peak_source": peak.get("source"), "device": t.get("device", ""),
             "error": f"{err['type']}: {err['message']}" if err else "",
+            "footprint_bytes": t.get("footprint_bytes"), "in_cache": a.get("in_cache"),
         })
     return buf.getvalue()
 

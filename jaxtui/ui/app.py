@@ -8,6 +8,8 @@ first time they are shown.
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import signal
 from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar
@@ -22,7 +24,15 @@ from textual.worker import Worker
 
 from jaxtui import protocol as P
 from jaxtui.core.catalog import Demo, builtin_demos
-from jaxtui.core.client import KernelClient, KernelConfig, KernelDied, KernelError, RequestFailed
+from jaxtui.core.client import (
+    ConnectionLost,
+    KernelConfig,
+    KernelDied,
+    KernelError,
+    RequestFailed,
+    Transport,
+)
+from jaxtui.core.cluster import ClusterRunEnded, ClusterSpec, make_kernel
 from jaxtui.core.live_schedule import delay_from_env
 from jaxtui.core.state import (
     Autosave,
@@ -49,6 +59,7 @@ if TYPE_CHECKING:  # imported where they are built, after the first frame
     from jaxtui.ui.widgets.tour_panel import TourPanel
 
 RESTART_LIMIT = 3  # deaths within a minute before we stop restarting and say why
+RUN_IN_PROGRESS = "A run is in progress: ctrl+c stops it."
 DEVICES = "devices"  # the Devices tab, after the demo panes (not a DemoPane)
 
 
@@ -63,6 +74,7 @@ class JaxTUI(App[int]):
     def __init__(self, *, kernel_config: KernelConfig | None = None, user_demo: Demo | None = None,
                  initial_pane: str | None = None, demos: list[Demo] | None = None,
                  start_kernel: bool = True, cursor_blink: bool = True, tour: Tour | None = None,
+                 transport: Transport | None = None, cluster: ClusterSpec | None = None,
                  remember: bool = False) -> None:
         super().__init__()
         self.demos = list(demos if demos is not None else builtin_demos())
@@ -75,13 +87,16 @@ class JaxTUI(App[int]):
         remembered = self.settings.pane if self.settings.pane in [d.name for d in self.demos] + [DEVICES] else None
         self.initial_pane = initial_pane or remembered or self.demos[0].name
         self._last_demo = self.initial_pane if self.initial_pane != DEVICES else self.demos[0].name
-        self.kernel = KernelClient(kernel_config, on_state=self._on_kernel_state)
+        # One kernel, or (--processes, --remote h1,h2) a cluster of them driven the same way.
+        self.kernel = make_kernel(kernel_config, transport=transport, cluster=cluster,
+                                  on_state=self._on_kernel_state)
         self.start_kernel = start_kernel
         self.cursor_blink = cursor_blink
         self.interrupting = False
         self._deaths: list[float] = []
         # Not `_running`: that is Textual's own flag behind `is_running`.
         self._running_pane: DemoPane | None = None
+        self._run_worker: Worker[None] | None = None  # the one run at a time
         self.tour_at_start = tour
         self.store = DemoStore()  # saved edits: jaxtui/core/state.py
         self.autosave = Autosave(self.store, self.set_timer, self._state_problem)
@@ -94,7 +109,7 @@ class JaxTUI(App[int]):
 
     # -- layout --------------------------------------------------------------------
     def compose(self) -> ComposeResult:
-        yield KernelStatus(id="status")
+        yield KernelStatus(self.kernel.transport.host, id="status")
         with TabbedContent(initial=f"pane-{self.initial_pane}", id="panes"):
             for demo in self.demos:
                 saved = self._saved_edits(demo)
@@ -125,6 +140,7 @@ class JaxTUI(App[int]):
             breakpoint_class(self.size.height, self.VERTICAL_BREAKPOINTS))))
 
     def on_mount(self) -> None:
+        self._install_signal_handlers()
         self.query_one(KernelStatus).pane = self.initial_pane
         if self.settings.theme in self.available_themes:
             self.theme = self.settings.theme
@@ -207,23 +223,42 @@ class JaxTUI(App[int]):
         if not self.is_running or not self.query(KernelStatus):
             return  # the app is closing: its own stop() is not news
         status = self.query_one(KernelStatus)
+        self.refresh_bindings()  # ^c Stop follows the kernel's busy state
         if self.devices_view is not None:
             self.devices_view.kernel_state(state, info)
         if state == "dead" and info.get("start_failed"):
             return  # start_kernel_worker says why; the same environment would fail again
+        if state == "dead" and info.get("connection_lost"):
+            # Not reconnected by itself: a network that just failed fails again; ctrl+t retries.
+            status.set_kernel("lost", detail="ctrl+t reconnects")
+            self.notify(f"{info['error'][0].upper()}{info['error'][1:]}.\nYour edits are kept; ctrl+t reconnects.",
+                        severity="error", timeout=15)
+            return
+        if state == "dead" and info.get("cluster_ended"):
+            # The cluster ended a run (stuck, or a process died): the run's pane says why;
+            # a fresh cluster is started, as the old runtime cannot be rejoined.
+            status.set_kernel("dead", detail="restarting the cluster")
+            self.start_kernel_worker()
+            return
         if state == "dead":
-            status.set_kernel("dead", detail="restarting")
             if not self.interrupting:
                 self._kernel_died(info)
+            status.set_kernel("dead", detail="restarting" if self._restarting_after_death
+                              else "not restarting (ctrl+t to retry)")
             return
         if state == "stopped":
             return
         status.set_kernel(state, info if state == "ready" else None)
 
+    @property
+    def _restarting_after_death(self) -> bool:
+        """Whether the last death was followed by a restart (not past the restart limit)."""
+        return len(self._deaths) <= RESTART_LIMIT
+
     def _kernel_died(self, info: dict[str, Any]) -> None:
         loop_time = asyncio.get_running_loop().time()
         self._deaths = [t for t in self._deaths if loop_time - t < 60] + [loop_time]
-        if len(self._deaths) > RESTART_LIMIT:
+        if not self._restarting_after_death:
             self.query_one(KernelStatus).set_kernel("dead", detail="not restarting (ctrl+t to retry)")
             self.notify(f"The kernel died {len(self._deaths)} times in a minute; not restarting. "
                         f"Its last words:\n{info.get('error') or '(none)'}", severity="error", timeout=15)
@@ -240,6 +275,11 @@ class JaxTUI(App[int]):
             if not self.is_running or not self.query(KernelStatus):
                 return  # the app is closing: its own stop() ended the start
             reason = str(exc)  # the kernel's error, its stderr, and the steps to fix it
+            if getattr(exc, "kind", "") == P.KIND_CONNECTION:
+                host = self.kernel.transport.host
+                self.query_one(KernelStatus).set_kernel("lost", detail="cannot connect (ctrl+t to retry)")
+                self.current_pane.show_failure(f"Could not connect to {host}:\n{reason}")
+                return
             self.query_one(KernelStatus).set_kernel("dead", detail="failed to start (ctrl+t to retry)")
             self.current_pane.show_failure(f"The kernel could not start:\n{reason}")
 
@@ -272,19 +312,32 @@ class JaxTUI(App[int]):
     # -- running -------------------------------------------------------------------
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if action == "interrupt":
-            return self.kernel.busy  # hidden when idle: ctrl+c then copies in the editor
+            # Shown (^c Stop) while a run is going; hidden when idle: ctrl+c then copies.
+            return self.kernel.busy or self.run_in_progress
         if action.startswith("tour_"):
             return self.tour_panel is not None  # hidden without a tour: the keys pass through
         return True
 
+    @property
+    def run_in_progress(self) -> bool:
+        """A run (of any pane) has been started and has not ended."""
+        return self._run_worker is not None and not self._run_worker.is_finished
+
     def action_run(self) -> Worker[None] | None:
-        """Start a run of the current pane; returns its worker (None: an input is invalid)."""
+        """Start a run of the current pane; returns its worker (None: an input is invalid, or
+        a run is in progress: one at a time, so two runs' output never mix in one pane)."""
+        if self.run_in_progress:
+            self.notify(RUN_IN_PROGRESS, severity="warning", timeout=4)
+            return None
         pane = self.current_pane
         self.show_pane(pane.demo.name)  # from the Devices tab: the pane it came from, in view
         if pane.run_params() is None:
             self.notify("An input is invalid: fix the marked field, then run.", severity="error")
             return None
-        return self._run(pane)
+        worker: Worker[None] = self._run(pane)
+        self._run_worker = worker
+        self.refresh_bindings()  # ^c Stop shows in the footer
+        return worker
 
     async def _typing_done(self) -> None:
         """The run key is a priority binding: it acts before the focused editor or field has
@@ -312,13 +365,23 @@ class JaxTUI(App[int]):
         self._running_pane = pane
         try:
             result = await self.kernel.request(P.OP_EXEC, params, on_event=on_event)
+        except ClusterRunEnded as exc:
+            pane.show_result(exc.result)  # every process's part, and who was stuck or died
+            self.notify(f"{str(exc)[0].upper()}{str(exc)[1:]}.\nA fresh cluster is starting; your code is "
+                        "unchanged.", severity="error", timeout=15)
+            return
+        except ConnectionLost as exc:
+            pane.show_failure(f"{str(exc)[0].upper()}{str(exc)[1:]}.\nYour code is unchanged; ctrl+t reconnects.")
+            return
         except KernelDied as exc:
             if self.interrupting:
                 pane.show_failure("Interrupted. XLA computations ignore SIGINT, so the kernel was "
                                   "killed and a fresh one started. Your code is unchanged.")
             else:
                 detail = f"\n{exc.stderr}" if exc.stderr else ""
-                pane.show_failure(f"The kernel died during the run ({exc}) and was restarted. "
+                after = ("and was restarted" if self._restarting_after_death else
+                         "and was not restarted: it died too often (ctrl+t starts a new one)")
+                pane.show_failure(f"The kernel died during the run ({exc}) {after}. "
                                   f"Your code is unchanged.{detail}")
             return
         except RequestFailed as exc:
@@ -334,6 +397,7 @@ class JaxTUI(App[int]):
         finally:
             self._running_pane = None
             self.sub_title = ""
+            self.call_later(self.refresh_bindings)  # ^c Stop leaves the footer once the worker ends
         pane.show_result(result)
 
     async def action_interrupt(self) -> None:
@@ -438,7 +502,7 @@ class JaxTUI(App[int]):
     def action_help(self) -> None:
         from jaxtui.ui.screens.help import HelpScreen, help_for
 
-        if isinstance(self.screen, type(None)) or self.screen.id == "help-screen":
+        if (self.screen is None) or self.screen.id == "help-screen":
             return
         self.push_screen(HelpScreen(help_for(self, self.focused, self.screen.active_bindings)))
 
@@ -531,6 +595,25 @@ class JaxTUI(App[int]):
         await self.kernel.stop()  # however the app ends, no kernel outlives it
 
     async def action_quit(self) -> None:
-        self.autosave.flush()  # the last half second of typing
-        await self.kernel.stop()  # SIGKILL: a busy XLA computation must not hold up the exit
+        await self.autosave.flush_now()  # the last half second of typing, written off the loop
+        # The shutdown ladder (core/client.py): half a second at most, unless a killed kernel
+        # held a TPU, which is waited for (and said on screen) so the next session can start.
+        await self.kernel.shutdown(on_wait=self._say_quit_wait)
         self.exit(0)
+
+    def _say_quit_wait(self, message: str) -> None:
+        self.query_one(KernelStatus).set_kernel("stopping", detail=message)
+        self.notify(f"Quitting: {message}.", timeout=10)
+
+    def _install_signal_handlers(self) -> None:
+        """SIGTERM and SIGHUP (the terminal closed, the SSH session dropped): kill the kernel's
+        group at once, busy in XLA or not, then exit 128 + the signal number."""
+        loop = asyncio.get_running_loop()
+        for signum in (signal.SIGTERM, signal.SIGHUP):
+            with contextlib.suppress(NotImplementedError, RuntimeError, ValueError):
+                loop.add_signal_handler(signum, self._on_fatal_signal, signum)
+
+    def _on_fatal_signal(self, signum: int) -> None:
+        self.kernel.kill_now()
+        self.autosave.flush()  # the edits since the last save; the terminal may be gone
+        self.exit(return_code=128 + signum)

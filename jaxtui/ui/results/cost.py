@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from jaxtui.render import cost_report
 from jaxtui.ui.results.inspection import Block, InspectionView, bytes_note, inspection_problem, stages_text
 
 
@@ -33,16 +34,18 @@ def cost_lines(ins: dict[str, Any]) -> str:
     cost, mem = ins.get("cost") or {}, ins.get("memory") or {}
     lines = []
     flops, nbytes = cost.get("flops"), cost.get("bytes accessed")
+    once = cost_report.counted_once(ins)  # XLA adds a loop body once, whatever its trip count
     if flops is not None:
-        lines.append(f"  flops                  {flops:>16,.0f}")
+        lines.append(f"  flops                  {flops:>16,.0f}{once}")
     if cost.get("transcendentals") is not None:
         lines.append(f"  transcendentals        {cost['transcendentals']:>16,.0f}")
     if nbytes is not None:
-        lines.append(f"  bytes accessed         {nbytes:>16,.0f}{bytes_note(nbytes)}")
+        lines.append(f"  bytes accessed         {nbytes:>16,.0f}{bytes_note(nbytes)}{once}")
     if flops is not None and nbytes:
         intensity = flops / nbytes
         lines.append(f"  arithmetic intensity   {intensity:>16.3g}  flop/byte"
                      f"{'  (memory-bound: few flops per byte moved)' if intensity < 4 else ''}")
+    lines += cost_report.loop_lines(ins)
     if mem:
         lines.append("  memory_analysis():")
         for key, label in (("argument_size_in_bytes", "arguments"), ("output_size_in_bytes", "outputs"),

@@ -19,6 +19,7 @@ class Tab:
     title: str  # its label in the tab bar
     view: str  # "module:Class" in jaxtui/ui/results/
     first_frame: bool = False  # built with the first frame (the lesson), not just after it
+    cluster_only: bool = False  # shown only when the kernel is a cluster (--processes, --remote h1,h2)
 
     def view_class(self) -> type[ResultsView]:
         module, name = self.view.split(":")
@@ -34,6 +35,7 @@ class Tab:
 TABS: list[Tab] = [
     Tab("lesson", "Lesson", "lesson:LessonView", first_frame=True),  # the first tab is shown at start
     Tab("output", "Output", "output:OutputView"),
+    Tab("processes", "Processes", "processes:ProcessesView", cluster_only=True),
     Tab("jaxpr", "Jaxpr", "inspection:JaxprView"),
     Tab("stablehlo", "StableHLO", "inspection:StableHLOView"),
     Tab("hlo", "HLO", "inspection:HLOView"),

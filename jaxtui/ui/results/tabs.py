@@ -54,9 +54,16 @@ class ResultsTabs(Vertical):
     def active(self, tab_id: str) -> None:
         self.tabs.active = tab_id
 
+    def shown_tabs(self) -> list[Tab]:
+        """The registry's tabs this app shows (the Processes tab only for a cluster)."""
+        from jaxtui.core.cluster import KernelCluster
+
+        cluster = isinstance(getattr(self.app, "kernel", None), KernelCluster)
+        return [tab for tab in TABS if cluster or not tab.cluster_only]
+
     def compose(self) -> ComposeResult:
         with TabbedContent(initial=TABS[0].id):
-            for i, tab in enumerate(TABS):
+            for i, tab in enumerate(self.shown_tabs()):
                 with TabPane(tab.title, id=tab.id):
                     if tab.first_frame:
                         yield self._build(tab)

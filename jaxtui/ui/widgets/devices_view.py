@@ -6,7 +6,9 @@ while the tab is visible; the versions; the problems `jaxtui.core.hardware` find
 by another process, a silent fallback to CPU, a multi-host slice) with their fixes.
 Enter on a row makes that device the target of every run. The platform and virtual CPU
 device count are fixed when JAX starts, so changing them asks the app for a new kernel
-(`ConfigRequested`); the demo panes, their edits and results are not touched.
+(`ConfigRequested`); the demo panes, their edits and results are not touched. A TPU target
+(`--target`, or the "compile also for" choice) needs no new kernel: the kernel loads its
+compile-only devices, and the pod map (chips by coordinates, coloured by host) shows here.
 
 UI side: never imports jax. The hardware survey reads sysfs and /proc in a thread.
 """
@@ -27,11 +29,16 @@ from textual.widgets import Button, DataTable, Input, Label, Select, Static
 
 from jaxtui import protocol as P
 from jaxtui.core import hardware
-from jaxtui.core.client import MAX_HOST_DEVICES, KernelClient, KernelConfig, KernelError
+from jaxtui.core.client import MAX_HOST_DEVICES, KernelConfig, KernelError, RequestFailed
+from jaxtui.core.cluster import Kernel
+from jaxtui.render.target_report import pod_map_planes, target_summary
 from jaxtui.render.units import format_bytes
+from jaxtui.target_spec import EXAMPLES as TARGET_EXAMPLES
 
 REFRESH_S = 2.0
 AUTO = "auto"  # the platform Select's value for "JAX chooses"
+NO_TARGET = "none"  # the target Select's value for "compile for this machine only"
+HOST_COLOURS = ("cyan", "magenta", "green", "yellow", "blue", "red", "bright_cyan", "bright_magenta")
 COLUMNS = (("target", ""), ("id", "id"), ("device", "device"), ("kind", "kind"), ("proc", "proc"),
            ("in_use", "in use"), ("peak", "peak"), ("limit", "limit"), ("live", "live arrays"))
 
@@ -46,13 +53,23 @@ class PlatformSelect(Select[str]):
 
 
 class DevicesView(Vertical):
+    # The TPU-target row and its pod map (kept here: the rest of the layout is app.tcss's).
+    DEFAULT_CSS = """
+    DevicesView #target-row { height: 1; margin: 1 0 0 0; }
+    DevicesView #target-row Label { width: auto; color: $text-muted; }
+    DevicesView #target-select { width: 18; }
+    DevicesView #target-map { height: auto; margin: 0 0 0 2; }
+    """
     HELP_TITLE = "Devices"
     HELP = ("Every device the kernel's JAX sees, with its memory, refreshed while this tab is "
             "shown. Enter on a row runs every pane on that device (jax.default_device); `a` goes "
             "back to JAX's default. Below: the platform and the number of virtual CPU devices. "
             "Changing them starts a new kernel; your edits and results stay. Problems with the "
             "TPU or GPU (held by another process, a fallback to CPU) show at the top with the "
-            "steps to fix them.")
+            "steps to fix them. \"compile also for\" picks a TPU slice (needs libtpu: pip install "
+            "\"jaxtui[tpu]\"): runs then also compile the marked functions for it, without a TPU, "
+            "and the HLO, Cost and StableHLO tabs show both; its chips are drawn below by "
+            "coordinates, coloured by the host (TPU VM) they belong to.")
     # Not in the footer (80 columns are taken): the hint line under the table shows them.
     BINDINGS = [
         Binding("a", "default_target", "JAX's default device", show=False),
@@ -74,7 +91,7 @@ class DevicesView(Vertical):
             super().__init__()
             self.config = config
 
-    def __init__(self, kernel: KernelClient, **kwargs: Any) -> None:
+    def __init__(self, kernel: Kernel, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self.kernel = kernel
         self.survey: hardware.Survey | None = None
@@ -85,6 +102,7 @@ class DevicesView(Vertical):
         self._announced: set[str] = set()  # problem codes already notified for this kernel
         self._timer: Timer | None = None
         self._row_ids: list[int] = []
+        self.target_info: dict[str, Any] = {}  # the chosen TPU target's chips (the `target` op)
 
     # -- layout --------------------------------------------------------------------
     def compose(self) -> ComposeResult:
@@ -109,6 +127,15 @@ class DevicesView(Vertical):
             yield Button("Restart kernel", compact=True, id="apply-config",
                          tooltip="Start a kernel with this platform and virtual CPU device count")
         yield Static(id="devices-message")
+        target = self.kernel.config.target
+        choices = [*TARGET_EXAMPLES, *([target] if target and target not in TARGET_EXAMPLES else [])]
+        with Horizontal(id="target-row"):
+            yield Label("compile also for ")
+            yield PlatformSelect([("this machine only", NO_TARGET), *((c, c) for c in choices)],
+                                 value=target or NO_TARGET, allow_blank=False, compact=True, id="target-select",
+                                 tooltip="Also compile the marked functions for a TPU slice, without a TPU "
+                                         "(libtpu's compile-only devices); the code still runs here")
+        yield Static(id="target-map")
 
     def on_mount(self) -> None:
         if not self.query("#devices-table"):
@@ -130,6 +157,8 @@ class DevicesView(Vertical):
     # -- hardware and problems -------------------------------------------------------
     @work(thread=True, exclusive=True, group="devices-survey")
     def run_survey(self) -> None:
+        if self.kernel.transport.host is not None:
+            return  # this machine's sysfs says nothing about a remote kernel's host (doctor --remote does)
         found = hardware.survey()
         self.app.call_from_thread(self.set_survey, found)
 
@@ -176,6 +205,8 @@ class DevicesView(Vertical):
         if state == "ready":
             self._check_target()
             self.refresh_devices()
+            if self.kernel.config.target:
+                self.load_target()
         elif state == "dead" and info.get("start_failed"):
             self.start_error = info.get("reason") or info.get("error", "")
             self._show_message(f"The kernel could not start: {self.start_error}", error=True)
@@ -250,10 +281,16 @@ class DevicesView(Vertical):
             procs = info.get("process_count", 1)
             text.append(f" · {procs} process{'es' if procs != 1 else ''}")
             target = cfg.device
-            text.append(" · runs go to ")
-            text.append(f"device {target}" if target is not None else "JAX's default device",
-                        style="bold green")
-            text.append("\n")
+            if info.get("processes"):  # a cluster: the same code on every device of every process
+                text.append(f" · a cluster joined at {info.get('coordinator', '?')}; runs go to every process\n")
+                for p in info["processes"]:
+                    text.append(f"process {p.get('process_index', '?')} on {p.get('hostname', '?')} (pid "
+                                f"{p.get('pid', '?')}): local devices {', '.join(p.get('local_devices') or [])}\n")
+            else:
+                text.append(" · runs go to ")
+                text.append(f"device {target}" if target is not None else "JAX's default device",
+                            style="bold green")
+                text.append("\n")
             text.append(f"jax {info.get('jax', '?')} · jaxlib {info.get('jaxlib', '?')} · "
                         f"backend {d.get('backend') or info.get('backend') or '?'} · "
                         f"python {info.get('python', '?')}", style="dim")
@@ -324,7 +361,66 @@ class DevicesView(Vertical):
         self.post_message(self.ConfigRequested(config))
         return config
 
+    # -- a TPU target ----------------------------------------------------------------------
+    @on(Select.Changed, "#target-select")
+    def _target_selected(self, event: Select.Changed) -> None:
+        value = None if event.value in (NO_TARGET, Select.NULL) else str(event.value)
+        if value == self.kernel.config.target and (value is None or self.target_info):
+            return
+        self.kernel.config.target = value  # each run carries it: no new kernel
+        self.load_target()
+
+    @work(exclusive=True, group="devices-target")
+    async def load_target(self) -> None:
+        """Ask the kernel for the chosen target's chips and draw them; a target the kernel
+        cannot load (no libtpu) is dropped, with the fix."""
+        name = self.kernel.config.target
+        self.target_info = {}
+        if name is None:
+            self.query_one("#target-map", Static).update("")
+            self._show_message("Runs compile the marked functions for this machine only.")
+            return
+        if self.kernel.state not in ("ready", "busy"):
+            self._show_message(f"{name}: loads when the kernel is ready.")
+            return
+        self._show_message(f"Loading {name}…")
+        try:
+            info = await self.kernel.request(P.OP_TARGET, {"target": name}, background=True, timeout=120)
+        except RequestFailed as exc:
+            self.kernel.config.target = None
+            self.query_one("#target-select", Select).value = NO_TARGET
+            self._show_message(f"{exc.data.get('message', exc)}", error=True)
+            self.query_one("#target-map", Static).update("")
+            return
+        except (KernelError, TimeoutError):
+            return
+        self.target_info = info
+        self.query_one("#target-map", Static).update(pod_map(info))
+        self._show_message(f"Runs (ctrl+r) also compile the marked functions for {name}: the HLO, Cost and "
+                           f"StableHLO tabs show `name @ {name}` after each one.")
+
     def _show_message(self, text: str, error: bool = False) -> None:
         message = self.query_one("#devices-message", Static)
         message.update(Text(text, style="bold red" if error else "italic"))
         message.set_class(bool(text), "-shown")
+
+
+def pod_map(info: dict[str, Any]) -> Text:
+    """The target's chips at their (x, y) coordinates, one plane per z, each cell its host
+    (h0, h1...) in that host's colour: which chips share a TPU VM."""
+    text = Text(target_summary(info) + "\n", style="bold")
+    planes = pod_map_planes(info)
+    width = max(3, len(f"h{max(1, info.get('hosts', 1)) - 1}") + 1)
+    for z, plane in enumerate(planes):
+        if len(planes) > 1:
+            text.append(f"z={z}\n", style="dim")
+        columns = len(plane[0]) if plane else 0
+        text.append("y\\x ".ljust(5) + "".join(f"x{x}".rjust(width) for x in range(columns)) + "\n", style="dim")
+        for y, row in enumerate(plane):
+            text.append(f"y{y}".ljust(5), style="dim")
+            for cell in row:
+                label = f"h{cell[1]}" if cell else "·"
+                text.append(label.rjust(width), style=HOST_COLOURS[cell[1] % len(HOST_COLOURS)] if cell else "dim")
+            text.append("\n")
+    text.rstrip()
+    return text

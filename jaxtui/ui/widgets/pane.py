@@ -278,7 +278,9 @@ class DemoPane(Container):
         if self._live is None:
             self._live = LiveInspector(cast("JaxTUI", self.app).kernel, lambda: self.run_params(focus_invalid=False),
                                        self.show_live,
-                                       delay_s=getattr(self.app, "live_delay_s", DEFAULT_DELAY_S))
+                                       delay_s=getattr(self.app, "live_delay_s", DEFAULT_DELAY_S),
+                                       # a worker of this pane: it ends when the pane does
+                                       spawn=lambda job: self.run_worker(job, group="live", exit_on_error=False))
         return self._live
 
     @on(TextArea.Changed, ".editor")

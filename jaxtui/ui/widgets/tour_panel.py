@@ -13,6 +13,7 @@ the tour ends.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import time
 from typing import Any
 
@@ -26,7 +27,13 @@ from textual.timer import Timer
 from textual.widgets import Markdown, Static
 from textual.worker import Worker, WorkerCancelled, WorkerFailed
 
-from jaxtui.core.tour_format import ChangeDoesNotApply, Step, Tour, first_changed_line, step_code
+from jaxtui.core.tour_format import (
+    ChangeDoesNotApply,
+    Step,
+    Tour,
+    first_changed_line,
+    step_code,
+)
 
 SPINNER = "⠋⠙⠹⠸⠼⠴⠦⠧⠇⠏"
 PANE_MOUNT_TIMEOUT_S = 10.0
@@ -231,8 +238,12 @@ class TourPanel(Vertical):
             self.run_started = time.monotonic()
             self._start_ticker("waiting for the last run")
             try:
-                while self._run_in_flight():
-                    await asyncio.sleep(0.05)
+                while self._run_in_flight():  # woken by the run's end, not polled
+                    run = getattr(self.app, "_run_worker", None)
+                    if run is not None and not run.is_finished:
+                        with contextlib.suppress(WorkerCancelled, WorkerFailed):
+                            await run.wait()
+                    await self.app.kernel.wait_idle()  # type: ignore[attr-defined]
             finally:
                 self._stop_ticker()
         worker: Worker[Any] | None = self.app.action_run()  # type: ignore[attr-defined]
