@@ -124,11 +124,18 @@ class OutputText(TextView):
         self._line_cache.clear()  # its key does not know about the styles
         self.refresh()
 
-    def reveal_error(self, row: int) -> None:
-        """Scroll the error's first line to the top (on a small screen, it is what matters)."""
+    def reveal(self, row: int) -> None:
+        """Scroll `row` to the top (the verdict; after a failure, the error's first line: on a
+        small screen it is what matters). After the next refresh too: loading the text queued
+        a scroll back to where the view was."""
         self.move_cursor((row, 0))
-        y = self.wrapped_document.location_to_offset((row, 0)).y
-        self.scroll_to(y=y, animate=False)
+
+        def scroll() -> None:
+            self.scroll_to(y=self.wrapped_document.location_to_offset((row, 0)).y, animate=False,
+                           immediate=True)
+
+        scroll()
+        self.call_after_refresh(scroll)
 
     def append(self, text: str) -> None:
         following = self.scroll_offset.y >= self.max_scroll_y - 1  # at the end: stay there
@@ -237,12 +244,8 @@ class OutputView(SearchableView):
         self._write("\n" + footer(result) + "\n", "ok" if result.get("ok") else "failed")
         if self.shown == len(self.runs) - 1:  # the user is not looking at an earlier run
             self._show(len(self.runs) - 1)
-            view = self.query_one(OutputText)
-            if run.error_row is not None:
-                view.reveal_error(run.error_row)
-            else:  # from the verdict down, in the order the code ran
-                view.move_cursor((0, 0))
-                view.scroll_home(animate=False)
+            # From the verdict down, in the order the code ran; after a failure, the error.
+            self.query_one(OutputText).reveal(run.error_row if run.error_row is not None else 0)
 
     # -- writing ----------------------------------------------------------------------------
     def stream(self, text: str, name: str = "stdout") -> None:

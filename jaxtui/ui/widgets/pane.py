@@ -157,7 +157,8 @@ class DemoPane(Container):
             ast.parse(self.editor.text)
         except SyntaxError:
             return
-        self.form.follow(declared_inputs(self.editor.text), self.input_texts() | (texts or {}))
+        if not self.form.follow(declared_inputs(self.editor.text), self.input_texts() | (texts or {})):
+            self.set_inputs(texts or {})  # the same fields: only their values
 
     @on(TextArea.Changed, ".editor")  # not the read-only views, nor their find bars
     @on(Input.Changed, ".input-value")
