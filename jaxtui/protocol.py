@@ -89,8 +89,40 @@ ERROR_KINDS = (KIND_SYNTAX, KIND_EXCEPTION, KIND_INTERRUPTED, KIND_TIMEOUT, KIND
 # -- payload shapes ----------------------------------------------------------------------------
 # TypedDicts document what travels; `validate_event` checks the parts both sides rely on.
 class StreamData(TypedDict):
+    """The stream contract: events arrive in the order the text was written, across both
+    streams. `text` may end without a newline (a partial line): the next event of the
+    same stream continues that line; text of the other stream never joins it."""
+
     name: str  # "stdout" | "stderr"
     text: str
+
+
+class StreamLines:
+    """Lines of the stream as a reader of the contract shows them: a partial line per
+    stream, a line taking its place when it completes. The kernel builds a run's
+    `stdout` with it, so the JSON and the app's Output show the same lines in the same order."""
+
+    def __init__(self) -> None:
+        self.lines: list[tuple[str, str]] = []  # (name, line without its newline)
+        self._partial: dict[str, str] = {}  # insertion order: the order partial lines began
+
+    def feed(self, name: str, text: str) -> list[tuple[str, str]]:
+        """Add a chunk; returns the lines it completed."""
+        *complete, rest = (self._partial.pop(name, "") + text).split("\n")
+        done = [(name, line) for line in complete]
+        self.lines.extend(done)
+        if rest:
+            self._partial[name] = rest
+        return done
+
+    def partial(self) -> list[tuple[str, str]]:
+        """The lines still waiting for their newline, in the order they began."""
+        return list(self._partial.items())
+
+    def text(self) -> str:
+        """All lines, each ending in a newline, but for a partial last one."""
+        complete = "".join(line + "\n" for _, line in self.lines)
+        return complete + "\n".join(line for _, line in self.partial())
 
 
 class ProgressData(TypedDict):
@@ -324,11 +356,67 @@ class RunResult:
 
 
 def encode(msg: Request | Event) -> bytes:
-    line = json.dumps(asdict(msg), separators=(",", ":"), default=_json_default)
-    data = line.encode("utf-8") + b"\n"
+    data = _dump(asdict(msg))
     if len(data) > MAX_MESSAGE_BYTES:
         raise ProtocolError(f"message of {len(data):,} bytes exceeds {MAX_MESSAGE_BYTES:,}")
     return data
+
+
+def _dump(obj: Any) -> bytes:
+    return json.dumps(obj, separators=(",", ":"), default=_json_default).encode("utf-8") + b"\n"
+
+
+CUT_NOTE = "\n… {cut:,} characters cut here: the message was over the protocol's {limit:,} bytes …\n"
+
+
+def encode_fitted(event: Event, limit: int = MAX_MESSAGE_BYTES) -> bytes:
+    """`encode(event)`, but an event over `limit` bytes is cut to fit rather than lost: its
+    longest strings (HLO text, printed output) keep their head and tail with a note in the
+    middle, then its longest lists (plot points) keep their head. Raises ProtocolError
+    only when even that cannot make it fit."""
+    data = _dump(asdict(event))
+    if len(data) <= limit:
+        return data
+    msg = json.loads(data)  # plain JSON values: a copy that is safe to cut
+    for _ in range(64):
+        excess = len(data) - limit
+        if excess <= 0:
+            return data
+        if not _cut_largest(msg, excess, limit):
+            break
+        data = _dump(msg)
+    raise ProtocolError(f"a {event.kind} message of {len(data):,} bytes cannot be cut to {limit:,}")
+
+
+def _leaves(obj: Any) -> Any:
+    """(size in bytes, container, key) of every string and list below `obj`."""
+    items = obj.items() if isinstance(obj, dict) else enumerate(obj) if isinstance(obj, list) else ()
+    for key, value in items:
+        if isinstance(value, str) and len(value) > 256:
+            yield len(json.dumps(value)), obj, key
+        elif isinstance(value, (dict, list)):
+            if isinstance(value, list) and len(value) > 16:
+                yield len(_dump(value)), obj, key
+            yield from _leaves(value)
+
+
+def _cut_largest(msg: dict[str, Any], excess: int, limit: int) -> bool:
+    """Cut the largest string or list by the excess, but not below half the next largest:
+    several big ones (a plot's x and y) shrink together."""
+    leaves = sorted(_leaves(msg.get("data", {})), key=lambda leaf: leaf[0], reverse=True)
+    if not leaves:
+        return False
+    size, container, key = leaves[0]
+    target = max(size - excess - 512, leaves[1][0] // 2 if len(leaves) > 1 else 0)
+    value = container[key]
+    per_item = size / max(1, len(value))
+    keep = max(0, int(target / per_item))
+    if isinstance(value, str):
+        cut = len(value) - keep
+        container[key] = value[: keep // 2] + CUT_NOTE.format(cut=cut, limit=limit) + value[len(value) - keep // 2:]
+    else:
+        container[key] = value[:keep]
+    return True
 
 
 def _json_default(obj: Any) -> Any:
@@ -346,6 +434,8 @@ def _decode_obj(line: bytes | str) -> dict[str, Any]:
         raise ProtocolError(f"message of {len(line):,} bytes exceeds {MAX_MESSAGE_BYTES:,}")
     try:
         obj = json.loads(line)
+    except RecursionError:
+        raise ProtocolError("message nested too deeply") from None
     except (ValueError, UnicodeDecodeError) as exc:
         text = line[:80] if isinstance(line, str) else line[:80].decode("utf-8", "replace")
         raise ProtocolError(f"malformed message ({exc}): {text!r}") from None

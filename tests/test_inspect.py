@@ -157,6 +157,106 @@ async def test_live_budget_stops_a_slow_slice_and_the_kernel_carries_on(kernel):
     assert (await kernel.request(P.OP_PING))["pong"]
 
 
+# The kernel that answers live mode also serves real runs (on a TPU VM, the only one): a
+# budget that stops live code must leave JAX as it found it.
+CONTEXT_LOOP = """
+    import jax, jax.numpy as jnp, traceback
+    from jaxtui import demo
+    try:
+        while True:
+            with jax.numpy_rank_promotion("raise"):
+                n = 3
+    except KeyboardInterrupt as stop:  # the frame it was raised in (below the budget's own)
+        print("stopped in", [f.filename for f in traceback.extract_tb(stop.__traceback__)
+                                 if "jaxtui/kernel" not in f.filename][-1])
+        raise
+    demo.inspect(jnp.sin, jnp.ones(n))
+"""
+JAX_STATE = """
+    import jax, jax.numpy as jnp
+    from jax._src import core
+    print(jax.config.jax_numpy_rank_promotion, jax.config.jax_enable_x64, jax.config.jax_disable_jit,
+          core.trace_state_clean())
+    print(jax.jit(lambda a, b: a + b)(jnp.ones(3), jnp.ones((2, 3))).sum())
+"""
+
+
+async def jax_state(kernel: KernelClient) -> str:
+    r = await kernel.request(P.OP_EXEC, {"code": textwrap.dedent(JAX_STATE), "filename": "/tmp/state.py",
+                                         "demo": "state"})
+    assert r["ok"], r["error"]
+    return r["stdout"]
+
+
+@MODULE_LOOP
+async def test_a_live_budget_never_leaves_a_jax_setting_changed(kernel):
+    """An asynchronous exception landing just after `__enter__` set the value leaked
+    `numpy_rank_promotion="raise"` into every later run (about one stop in three)."""
+    clean = await jax_state(kernel)
+    assert clean == "allow False False True\n12.0\n"
+    for _ in range(12):
+        r = await inspect(kernel, CONTEXT_LOOP, budget_s=0.03)
+        assert r["error"]["type"] == "LiveBudgetExceeded" and r["error"]["line"] in (5, 6, 7)
+        assert r["stdout"] == f"stopped in {USER_FILE}\n"  # in the user's code, not in JAX
+        assert await jax_state(kernel) == clean
+    assert not [line for line in kernel.stderr_tail if "left changed" in line]  # nothing needed fixing
+
+
+@MODULE_LOOP
+async def test_a_live_budget_firing_while_jax_traces_compiles_or_runs_leaves_it_working(kernel):
+    code = """
+        import jax, jax.numpy as jnp, traceback
+        from jaxtui import demo
+        try:
+            x = jnp.arange(8.0)
+            for step in range(1000):
+                def f(v, step=step):
+                    for i in range(30):  # long to trace, new to compile each step
+                        v = jnp.sin(v) * (i + step) + jnp.cos(v).sum()
+                    return v
+                x = jax.jit(f)(x)
+                x = jax.grad(lambda v: jnp.sum(jnp.tanh(v) ** 2))(x)
+        except KeyboardInterrupt as stop:
+            print("stopped in", [f.filename for f in traceback.extract_tb(stop.__traceback__)
+                                     if "jaxtui/kernel" not in f.filename][-1])
+            raise
+        demo.inspect(jnp.sin, x)
+    """
+    clean = await jax_state(kernel)
+    stopped_in = set()
+    for budget in (0.01, 0.02, 0.04, 0.07, 0.1, 0.15, 0.2, 0.3):
+        r = await inspect(kernel, code, budget_s=budget)
+        assert r["error"]["type"] == "LiveBudgetExceeded", r["error"]
+        assert r["stdout"] == f"stopped in {USER_FILE}\n", r["error"]
+        stopped_in.add(r["error"]["line"])
+        assert await jax_state(kernel) == clean
+    assert stopped_in <= {5, 6, 7, 8, 9, 10, 11, 12}  # where depends on the machine's speed
+    # the compile cache still serves and computes right
+    again = await kernel.request(P.OP_EXEC, {"code": "import jax, jax.numpy as jnp\n"
+                                             "print(jax.jit(jnp.cos)(jnp.zeros(2)))", "filename": "/tmp/c.py",
+                                             "demo": "c"})
+    assert again["stdout"] == "[1. 1.]\n"
+    assert not [line for line in kernel.stderr_tail if "left changed" in line]
+
+
+@MODULE_LOOP
+async def test_an_interrupted_run_leaves_no_jax_setting_changed(kernel):
+    """ctrl+c raises KeyboardInterrupt wherever the code is: the run's end puts back a
+    thread-local JAX setting an interrupted context manager left set."""
+    clean = await jax_state(kernel)
+    code = CONTEXT_LOOP.replace("try:", "print('spinning', flush=True)\n    try:")
+    for _ in range(8):
+        spinning = asyncio.Event()
+        request = asyncio.create_task(kernel.request(
+            P.OP_EXEC, {"code": textwrap.dedent(code), "filename": USER_FILE, "demo": "t"},
+            on_event=lambda e, spinning=spinning: spinning.set() if e.kind == P.EV_STREAM else None))
+        await asyncio.wait_for(spinning.wait(), 30)
+        assert await kernel.interrupt(grace=10) == "interrupted"
+        r = await request
+        assert r["error"]["type"] == "KeyboardInterrupt"
+        assert await jax_state(kernel) == clean
+
+
 @MODULE_LOOP
 async def test_jaxpr_comes_before_compiling(kernel):
     events: list[P.Event] = []

@@ -36,6 +36,29 @@ def test_default_device_follows_the_context_manager_and_the_option():
     assert jc.default_device() == first
 
 
+def test_a_thread_local_setting_can_be_read_and_put_back():
+    settings = jc.thread_local_settings()
+    state = settings["jax_numpy_rank_promotion"]
+    unset = state.get_local()
+    state.swap_local("raise")  # what an interrupted __enter__ leaves
+    assert jax.config.values["jax_numpy_rank_promotion"] == "raise"
+    jc.set_thread_local(state, unset)
+    assert jax.config.values["jax_numpy_rank_promotion"] == "allow"
+    device = settings["jax_default_device"]
+    device.swap_local(jax.devices()[-1])
+    jc.set_thread_local(device, unset)
+    assert jc.default_device() == jax.devices()[0]
+
+
+def test_a_trace_left_open_is_ended():
+    from jax._src import core
+
+    assert jc.reset_trace_state() is True
+    core.trace_ctx.set_trace(core.EvalTrace())  # what an exception in JAX's bookkeeping can leave
+    assert not core.trace_state_clean()
+    assert jc.reset_trace_state() is False and core.trace_state_clean()
+
+
 def test_the_users_own_cache_miss_explanations_are_seen():
     assert jc.explains_cache_misses() is False
     with jc.explain_cache_misses():

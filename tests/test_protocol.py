@@ -42,6 +42,48 @@ def test_oversized_message_is_rejected():
         P.encode(P.Event(id=1, kind=P.EV_RESULT, data={"x": "y" * (P.MAX_MESSAGE_BYTES + 1)}))
 
 
+@pytest.mark.parametrize("line", [
+    b'{"v": 1, "id": 1, "op": "ping", "params": ' + b"[" * 100_000 + b"]" * 100_000 + b"}",
+    b"[" * 100_000,
+])
+def test_deeply_nested_messages_are_refused_clearly(line):
+    with pytest.raises(P.ProtocolError, match="nested too deeply"):
+        P.decode_request(line)
+    with pytest.raises(P.ProtocolError, match="nested too deeply"):
+        P.decode_event(line)
+
+
+def test_an_oversized_event_is_cut_to_fit_keeping_head_and_tail():
+    hlo = "HEAD" + "h" * 5000 + "TAIL"
+    event = P.Event(id=4, kind=P.EV_INSPECTION, data={"inspections": [
+        {"name": "f", "hlo": hlo, "jaxpr": "j" * 300}], "partial": True})
+    line = P.encode_fitted(event, limit=2000)
+    assert len(line) <= 2000
+    back = P.decode_event(line)
+    cut = back.data["inspections"][0]["hlo"]
+    assert cut.startswith("HEADhhh") and cut.endswith("hhhTAIL") and "characters cut here" in cut
+    assert back.data["inspections"][0]["jaxpr"] == "j" * 300  # only what had to be cut
+    assert P.encode_fitted(P.Event(id=1, kind=P.EV_PROGRESS, data={"label": "x"})) == \
+        P.encode(P.Event(id=1, kind=P.EV_PROGRESS, data={"label": "x"}))
+
+
+def test_long_lists_are_cut_when_strings_are_not_enough():
+    event = P.Event(id=2, kind=P.EV_PLOT, data={"name": "loss", "x": list(range(5000)), "y": [0.5] * 5000})
+    back = P.decode_event(P.encode_fitted(event, limit=4000))
+    assert back.data["x"][:3] == [0, 1, 2] and len(back.data["x"]) < 5000
+    with pytest.raises(P.ProtocolError, match="cannot be cut"):
+        P.encode_fitted(P.Event(id=2, kind=P.EV_PLOT, data={f"k{i}": i for i in range(1000)}), limit=500)
+
+
+def test_stream_lines_keep_a_partial_line_per_stream():
+    lines = P.StreamLines()
+    assert lines.feed("stdout", "progress") == []
+    assert lines.feed("stderr", "warning\nhalf") == [("stderr", "warning")]
+    assert lines.feed("stdout", " done\n") == [("stdout", "progress done")]
+    assert lines.partial() == [("stderr", "half")]
+    assert lines.text() == "warning\nprogress done\nhalf"
+
+
 def test_every_event_kind_the_kernel_sends_is_a_protocol_constant():
     """The kernel and demo.py send only kinds the protocol lists (the `plot` event was once
     sent without being listed)."""

@@ -47,19 +47,19 @@ class Progress:
     def __init__(self, on_event: Any = None):
         self.on_event = on_event
         self.timings: list[dict[str, Any]] = []
-        self.printed: list[str] = []
+        self.printed = P.StreamLines()  # the lines as the finished run's `stdout` has them
 
     def __call__(self, event: P.Event) -> None:
         if event.kind == P.EV_TIMING:
             self.timings.append(event.data)
         elif event.kind == P.EV_STREAM:
-            self.printed.append(str(event.data.get("text", "")))
+            self.printed.feed(str(event.data.get("name", "stdout")), str(event.data.get("text", "")))
         if self.on_event is not None:
             self.on_event(event)
 
     @property
     def stdout(self) -> str:
-        return "".join(self.printed)
+        return self.printed.text()
 
 
 async def run_demo(demo: Demo, *, config: KernelConfig, inputs: dict[str, Any] | None = None,

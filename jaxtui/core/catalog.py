@@ -8,6 +8,7 @@ nor textual: the UI reads demos without running them.
 from __future__ import annotations
 
 import ast
+import tokenize
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
@@ -20,6 +21,29 @@ ORDER = ("grad", "jit", "vmap", "lax", "pmap", "stax", "multihost", "tpu", "play
 
 class UnknownDemo(LookupError):
     """A demo name that is neither a built-in demo nor an existing .py file."""
+
+
+class UnreadableDemo(UnknownDemo):
+    """A demo file that cannot be read or decoded. str(): one line that says why."""
+
+
+def read_source(path: Path) -> str:
+    """The file's text, decoded as Python decodes it: a PEP 263 coding line or a UTF-8 BOM
+    names the encoding, UTF-8 otherwise. Raises UnreadableDemo with one line that says why."""
+    try:
+        with tokenize.open(path) as f:
+            return f.read()
+    except UnicodeDecodeError as exc:
+        line = exc.object[: exc.start].count(b"\n") + 1
+        reason = f"not valid {exc.encoding} at line {line} (byte {exc.object[exc.start]:#04x}); " \
+                 "save it as UTF-8 or declare its encoding (# -*- coding: latin-1 -*-)"
+    except SyntaxError as exc:  # tokenize's own: bad bytes in the first lines, an unknown codec
+        reason = exc.msg.replace(f" for {str(path)!r}", "")
+        if reason.startswith("invalid or missing encoding declaration"):
+            reason = "not valid utf-8, and no coding line (# -*- coding: latin-1 -*-) names its encoding"
+    except OSError as exc:
+        reason = exc.strerror or str(exc)
+    raise UnreadableDemo(f"cannot read {path}: {reason}")
 
 
 def demos_dir() -> Path:
@@ -42,7 +66,7 @@ class Demo:
 
     @cached_property
     def source(self) -> str:
-        return self.path.read_text(encoding="utf-8")
+        return read_source(self.path)
 
     @cached_property
     def _parts(self) -> tuple[str, str, int]:

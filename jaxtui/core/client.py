@@ -29,6 +29,7 @@ from jaxtui.core.transport import LocalTransport, SshTransport, ssh_message, ver
 
 PLATFORMS = ("cpu", "gpu", "tpu")
 MAX_HOST_DEVICES = 512
+MAX_STDERR_LINE = 8192  # bytes of one kernel stderr line kept in `stderr_tail`
 INTERRUPT_GRACE_S = ladder.GRACE_S  # after SIGINT, how long before we kill (XLA ignores SIGINT)
 # After an interrupted run has answered: how long the device work it left may take to finish
 # before the kernel counts as wedged (killed and restarted rather than make the next run wait).
@@ -276,16 +277,28 @@ class KernelClient:
         return text or "the kernel exited during start"
 
     async def _read_stderr(self, proc: ladder.KernelProcess) -> None:
+        """Keep the kernel's last stderr lines. Read in blocks, not `readline`: a line over the
+        stream's limit would raise, this task would end, and the kernel would block on its
+        next write to a full pipe. A line over MAX_STDERR_LINE keeps its head and a note."""
         assert proc.stderr is not None
-        while True:
-            try:
-                line = await proc.stderr.readline()
-            except ValueError:  # a line over the limit: the reader has dropped it
-                self.stderr_tail.append("jaxtui: dropped an overlong stderr line from the kernel")
-                continue
-            if not line:
-                return
-            self.stderr_tail.append(line.decode("utf-8", "replace").rstrip("\n"))
+        partial, dropped = b"", 0  # the line so far, and how many of its bytes were not kept
+        while chunk := await proc.stderr.read(1 << 16):
+            *lines, partial = (partial + chunk).split(b"\n")
+            for line in lines:
+                self._stderr_line(line, dropped)
+                dropped = 0
+            if len(partial) > MAX_STDERR_LINE:
+                dropped += len(partial) - MAX_STDERR_LINE
+                partial = partial[:MAX_STDERR_LINE]
+        if partial:
+            self._stderr_line(partial, dropped)
+
+    def _stderr_line(self, line: bytes, dropped: int) -> None:
+        dropped += max(0, len(line) - MAX_STDERR_LINE)
+        text = line[:MAX_STDERR_LINE].decode("utf-8", "replace")
+        if dropped:
+            text += f" … (line cut: {dropped:,} more bytes)"
+        self.stderr_tail.append(text)
 
     async def _read_events(self, proc: ladder.KernelProcess) -> None:
         assert proc.stdout is not None

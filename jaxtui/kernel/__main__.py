@@ -40,11 +40,17 @@ class Channel:
         self._lock = threading.Lock()
 
     def send(self, rid: int, kind: str, data: dict[str, Any]) -> None:
+        event = P.Event(id=rid, kind=kind, data=data)
         try:
-            payload = P.encode(P.Event(id=rid, kind=kind, data=data))
+            payload = P.encode_fitted(event)  # an oversized event is cut with a note, not lost
         except P.ProtocolError as exc:
+            # Only an error event ends a request: an intermediate one that cannot be sent
+            # becomes a note, and the run goes on to its result.
             payload = P.encode(P.Event(id=rid, kind=P.EV_ERROR,
-                                       data={"type": "ProtocolError", "message": str(exc)}))
+                                       data={"type": "ProtocolError", "message": str(exc)})
+                               if event.final else
+                               P.Event(id=rid, kind=P.EV_STREAM,
+                                       data={"name": "stderr", "text": f"\njaxtui: {exc}\n"}))
         with self._lock:
             self._stream.write(payload)
             self._stream.flush()

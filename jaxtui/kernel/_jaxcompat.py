@@ -35,6 +35,37 @@ def explains_cache_misses() -> bool:
     return bool(jax.config.values["jax_explain_cache_misses"])
 
 
+# -- thread-local settings and the trace state ------------------------------------------------
+# A context manager such as `jax.numpy_rank_promotion("raise")` sets a thread-local value on
+# its option's State (jax/_src/config.py: get_local/set_local, `config_ext.unset` when none),
+# and its __exit__ puts the previous one back and calls the option's thread-local hook.
+
+
+def thread_local_settings() -> dict[str, Any]:
+    """Every option that has a thread-local value, by name: {name: its State}."""
+    from jax._src import config
+
+    holders = getattr(config.config, "_value_holders", {})
+    return {name: h for name, h in holders.items() if hasattr(h, "get_local") and hasattr(h, "set_local")}
+
+
+def set_thread_local(state: Any, value: Any) -> None:
+    """Put a thread-local value back as the context manager's __exit__ does."""
+    from jax._src import config
+
+    state.set_local(value)
+    hook = getattr(state, "_update_thread_local_hook", None)
+    if hook:
+        hook(None if value is config.config_ext.unset else value)
+
+
+def reset_trace_state() -> bool:
+    """End a trace left open (an exception inside JAX's own bookkeeping); True if none was."""
+    from jax._src import core
+
+    return bool(core.reset_trace_state())
+
+
 # -- compile-pipeline timing (jax.monitoring) --------------------------------------------------
 # The duration events JAX records per cache miss, by stage. Each carries `fun_name`: the
 # function's name for the trace, `jit(name)` for lowering and compiling.

@@ -8,12 +8,9 @@ from __future__ import annotations
 
 import ast
 import linecache
-import sys
-import threading
 import time
 import traceback
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from dataclasses import asdict
 from pathlib import Path
 from typing import Any
@@ -21,101 +18,18 @@ from typing import Any
 import jax
 
 import jaxtui.demo as demo_api
-from jaxtui.kernel import compiles
+from jaxtui.kernel import compiles, jax_state
 from jaxtui.kernel import live as live_code
+from jaxtui.kernel.capture import captured
 from jaxtui.kernel.devices import DeviceChoiceError, default_device_name, pick_device
 from jaxtui.kernel.display import summarize
 from jaxtui.kernel.inspect import inspect_targets
-from jaxtui.protocol import EV_STREAM, ErrorInfo, RunResult
+from jaxtui.protocol import ErrorInfo, RunResult
 
 Emit = Callable[[str, dict[str, Any]], None]
 
-MAX_STDOUT = 512 * 1024  # characters kept of a run's output: head and tail
 _OWN_DIRS: tuple[str, ...] = (str(Path(__file__).resolve().parent), str(Path(demo_api.__file__).resolve()),
                               str(Path(__file__).resolve().parent.parent / "inputs.py"))
-
-
-class OutputCapture:
-    """Replaces sys.stdout/sys.stderr during a run (and jax.debug.print's writes).
-
-    Keeps a bounded copy for the result and streams text to the UI, batched so a tight
-    print loop does not flood the pipe.
-    """
-
-    FLUSH_S = 0.05
-
-    def __init__(self, name: str, emit: Emit | None, shared: list[str], lock: threading.Lock):
-        self.name = name
-        self._emit = emit
-        self._parts = shared
-        self._lock = lock
-        self._pending: list[str] = []
-        self._last_flush = time.monotonic()
-        self.size = 0
-        self.dropped = 0
-
-    def write(self, text: str) -> int:
-        if not isinstance(text, str):
-            text = str(text)
-        with self._lock:
-            if self.size < MAX_STDOUT:
-                keep = text[: MAX_STDOUT - self.size]
-                self._parts.append(keep)
-                self._pending.append(keep)
-                self.size += len(keep)
-                self.dropped += len(text) - len(keep)
-            else:
-                self.dropped += len(text)
-            due = time.monotonic() - self._last_flush >= self.FLUSH_S
-        if due:
-            self.flush()
-        return len(text)
-
-    def flush(self) -> None:
-        with self._lock:
-            text = "".join(self._pending)
-            self._pending.clear()
-            self._last_flush = time.monotonic()
-        if text and self._emit is not None:
-            self._emit(EV_STREAM, {"name": self.name, "text": text})
-
-    def isatty(self) -> bool:
-        return False
-
-    @property
-    def encoding(self) -> str:
-        return "utf-8"
-
-    def fileno(self) -> int:
-        raise OSError("captured stream has no file descriptor")
-
-
-@contextmanager
-def _captured(emit: Emit | None) -> Iterator[tuple[list[str], OutputCapture]]:
-    parts: list[str] = []
-    lock = threading.Lock()
-    out = OutputCapture("stdout", emit, parts, lock)
-    err = OutputCapture("stderr", emit, parts, lock)
-    old = sys.stdout, sys.stderr
-    sys.stdout, sys.stderr = out, err  # process-global on purpose: debug.print callbacks too
-    stop = threading.Event()
-
-    def flusher() -> None:  # text printed just before a long silent computation still shows
-        while not stop.wait(0.1):
-            out.flush()
-            err.flush()
-
-    thread = threading.Thread(target=flusher, daemon=True)
-    thread.start()
-    try:
-        yield parts, out
-    finally:
-        stop.set()
-        thread.join()
-        sys.stdout, sys.stderr = old
-        out.flush()
-        err.flush()
-        out.dropped += err.dropped
 
 
 def error_from_exception(exc: BaseException, filename: str) -> ErrorInfo:
@@ -124,8 +38,8 @@ def error_from_exception(exc: BaseException, filename: str) -> ErrorInfo:
               if not f.filename.startswith(_OWN_DIRS)]
     user_lines = [f.lineno for f in frames if f.filename == filename]
     message = str(exc)
-    if isinstance(exc, KeyboardInterrupt):
-        return ErrorInfo("KeyboardInterrupt", "interrupted", user_lines[-1] if user_lines else None,
+    if isinstance(exc, KeyboardInterrupt):  # ctrl+c says "interrupted"; the code's own keeps its words
+        return ErrorInfo("KeyboardInterrupt", message or "interrupted", user_lines[-1] if user_lines else None,
                          kind="interrupted")
     text = "".join(traceback.format_list(frames)) if frames else ""
     text = "Traceback (your code first, most recent call last):\n" + text if text else ""
@@ -188,11 +102,11 @@ def run_code(code: str, *, filename: str, demo: str, inputs: dict[str, Any] | No
     demo_api._session = session
     recorder = compiles.Recorder(filename)
     session.recorder = recorder  # demo.time files the harness's own compiles apart from the run's
-    budget = live_code.Budget(budget_s)
+    budget = live_code.Budget(budget_s, filename)
     t0 = time.perf_counter()
     # default_device(None) changes nothing: JAX's own default (device 0) applies.
-    with _captured(emit) as (parts, out), recorder, jax.default_device(target):
-        session.printed = lambda: sum(map(len, parts))  # where each demo.show lands in the Output
+    with jax_state.restored(), captured(emit) as output, recorder, jax.default_device(target):
+        session.printed = output.printed  # where each demo.show lands in the Output
         try:
             with budget:
                 exec(body, namespace)  # noqa: S102 - running the user's code is the point
@@ -220,9 +134,7 @@ def run_code(code: str, *, filename: str, demo: str, inputs: dict[str, Any] | No
             recorder.phase = "inspect"  # the views' own compilations are not the run's
             result.inspections = inspect_targets(session.targets, filename=filename, emit=emit,
                                                  target=compile_for, with_targets=not live)
-    result.stdout = "".join(parts)
-    if out.dropped:
-        result.stdout += f"\n… output cut: {out.dropped:,} more characters were printed\n"
+    result.stdout = output.text()
     result.values = session.values
     result.timings = session.timings
     result.corrections = session.corrections

@@ -14,17 +14,21 @@ function's `global` statement): a sliced run that fails with a NameError is run 
 full. Line numbers are those of the file, so errors and jaxpr source info still point at
 the editor's lines.
 
-A live run also has a time budget: after `budget_s` the kernel stops it (an asynchronous
-exception in the running thread, no signal), so a slow slice (a training loop the marked
-function's parameters come from) cannot hold the kernel while the user keeps typing.
+A live run also has a time budget: after `budget_s` the kernel stops it (an exception at
+the next statement of the user's own code, no signal; see `Budget`), so a slow slice (a
+training loop the marked function's parameters come from) cannot hold the kernel while
+the user keeps typing.
 """
 
 from __future__ import annotations
 
 import ast
 import ctypes
+import dis
+import sys
 import threading
 from collections.abc import Iterator
+from types import CodeType, FrameType
 from typing import Any
 
 DEMO_MODULE = "jaxtui.demo"
@@ -222,30 +226,102 @@ def compile_slice(code: str, filename: str) -> object | None:
 
 
 # -- the budget ---------------------------------------------------------------------------
+# The kernel that runs live inspections also serves real runs (on a TPU VM one process owns
+# the chips), so stopping a live run must not leave JAX in a bad state. An asynchronous
+# exception lands at whatever bytecode runs next: inside `jax.numpy_rank_promotion(...)
+# .__enter__` after the config was set it leaks that setting into every later run, inside
+# JAX's tracing or caches it leaves them half-updated. So the budget never raises inside JAX
+# (nor anything but the user's file): when it runs out, a pending call (run by the main
+# thread at its next bytecode) turns on a trace function, which raises at the start of the
+# next statement of the user's own file: where an exception of the user's own could come
+# from, which JAX (tracing included) is built to unwind.
+
+_PendingCall = ctypes.CFUNCTYPE(ctypes.c_int, ctypes.c_void_p)
+_add_pending_call = ctypes.pythonapi.Py_AddPendingCall
+_add_pending_call.argtypes = [_PendingCall, ctypes.c_void_p]
+_add_pending_call.restype = ctypes.c_int
+
+
+def _statement_starts(code: CodeType) -> set[int]:
+    """Offsets where a line's code begins, in bytecode order. A later instruction of a
+    line (the `__exit__` call a `with` line makes at the end of its block, a loop
+    header's next iteration) is no place to raise: the block's cleanup would be skipped."""
+    starts: dict[int | None, int] = {}
+    for ins in dis.get_instructions(code):
+        if ins.opname != "RESUME":
+            starts.setdefault(ins.positions.lineno if ins.positions else None, ins.offset)
+    return set(starts.values())
+
 
 class Budget:
-    """Context manager: raise LiveBudgetExceeded in this thread after `seconds`."""
+    """Context manager: raise LiveBudgetExceeded after `seconds`, at the start of a
+    statement of `filename` (the user's code), never inside JAX or jaxtui."""
 
-    def __init__(self, seconds: float | None) -> None:
+    def __init__(self, seconds: float | None, filename: str = "") -> None:
         self.seconds = seconds
+        self.filename = filename
         self.fired = False
         self._done = threading.Event()
         self._lock = threading.Lock()
         self._thread: threading.Thread | None = None
         self._tid = threading.get_ident()
+        self._starts: dict[CodeType, set[int]] = {}
+        self._previous_trace: Any = None
+        self._arm_call = _PendingCall(self._arm)  # kept alive while a call may be pending
 
     def _watch(self) -> None:
         assert self.seconds is not None
         if self._done.wait(self.seconds):
             return
         with self._lock:
-            if not self._done.is_set():
-                self.fired = True
+            if self._done.is_set():
+                return
+            self.fired = True
+            if self._tid == threading.main_thread().ident:
+                _add_pending_call(self._arm_call, None)
+            else:  # pending calls run on the main thread only: the blunt way
                 ctypes.pythonapi.PyThreadState_SetAsyncExc(ctypes.c_ulong(self._tid),
                                                            ctypes.py_object(LiveBudgetExceeded))
 
+    def _arm(self, _arg: Any) -> int:
+        """On the main thread, at a bytecode boundary: trace the user's frames."""
+        try:
+            with self._lock:
+                if self._done.is_set():
+                    return 0
+            frame = sys._getframe(1)
+            while frame is not None:
+                if frame.f_code.co_filename == self.filename:
+                    frame.f_trace = self._trace_lines
+                    frame.f_trace_lines = True
+                frame = frame.f_back  # type: ignore[assignment]
+            sys.settrace(self._trace_calls)
+        except BaseException:  # noqa: BLE001 - an exception cannot leave a pending call
+            pass
+        return 0
+
+    def _trace_calls(self, frame: FrameType, event: str, arg: Any) -> Any:
+        return self._trace_lines if frame.f_code.co_filename == self.filename else None
+
+    def _trace_lines(self, frame: FrameType, event: str, arg: Any) -> Any:
+        if event != "line" or self._done.is_set():
+            return self._trace_lines
+        if isinstance(sys.exc_info()[1], LiveBudgetExceeded):
+            return self._trace_lines  # the user's except/finally handling it: let it run
+        code = frame.f_code
+        starts = self._starts.get(code)
+        if starts is None:
+            starts = self._starts[code] = _statement_starts(code)
+        if frame.f_lasti not in starts:
+            return self._trace_lines
+        # A trace function that raises is switched off: arm again, in case the user's code
+        # swallows the exception (`except BaseException: pass`) and carries on.
+        _add_pending_call(self._arm_call, None)
+        raise LiveBudgetExceeded
+
     def __enter__(self) -> Budget:
         self._tid = threading.get_ident()
+        self._previous_trace = sys.gettrace()
         if self.seconds:
             self._thread = threading.Thread(target=self._watch, name="jaxtui-live-budget", daemon=True)
             self._thread.start()
@@ -254,8 +330,10 @@ class Budget:
     def __exit__(self, *exc: object) -> None:
         with self._lock:
             self._done.set()
-            if self.fired:  # raised already, or still pending: never let it escape later
+            if self.fired and self._tid != threading.main_thread().ident:
                 ctypes.pythonapi.PyThreadState_SetAsyncExc(ctypes.c_ulong(self._tid), None)
+        if self.fired and self._tid == threading.get_ident():
+            sys.settrace(self._previous_trace)  # a debugger's or coverage's, if any
         if self._thread is not None:
             self._thread.join()
 
