@@ -192,3 +192,26 @@ async def test_the_tour_bar_takes_two_rows_on_a_small_terminal():
         await pilot.resize_terminal(120, 40)
         await pilot.pause(0.3)
         assert app.tour_panel.size.height > 2
+
+
+async def test_plots_use_the_tabs_full_height_at_80x24():
+    """Item 5: a plot fills its tab, during a tour at 80x24 too (the tour bar's 2 rows are
+    tested above)."""
+    from jaxtui.core.tour_format import parse_tour
+    from jaxtui.ui.results.plots import PlotsView
+    from jaxtui.ui.widgets.plot import SeriesPlot
+
+    tour = parse_tour("title: t\nstep: the loss\npane: stax\nshow: plots\ntext: |\n    One.\n\n    Two.\n"
+                      "    Three.\n    Four.\n", source="t.tour")
+    app = JaxTUI(start_kernel=False, cursor_blink=False, initial_pane="stax", tour=tour)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await views_built(pilot)
+        pane = app.current_pane
+        pane.show_result(long_result(demo="stax", plots=[{"name": "loss", "x": [0, 1, 2], "y": [3.0, 2.0, 1.0],
+                                                          "title": "training loss", "xlabel": "step",
+                                                          "ylabel": "loss", "logx": False, "logy": False}]))
+        pane.results.active = "plots"
+        await pilot.pause(0.2)
+        view = pane.results.views(PlotsView)[0]
+        plot = view.query_one(SeriesPlot)
+        assert plot.size.height == view.size.height >= 6
