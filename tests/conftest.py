@@ -74,6 +74,14 @@ def output_text(app) -> str:
     return view.text if view is not None else ""
 
 
+@pytest.fixture(autouse=True)
+def own_state_dir(tmp_path_factory, monkeypatch):
+    """Each test saves edits in a state directory of its own: edits one test typed (a loop in
+    grad, say) must not come back in the next test's panes. A test that wants a particular
+    directory sets JAXTUI_STATE_DIR itself."""
+    monkeypatch.setenv("JAXTUI_STATE_DIR", str(tmp_path_factory.mktemp("state")))
+
+
 @pytest.fixture(scope="session")
 def sshd(tmp_path_factory):
     """A real OpenSSH server on 127.0.0.1 (tests/sshd.py), killed with its sessions at the

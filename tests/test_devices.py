@@ -392,6 +392,12 @@ def default_backend():
 
 def process_count():
     return 1
+
+def process_index():
+    return 0
+
+def local_devices():
+    return devices()
 '''
 
 
