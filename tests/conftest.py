@@ -19,13 +19,6 @@ os.environ.setdefault("JAX_PLATFORMS", "cpu")
 os.environ["JAXTUI_STATE_DIR"] = tempfile.mkdtemp(prefix="jaxtui-test-state-")
 
 
-@pytest.fixture(autouse=True)
-def _own_state_dir(tmp_path_factory, monkeypatch):
-    """Each test its own saved edits: an edit autosaved by one test (an invalid value typed in
-    a snapshot) must not become the next test's starting point."""
-    monkeypatch.setenv("JAXTUI_STATE_DIR", str(tmp_path_factory.mktemp("state")))
-
-
 REPO = Path(__file__).resolve().parent.parent
 DEMOS = REPO / "demos"
 PYTHON = sys.executable
