@@ -1,15 +1,16 @@
 """Foundation figures, each against a baseline measured in the same run (medians of repeats).
 
 1. First frame: jaxtui vs a minimal Textual app, both started in tmux and polled until
-   their first screen shows (target: within 2x of the minimal app, never waiting on jax);
-   also when the lesson's text is on screen (its Markdown is built after the first frame).
+   their first screen shows, timed from the process launch (target: within 1.3x of the
+   minimal app, never waiting on jax); and the lesson's text on screen (it is built just after
+   the first frame; target: within 1.5x of the minimal app's first frame).
 2. Kernel ready vs a bare `python -c "import jax; jax.devices()"` (target: within 0.3 s).
 3. Round trip of a trivial run on a warm kernel: client wall time minus the kernel's own
    compute time, through the protocol and through the app up to the Output (target: 100 ms).
 4. UI event-loop gaps while the kernel computes for a few seconds (target: under 50 ms).
 5. UI process RSS after the kernel is ready (target: under 120 MB).
 
-Run: python benchmarks/bench_foundation.py [--repeats N]
+Run: python benchmarks/bench_foundation.py [--repeats N] [--frames-only]
 Needs tmux. Prints one line per figure with PASS/FAIL against its target.
 """
 
@@ -191,6 +192,7 @@ async def app_figures(repeats: int) -> dict[str, float]:
 def main() -> int:
     parser = argparse.ArgumentParser()
     parser.add_argument("--repeats", type=int, default=7)
+    parser.add_argument("--frames-only", action="store_true", help="only the first-frame and lesson figures")
     args = parser.parse_args()
     if not shutil.which("tmux"):
         print("tmux is needed for the first-frame figures")
@@ -200,19 +202,26 @@ def main() -> int:
         f.write(MINIMAL_APP)
         minimal = f.name
     compile_bytecode()
+    state = tempfile.mkdtemp(prefix="jaxtui-bench-state-")  # no remembered pane or theme
     ours, lesson, base = [], [], []
     for _ in range(args.repeats):  # interleaved, so drift hits both alike
         base += time_to_screen(f"{py} {minimal}", "minimal app ready")
         # the status bar is in the first frame; the lesson's Markdown is built right after it
-        frame, text = time_to_screen(f"{py} -m jaxtui", "kernel", "automatic differentiation")
+        frame, text = time_to_screen(f"env JAXTUI_STATE_DIR={state} {py} -m jaxtui --pane grad", "kernel",
+                                     "automatic differentiation")
         ours.append(frame)
         lesson.append(text)
     os.unlink(minimal)
     rows = []
     m_base, m_ours, m_lesson = statistics.median(base), statistics.median(ours), statistics.median(lesson)
     rows.append(("first frame: minimal Textual app", m_base, None, ""))
-    rows.append(("first frame: jaxtui", m_ours, m_ours <= 2 * m_base, f"{m_ours / m_base:.2f}x minimal (target <= 2x)"))
-    rows.append(("jaxtui: lesson text on screen", m_lesson, None, f"{m_lesson / m_base:.2f}x minimal's first frame"))
+    rows.append(("first frame: jaxtui", m_ours, m_ours <= 1.3 * m_base,
+                 f"{m_ours / m_base:.2f}x minimal (target <= 1.3x)"))
+    rows.append(("jaxtui: lesson text on screen", m_lesson, m_lesson <= 1.5 * m_base,
+                 f"{m_lesson / m_base:.2f}x minimal's first frame (target <= 1.5x)"))
+    if args.frames_only:
+        _print(rows)
+        return 0
     kernel = asyncio.run(kernel_figures(args.repeats))
     bare = bare_import_jax(args.repeats)
     rows.append(("bare python: import jax + devices()", bare, None, ""))
@@ -226,13 +235,17 @@ def main() -> int:
     rows.append(("app: max event-loop gap during 3 s compute", app["max_gap"], app["max_gap"] <= 0.05,
                  f"median gap {app['median_gap'] * 1000:.1f} ms for a 10 ms timer (target max <= 50 ms)"))
     rss = ui_rss_mb()
+    _print(rows)
+    verdict = "PASS" if rss <= 120 else "FAIL"
+    print(f"{'UI process RSS with the kernel ready':<46} {rss:>8.1f} MB  {verdict} target <= 120 MB")
+    return 0
+
+
+def _print(rows: list[tuple[str, float, bool | None, str]]) -> None:
     print(f"{'figure':<46} {'median':>10}  verdict")
     for name, value, ok, note in rows:
         verdict = "" if ok is None else ("PASS" if ok else "FAIL")
         print(f"{name:<46} {value * 1000:>8.1f} ms  {verdict:<4} {note}")
-    verdict = "PASS" if rss <= 120 else "FAIL"
-    print(f"{'UI process RSS with the kernel ready':<46} {rss:>8.1f} MB  {verdict} target <= 120 MB")
-    return 0
 
 
 if __name__ == "__main__":

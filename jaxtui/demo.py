@@ -64,6 +64,7 @@ class Session:
     corrections: list[dict[str, Any]] = field(default_factory=list)
     plots: dict[str, dict[str, Any]] = field(default_factory=dict)
     recorder: Any = None  # the run's compile recorder: the timing harness files its own compiles apart
+    printed: Callable[[], int] = lambda: 0  # characters printed so far in this run (stdout + stderr)
 
 
 _session: Session | None = None
@@ -114,6 +115,8 @@ def show(value: Any, label: str | None = None) -> Any:
 def _show_record(record: dict[str, Any]) -> None:
     """A value for the Output: kept by the kernel's session, or printed in a plain script."""
     if _session is not None:
+        # Where it goes among the printed text: the Output shows values in code order.
+        record["at"] = _session.printed()
         _session.values.append(record)
     else:
         print(record["text"])

@@ -155,6 +155,8 @@ class ValueRecord(TypedDict, total=False):
     text: str
     shape: list[int]
     dtype: str
+    device_names: list[str]  # an array's devices (`cpu:0`...): the run's footer names them
+    at: int  # characters printed (stdout + stderr) before it was shown: its place in the Output
     global_shape: list[int]
     fully_addressable: bool  # does this process hold every shard?
     process_index: int  # the process that made the record (in a cluster, each makes its own)

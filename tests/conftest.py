@@ -18,6 +18,7 @@ os.environ.setdefault("JAX_PLATFORMS", "cpu")
 # Saved edits of a developer's own sessions must never leak into tests, nor tests into them.
 os.environ["JAXTUI_STATE_DIR"] = tempfile.mkdtemp(prefix="jaxtui-test-state-")
 
+
 REPO = Path(__file__).resolve().parent.parent
 DEMOS = REPO / "demos"
 PYTHON = sys.executable

@@ -273,6 +273,32 @@ async def test_a_run_sees_the_keys_typed_just_before_it(tmp_path):
         assert "typed just before the run" in output_text(app)
 
 
+async def test_values_appear_in_code_order_among_the_printed_text(tmp_path):
+    """Item 6: a demo.show between two prints is shown between them (the kernel says how much
+    had been printed when it was shown), and the running line is replaced when the run ends."""
+    app = make_app(tmp_path, "from jaxtui import demo\nprint('first')\ndemo.show(41 + 1, 'answer')\n"
+                             "print('last')\n")
+    async with app.run_test(size=(80, 24)) as pilot:
+        text = await run_and_wait(pilot, app)
+        lines = [line for line in text.splitlines() if line]
+        assert lines[:4] == ["✓ ran mine", "first", "answer: 42", "last"]
+        assert "▶ running" not in text
+
+
+async def test_errors_show_the_source_line_and_name_the_edited_buffer(tmp_path):
+    """Item 15: a syntax error shows its line with a caret; a traceback of edited code names
+    the pane's buffer, not the file on disk (which does not have those lines)."""
+    app = make_app(tmp_path, "x = 1\nprint(x)\n")
+    async with app.run_test(size=(80, 24)) as pilot:
+        await wait_for(pilot, lambda: app.kernel.state == "ready")
+        pane = app.current_pane
+        pane.replace_code("x = 1\nz = (x +\n")
+        text = await run_and_wait(pilot, app)
+        assert "SyntaxError at line 5" in text and "    z = (x +\n" in text and "^" in text
+        pane.replace_code("def f(x):\n    return x / 0\n\nf(1)\n")
+        text = await run_and_wait(pilot, app)
+        assert 'File "mine (edited)", line 5, in f' in text and "return x / 0" in text
+        assert "mine.py" not in text.split("ZeroDivisionError")[0]
 async def test_one_run_at_a_time_ctrl_r_twice_then_ctrl_c(tmp_path):
     """A second ctrl+r while a run is going is refused with a hint (it used to queue a hidden
     run into the same Output, which the grace timer then killed as "XLA did not stop"). The

@@ -608,6 +608,7 @@ async def test_a_5000_line_view_scrolls_by_page():
 
 async def test_live_mode_follows_typing_and_marks_a_tracing_error_stale():
     app = JaxTUI(kernel_config=KernelConfig(host_devices=1), initial_pane="playground", cursor_blink=False)
+    app.live_delay_s = 2.0  # a pause in typing, even on a loaded machine: the debounce is counted
     async with app.run_test(size=(120, 40)) as pilot:
         await results_ready(pilot, app)
         pane = app.current_pane

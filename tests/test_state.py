@@ -222,7 +222,8 @@ async def test_undo_after_a_reset_with_the_cursor_below_the_old_code(state):
     app = JaxTUI(start_kernel=False, cursor_blink=False)
     async with app.run_test(size=(80, 24)) as pilot:
         grad = app.current_pane
-        grad.replace_code("x = 1\n")
+        short = 'from jaxtui import demo\nn = demo.input("n", 1000, "number of samples", min=1)\n'
+        grad.replace_code(short)
         grad.form.query_one("#input-n").value = "64"
         grad.editor.focus()
         await pilot.press("f12")
@@ -231,14 +232,14 @@ async def test_undo_after_a_reset_with_the_cursor_below_the_old_code(state):
         assert grad.editor.cursor_location[0] > 5
         await pilot.press("ctrl+z")
         await pilot.pause()
-        assert app.is_running and grad.editor.text == "x = 1\n"
+        assert app.is_running and grad.editor.text == short
         await pilot.press("ctrl+y")  # and redo, the other way round
         await pilot.pause()
         assert grad.editor.text == grad.demo.code
         assert any("even after a restart" in n.message for n in app._notifications)
         await pilot.press("ctrl+q")  # quitting saves the last half second of edits
     saved = DemoStore().load("grad")
-    assert saved.code is None and saved.before_reset.code == "x = 1\n"
+    assert saved.code is None and saved.before_reset.code == short
 
     again = JaxTUI(start_kernel=False, cursor_blink=False)  # a restart: no undo history
     async with again.run_test(size=(80, 24)) as pilot:
@@ -246,7 +247,7 @@ async def test_undo_after_a_reset_with_the_cursor_below_the_old_code(state):
         assert grad.editor.text == grad.demo.code
         await again.run_action("undo_reset")  # "pane: undo the reset" in the palette
         await pilot.pause()
-        assert grad.editor.text == "x = 1\n" and grad.input_texts()["n"] == "64"
+        assert grad.editor.text == short and grad.input_texts()["n"] == "64"
 
 
 async def test_panes_not_yet_opened_show_their_mark_and_restore(state):

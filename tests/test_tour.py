@@ -258,6 +258,8 @@ async def test_a_tour_gives_back_the_users_own_edits(tmp_path):
         app.start_tour(own(parse_tour(NAV, source="nav.tour")))
         await settle(pilot, app)
         assert grad.editor.text != "print('mine')\n"
+        said = [n.message for n in app._notifications]  # item 12: it says so, and how to get them back
+        assert any("Your edits are kept and come back when the tour ends" in m for m in said), said
         app.autosave.flush()
         saved = app.store.load(grad.state_key)
         assert saved is not None and saved.code == "print('mine')\n"  # the tour's code is not saved
@@ -309,6 +311,30 @@ async def test_a_foreign_tour_says_it_runs_code_and_runs_nothing_before_a_key(tm
         await settle(pilot, app, timeout=120)
         assert panel.counter == "1/1" and panel.run_ok is True
         assert marker.read_text() == "ran"
+
+
+async def test_every_tour_key_has_a_ctrl_alternative_and_f7_stays_the_editors():
+    """Item 12: F7-F9 are media keys on many laptops; and in the editor F7 is "select all"."""
+    from jaxtui.ui import actions
+
+    for name in ("tour_next", "tour_back", "tour_restart"):
+        keys = actions.by_name(name).keys.split(",")
+        assert any(k.startswith("f") for k in keys) and any(k.startswith("ctrl+") for k in keys), name
+    app = JaxTUI(start_kernel=False, cursor_blink=False)
+    async with app.run_test(size=(100, 30)) as pilot:
+        app.start_tour(parse_tour(NAV, source="nav.tour"))
+        await settle(pilot, app)
+        await pilot.press("ctrl+n")
+        await settle(pilot, app)
+        assert app.tour_panel.index == 1
+        await pilot.press("ctrl+backslash")
+        await settle(pilot, app)
+        assert app.tour_panel.index == 0
+        editor = app.current_pane.editor
+        editor.focus()
+        await pilot.pause()
+        await pilot.press("f7")  # the editor's select all, not "back"
+        assert editor.selected_text == editor.text and app.tour_panel.index == 0
 
 
 async def test_the_palette_starts_the_default_tour():

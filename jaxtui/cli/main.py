@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import sys
 from collections.abc import Callable
 from typing import Any, NoReturn
@@ -25,13 +26,34 @@ from jaxtui.cli.options import (
 )
 
 
+def _pane_names() -> list[str]:
+    from jaxtui.core.catalog import builtin_names
+
+    return [*builtin_names(), "devices"]
+
+
+class UsageError(Exception):
+    """A bad flag or value: exit 2, with the reason (as JSON too, with --json)."""
+
+
+class _ParseError(UsageError):
+    """One argparse found: shown with the usage lines, as argparse does."""
+
+
+class _RunParser(argparse.ArgumentParser):
+    """argparse's errors as UsageError, so `--json` gets its JSON answer for them too."""
+
+    def error(self, message: str) -> NoReturn:
+        raise _ParseError(message)
+
+
 def _app_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(
         prog="jaxtui", description="Explore JAX in the terminal: grad, jit, vmap, lax, pmap, stax.",
         epilog="Other commands: `jaxtui list`, `jaxtui run NAME|FILE [--json] [--timeout S]`, "
                "`jaxtui doctor [--json]`, `jaxtui tour [NAME|FILE]`, `jaxtui serve [--host H] [--port P]`.")
     p.add_argument("file", nargs="?", help="your own demo file (.py), opened in its own pane")
-    p.add_argument("--pane", metavar="NAME", help="open on this pane (grad, jit, vmap, lax, pmap, stax)")
+    p.add_argument("--pane", metavar="NAME", help=f"open on this pane: {', '.join(_pane_names())}")
     add_kernel_options(p)
     add_memory_option(p)
     add_cluster_options(p)
@@ -39,22 +61,6 @@ def _app_parser() -> argparse.ArgumentParser:
     add_target_option(p)
     p.add_argument("--version", action="version", version=f"jaxtui {__version__}")
     return p
-
-
-class _UsageError(Exception):
-    """A usage error of `jaxtui run`, found by argparse or after it (exit 2)."""
-
-
-class _ParseError(_UsageError):
-    """One argparse found: shown with the usage lines, as argparse does."""
-
-
-class _RunParser(argparse.ArgumentParser):
-    """argparse prints its errors as usage text and exits; `jaxtui run --json` must print the
-    `usage` JSON object instead, so its errors come back to cmd_run as _UsageError."""
-
-    def error(self, message: str) -> NoReturn:
-        raise _ParseError(message)
 
 
 def _run_parser() -> argparse.ArgumentParser:
@@ -81,24 +87,31 @@ def _parse_inputs(pairs: list[str], demo: Any) -> dict[str, Any]:
     for pair in pairs:
         name, sep, text = pair.partition("=")
         if not sep:
-            raise _UsageError(f"--input needs NAME=VALUE, got {pair!r}")
+            raise UsageError(f"--input needs NAME=VALUE, got {pair!r}")
         if name not in specs:
             known = ", ".join(specs) or "none"
-            raise _UsageError(f"demo {demo.name!r} has no input {name!r} (inputs: {known})")
+            raise UsageError(f"demo {demo.name!r} has no input {name!r} (inputs: {known})")
         try:
             values[name] = parse_value(specs[name], text)
         except InputError as exc:
-            raise _UsageError(f"input {name}: {exc}") from None
+            raise UsageError(f"input {name}: {exc}") from None
     return values
 
 
 def cmd_list(argv: list[str]) -> int:
+    import shutil
+    import textwrap
+
     from jaxtui.core.catalog import builtin_demos
+    from jaxtui.render.report import plain_text
 
     demos = builtin_demos()
     width = max(len(d.name) for d in demos)
+    columns = max(40, shutil.get_terminal_size((80, 24)).columns - 1)
     for d in demos:
-        print(f"{d.name:<{width}}  {d.summary}")
+        # Plain text, wrapped under its name to fit the terminal (the lesson is Markdown).
+        print(textwrap.fill(plain_text(d.summary), width=columns, initial_indent=f"{d.name:<{width}}  ",
+                            subsequent_indent=" " * (width + 2)))
     return 0
 
 
@@ -107,16 +120,19 @@ def cmd_run(argv: list[str]) -> int:
     from jaxtui.core.catalog import UnknownDemo, resolve
 
     parser = _run_parser()
+    # --json is known only once parsed: look for it in argv itself, as argparse would
+    as_json = "--json" in argv[: argv.index("--")] if "--" in argv else "--json" in argv
     try:
         args = parser.parse_args(argv)
-        demo = resolve(args.target)
-        if args.timeout is not None and args.timeout <= 0:
-            raise _UsageError("--timeout must be positive")
+        try:
+            demo = resolve(args.target)
+        except UnknownDemo as exc:
+            raise UsageError(str(exc)) from None
+        if args.timeout is not None and not (math.isfinite(args.timeout) and args.timeout > 0):
+            raise UsageError(f"--timeout must be a positive number of seconds, got {args.timeout:g}")
         inputs = _parse_inputs(args.input, demo)
         cluster = cluster_for(args)
-    except (_UsageError, UnknownDemo, ValueError) as exc:
-        # --json is known only once parsed: look for it in argv itself, as argparse would
-        as_json = "--json" in argv[: argv.index("--")] if "--" in argv else "--json" in argv
+    except (UsageError, ValueError) as exc:
         if not as_json and isinstance(exc, _ParseError):
             parser.print_usage(sys.stderr)
         return _usage_error("jaxtui run", str(exc), as_json)
@@ -133,7 +149,7 @@ def _usage_error(prog: str, message: str, as_json: bool = False) -> int:
 
 def cmd_app(argv: list[str]) -> int:
     args = _app_parser().parse_args(argv)
-    from jaxtui.core.catalog import UnknownDemo, builtin_names, resolve
+    from jaxtui.core.catalog import UnknownDemo, resolve
 
     user_demo = None
     if args.file:
@@ -144,7 +160,7 @@ def cmd_app(argv: list[str]) -> int:
             return 2
         if user_demo.builtin:  # `jaxtui jit` means the built-in pane
             args.pane, user_demo = args.pane or user_demo.name, None
-    names = builtin_names() + ([user_demo.name] if user_demo else [])
+    names = _pane_names() + ([user_demo.name] if user_demo else [])
     if args.pane and args.pane not in names:
         print(f"jaxtui: unknown pane {args.pane!r}. Valid panes: {', '.join(names)}", file=sys.stderr)
         return 2
@@ -155,7 +171,8 @@ def cmd_app(argv: list[str]) -> int:
     from jaxtui.ui.app import JaxTUI
 
     app = JaxTUI(kernel_config=kernel_config(args, cluster), transport=transport_for(args), cluster=cluster,
-                 user_demo=user_demo, initial_pane=args.pane or (user_demo.name if user_demo else None))
+                 user_demo=user_demo, initial_pane=args.pane or (user_demo.name if user_demo else None),
+                 remember=True)
     app.run()
     return app.return_code or 0
 

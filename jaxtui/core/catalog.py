@@ -89,6 +89,17 @@ class Demo:
         user sees (errors, jaxpr source, corrections) is the file's own."""
         return self._parts[2]
 
+    def file_text(self, code: str) -> str:
+        """The whole file with `code` in place of its code (the lesson docstring kept)."""
+        head = self.source.splitlines(keepends=True)[: self.first_line - 1]
+        return "".join(head) + code
+
+    def reload(self) -> None:
+        """Read the file again (after jaxtui wrote it): its code is the new original."""
+        for cached in ("source", "_parts"):
+            self.__dict__.pop(cached, None)
+        _ = self.source
+
     def run_params(self, code: str | None = None, inputs: dict[str, Any] | None = None) -> dict[str, Any]:
         """What the kernel's `exec` and `inspect` take to run this demo (its code, or `code`)."""
         return {"code": self.code if code is None else code, "filename": str(self.path),

@@ -200,7 +200,7 @@ class DemoStore:
         try:
             with self._locked(key):
                 if key in self.diverted:
-                    _atomic_write(self.diverted[key], text)
+                    atomic_write(self.diverted[key], text)
                     return None
                 current = _file_sha(path)
                 if not self._still_as_seen(key, current):
@@ -209,7 +209,7 @@ class DemoStore:
                     self.delete(key)
                     self._seen[key] = None
                 else:
-                    _atomic_write(path, text)
+                    atomic_write(path, text)
                     self._seen[key] = _sha_bytes(text.encode("utf-8"))
         except OSError as exc:
             raise StateProblem(f"could not save edits to {path}: {exc}") from exc
@@ -226,7 +226,7 @@ class DemoStore:
     def _divert(self, key: str, text: str, current: str | None) -> Diverted:
         path = self.path_for(key)
         copy = path.with_name(f"{path.name}.conflict-{time.strftime('%Y%m%d-%H%M%S')}-{os.getpid()}")
-        _atomic_write(copy, text)
+        atomic_write(copy, text)
         self.diverted[key] = copy
         if self._seen.get(key) == UNREADABLE or current == UNREADABLE:
             why = f"the saved edits in {path} cannot be read, so they are not written over"
@@ -325,7 +325,8 @@ def _from_json(raw: Any) -> SavedDemo:
                          at=float(before.get("at") or 0.0)))
 
 
-def _atomic_write(path: Path, text: str) -> None:
+def atomic_write(path: Path, text: str) -> None:
+    """Write `text` to `path` so that a crash leaves the old file or the new one, never half."""
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:
@@ -338,6 +339,31 @@ def _atomic_write(path: Path, text: str) -> None:
         with contextlib.suppress(OSError):
             os.unlink(tmp)
         raise
+
+
+@dataclass
+class Settings:
+    """What the app remembers between sessions besides edits: the theme, the last pane."""
+
+    theme: str = ""
+    pane: str = ""
+
+
+def load_settings(root: Path | None = None) -> Settings:
+    """The remembered settings; defaults when there are none or the file is unreadable (they
+    are a convenience: never a reason to refuse to start)."""
+    path = (root if root is not None else state_dir()) / "settings.json"
+    try:
+        raw = json.loads(path.read_text(encoding="utf-8"))
+        return Settings(theme=str(raw.get("theme", "")), pane=str(raw.get("pane", "")))
+    except (OSError, ValueError, AttributeError):
+        return Settings()
+
+
+def save_settings(settings: Settings, root: Path | None = None) -> None:
+    path = (root if root is not None else state_dir()) / "settings.json"
+    with contextlib.suppress(OSError):  # a read-only state dir: the app works the same, it forgets
+        atomic_write(path, json.dumps({"theme": settings.theme, "pane": settings.pane}))
 
 
 def snapshot(original: str, code: str, defaults: dict[str, str], inputs: dict[str, str],

@@ -263,6 +263,14 @@ class RunOutput:
             self._flush_locked()
             self.closed = True
 
+    def printed(self) -> int:
+        """How many characters the run has printed, everything written so far committed
+        first: a `demo.show` value's place among the printed text (the Output shows values in
+        code order)."""
+        with self.lock:
+            self._commit_locked("stdout", "stderr")
+            return self.record.head_size + self.record.tail_size + self.record.cut
+
     def text(self) -> str:
         """The run's output as the JSON `stdout`: its lines in the order they completed,
         head and tail when it was long."""

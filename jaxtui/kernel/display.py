@@ -44,6 +44,15 @@ def array_header(value: Any) -> str:
     return head
 
 
+def device_names(value: Any) -> list[str]:
+    """The devices an array lives on (`cpu:0`...), by id; [] for tracers and non-arrays."""
+    devices = getattr(value, "devices", None)
+    try:
+        return [str(d) for d in sorted(devices(), key=lambda d: d.id)] if callable(devices) else []
+    except Exception:  # noqa: BLE001 - tracers and deleted arrays have no devices
+        return []
+
+
 def array_text(value: Any, *, edgeitems: int = 3, threshold: int = 200) -> str:
     header = array_header(value)
     try:
@@ -111,6 +120,7 @@ def summarize(value: Any, label: str | None = None) -> dict[str, Any]:
     if is_array(value):
         record["shape"] = list(value.shape)
         record["dtype"] = np.dtype(value.dtype).name
+        record["device_names"] = device_names(value)  # the run's footer names them
         text = array_text(value)
     elif _is_container(value) and value and any(
             is_array(v) or _is_container(v) for v in (value.values() if isinstance(value, dict) else value)):

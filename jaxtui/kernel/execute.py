@@ -106,13 +106,14 @@ def run_code(code: str, *, filename: str, demo: str, inputs: dict[str, Any] | No
     t0 = time.perf_counter()
     # default_device(None) changes nothing: JAX's own default (device 0) applies.
     with jax_state.restored(), captured(emit) as output, recorder, jax.default_device(target):
+        session.printed = output.printed  # where each demo.show lands in the Output
         try:
             with budget:
                 exec(body, namespace)  # noqa: S102 - running the user's code is the point
             if last is not None:
                 value = eval(last, namespace)  # noqa: S307
                 if value is not None:
-                    session.values.append(summarize(value, label="Out"))
+                    session.values.append({**summarize(value, label="Out"), "at": session.printed()})
             jax.effects_barrier()  # debug.print callbacks land before the capture ends
         except BaseException as exc:  # KeyboardInterrupt included
             if isinstance(exc, SystemExit) and exc.code in (None, 0):

@@ -42,6 +42,21 @@ def _log_ticks(lo: float, hi: float, unit: str) -> tuple[list[float], list[str]]
     return ticks, [format_value(10 ** t, unit) for t in ticks]
 
 
+def _linear_ticks(lo: float, hi: float, most: int = 6) -> tuple[list[float], list[str]]:
+    """Round ticks (steps of 1, 2 or 5 times a power of ten) within [lo, hi], for a linear
+    axis: plotext's own put ticks at the data's ends (0.4873...)."""
+    if hi - lo < 1e-12:
+        return [lo], [f"{lo:.4g}"]
+    raw = (hi - lo) / (most - 1)
+    power = 10 ** math.floor(math.log10(raw))
+    step = next(m * power for m in (1, 2, 5, 10) if m * power >= raw)
+    first = math.ceil(lo / step - 1e-9)
+    ticks = [k * step for k in range(first, math.floor(hi / step + 1e-9) + 1)]
+    if len(ticks) < 2:
+        return [lo, hi], [f"{lo:.3g}", f"{hi:.3g}"]
+    return ticks, [f"{t:.10g}" if abs(t) >= 1e-12 else "0" for t in ticks]
+
+
 def _finite_positive(xs: list[float], ys: list[float], logx: bool, logy: bool) -> tuple[list[float], list[float]]:
     keep = [(x, y) for x, y in zip(xs, ys)
             if x is not None and y is not None and math.isfinite(x) and math.isfinite(y)
@@ -82,11 +97,13 @@ def draw_lines(fig: Any, chart: Chart, width: int | None = None) -> None:
         else:
             fig.plot(xs, ys, label=label, marker=LINE_MARKERS[lines % len(LINE_MARKERS)])
             lines += 1
-    if all_x and logx:
-        fig.xticks(*_log_ticks(min(all_x), max(all_x), chart.get("xunit", "")))
-    ytick_width = 8  # plotext's own labels on a linear axis: at most about this wide
-    if all_y and logy:
-        yticks = _log_ticks(min(all_y), max(all_y), chart.get("yunit", ""))
+    if all_x:
+        fig.xticks(*(_log_ticks(min(all_x), max(all_x), chart.get("xunit", "")) if logx
+                     else _linear_ticks(min(all_x), max(all_x))))
+    ytick_width = 8
+    if all_y:
+        yticks = (_log_ticks(min(all_y), max(all_y), chart.get("yunit", "")) if logy
+                  else _linear_ticks(min(all_y), max(all_y)))
         fig.yticks(*yticks)
         ytick_width = max((len(label) for label in yticks[1]), default=0)
     title = chart.get("title", "")
@@ -139,6 +156,15 @@ def bar_height(chart: Chart) -> int:
     if per > 1:
         return 1 + rows * per + (rows - 1) + 1
     return 1 + rows
+
+
+def series_chart(series: list[dict[str, Any]]) -> Chart:
+    """`demo.plot` series ({name, x, y, title, xlabel, ylabel, logx, logy}) as one chart."""
+    first = series[0] if series else {}
+    return {"kind": "lines", "title": first.get("title", ""), "xlabel": first.get("xlabel", ""),
+            "ylabel": first.get("ylabel", ""), "logx": bool(first.get("logx")),
+            "logy": bool(first.get("logy")),
+            "series": [{"name": s.get("name"), "x": s.get("x") or [], "y": s.get("y") or []} for s in series]}
 
 
 def render_text(chart: Chart, width: int = 80, height: int = 16, color: bool = False) -> str:

@@ -12,6 +12,7 @@ import contextlib
 import os
 import signal
 import threading
+from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar
 
@@ -36,19 +37,30 @@ from jaxtui.core.client import (
 )
 from jaxtui.core.cluster import ClusterRunEnded, ClusterSpec, make_kernel
 from jaxtui.core.live_schedule import delay_from_env
-from jaxtui.core.state import Autosave, DemoStore, SavedDemo, StateProblem, demo_key
+from jaxtui.core.state import (
+    Autosave,
+    DemoStore,
+    SavedDemo,
+    Settings,
+    StateProblem,
+    demo_key,
+    load_settings,
+    save_settings,
+)
 from jaxtui.core.tour_format import Tour
 from jaxtui.render.units import format_bytes
 from jaxtui.ui import actions
 from jaxtui.ui.commands import JaxtuiCommands
 from jaxtui.ui.results.base import ResultsView
 from jaxtui.ui.screens.main import MainScreen, breakpoint_class
-from jaxtui.ui.widgets.deferred import Deferred
+from jaxtui.ui.widgets.deferred import Deferred, after_visible
 from jaxtui.ui.widgets.pane import DemoPane
 from jaxtui.ui.widgets.status import KernelStatus
+from jaxtui.ui.widgets.text_view import LinkedLines
 
-if TYPE_CHECKING:  # imported where it is built, after the first frame
+if TYPE_CHECKING:  # imported where they are built, after the first frame
     from jaxtui.ui.widgets.devices_view import DevicesView
+    from jaxtui.ui.widgets.tour_panel import TourPanel
 
 RESTART_LIMIT = 3  # deaths within a minute before we stop restarting and say why
 RUN_IN_PROGRESS = "A run is in progress: ctrl+c stops it."
@@ -62,16 +74,23 @@ class JaxTUI(App[int]):
     BINDINGS: ClassVar[list[BindingType]] = actions.bindings()
     COMMANDS = App.COMMANDS | {JaxtuiCommands}
     HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (110, "-wide")]
+    VERTICAL_BREAKPOINTS = [(0, "-short"), (32, "-tall")]
 
     def __init__(self, *, kernel_config: KernelConfig | None = None, user_demo: Demo | None = None,
                  initial_pane: str | None = None, demos: list[Demo] | None = None,
                  start_kernel: bool = True, cursor_blink: bool = True, tour: Tour | None = None,
-                 transport: Transport | None = None, cluster: ClusterSpec | None = None) -> None:
+                 transport: Transport | None = None, cluster: ClusterSpec | None = None,
+                 remember: bool = False) -> None:
         super().__init__()
         self.demos = list(demos if demos is not None else builtin_demos())
         if user_demo is not None:
             self.demos.append(user_demo)
-        self.initial_pane = initial_pane or self.demos[0].name
+        # The theme and the last pane, from the last session (the command line's app only:
+        # tests and scripts start the same way every time).
+        self.remember = remember
+        self.settings = load_settings() if remember else Settings()
+        remembered = self.settings.pane if self.settings.pane in [d.name for d in self.demos] + [DEVICES] else None
+        self.initial_pane = initial_pane or remembered or self.demos[0].name
         self._last_demo = self.initial_pane if self.initial_pane != DEVICES else self.demos[0].name
         # One kernel, or (--processes, --remote h1,h2) a cluster of them driven the same way.
         self.kernel = make_kernel(kernel_config, transport=transport, cluster=cluster,
@@ -89,6 +108,7 @@ class JaxTUI(App[int]):
         self._saved: dict[str, SavedDemo | None] = {}
         self._pane_mounts: dict[str, AwaitMount] = {}  # panes being built: _pane_built
         self._devices: DevicesView | None = None  # the Devices tab's view, once built
+        self._tour: TourPanel | None = None  # the tour bar, once a tour started
         self.live_mode = False  # ctrl+l: re-inspect after each pause in typing (jaxtui/core/live_schedule.py)
         self.live_delay_s = delay_from_env()
 
@@ -120,18 +140,34 @@ class JaxTUI(App[int]):
 
     def get_default_screen(self) -> MainScreen:
         # The footer lists keys in the registry's order; the layout fits the terminal at once.
-        return MainScreen(id="_default", classes=breakpoint_class(self.size.width, self.HORIZONTAL_BREAKPOINTS))
+        return MainScreen(id="_default", classes=" ".join((
+            breakpoint_class(self.size.width, self.HORIZONTAL_BREAKPOINTS),
+            breakpoint_class(self.size.height, self.VERTICAL_BREAKPOINTS))))
 
     def on_mount(self) -> None:
         self._install_signal_handlers()
         self.query_one(KernelStatus).pane = self.initial_pane
+        if self.settings.theme in self.available_themes:
+            self.theme = self.settings.theme
+        self.theme_changed_signal.subscribe(self, self._theme_changed)
         if self.start_kernel:
             # Spawned once the first frame is up: on 2 cores, the kernel's `import jax`
             # would otherwise compete with the UI's own start-up.
             # A run asked for before then starts it itself: join that one, never kill it.
-            self.call_after_refresh(self.start_kernel_worker, restart=False)
+            # And once the lesson is on screen: on 2 cores, what the learner reads comes first.
+            after_visible(self, lambda: self.start_kernel_worker(restart=False))
         if self.tour_at_start is not None:
             self.start_tour(self.tour_at_start)
+
+    def _theme_changed(self, theme: Any) -> None:
+        for view in self.query(LinkedLines):  # a light app theme gets light code colours
+            view.follow_theme()
+        self._remember(theme=theme.name)
+
+    def _remember(self, **changes: str) -> None:
+        if self.remember:
+            self.settings = replace(self.settings, **changes)
+            save_settings(self.settings)
 
     def pane_titles(self) -> list[tuple[str, str]]:
         return [(d.name, d.title) for d in self.demos] + [(DEVICES, "Devices")]
@@ -171,6 +207,7 @@ class JaxTUI(App[int]):
             if self.live_mode:
                 pane.live.now()
         self.query_one(KernelStatus).pane = name
+        self._remember(pane=name)
 
     @property
     def current_pane(self) -> DemoPane:
@@ -181,6 +218,9 @@ class JaxTUI(App[int]):
     def show_pane(self, name: str) -> None:
         if name != DEVICES:
             self._ensure_pane(name)
+        # A widget focused in the tab being left would take its tab back once hidden (the
+        # Devices tab's select did): drop the focus first.
+        self.set_focus(None)
         self.query_one("#panes", TabbedContent).active = f"pane-{name}"
 
     # -- kernel --------------------------------------------------------------------
@@ -240,6 +280,8 @@ class JaxTUI(App[int]):
         try:
             await (self.kernel.start() if restart else self.kernel.wait_ready())
         except (KernelError, ValueError) as exc:
+            if not self.is_running or not self.query(KernelStatus):
+                return  # the app is closing: its own stop() ended the start
             reason = str(exc)  # the kernel's error, its stderr, and the steps to fix it
             if getattr(exc, "kind", "") == P.KIND_CONNECTION:
                 host = self.kernel.transport.host
@@ -249,15 +291,23 @@ class JaxTUI(App[int]):
             self.query_one(KernelStatus).set_kernel("dead", detail="failed to start (ctrl+t to retry)")
             self.current_pane.show_failure(f"The kernel could not start:\n{reason}")
 
-    async def action_restart_kernel(self) -> None:
+    def action_restart_kernel(self) -> None:
+        """ctrl+t: a fresh kernel, with the platform and device count the Devices tab shows
+        (after a platform change that failed, the user may have picked another there)."""
+        view = self.devices_view
+        if view is not None and view.form_changed() and view.request_config() is not None:
+            return  # it asked for that kernel: on_devices_view_config_requested starts it
+        self._restart_kernel()
+
+    def _restart_kernel(self) -> None:
         self._deaths.clear()
         self.query_one(KernelStatus).set_kernel("restarting")
         self.start_kernel_worker()
 
-    async def on_devices_view_config_requested(self, event: DevicesView.ConfigRequested) -> None:
+    def on_devices_view_config_requested(self, event: DevicesView.ConfigRequested) -> None:
         """A new platform or virtual device count: a new kernel. The panes keep their edits."""
         self.kernel.config = event.config
-        await self.action_restart_kernel()
+        self._restart_kernel()
 
     def on_devices_view_target_chosen(self, event: DevicesView.TargetChosen) -> None:
         self.kernel.config.device = event.device
@@ -351,7 +401,11 @@ class JaxTUI(App[int]):
             pane.show_failure(f"The run failed: {exc}")
             return
         except KernelError as exc:
-            pane.show_failure(f"The kernel is not available: {exc}")
+            state = self.kernel.state_info
+            if state.get("start_failed") and state.get("error"):  # the reason with its fixes
+                pane.show_failure(f"The kernel could not start:\n{state['error']}")
+            else:
+                pane.show_failure(f"The kernel is not available: {exc}")
             return
         finally:
             self._running_pane = None
@@ -379,6 +433,8 @@ class JaxTUI(App[int]):
         name = names[(names.index(current) + step) % len(names)]
         self.show_pane(name)
         await self._pane_built(name)
+        if name != DEVICES and self.query_one("#panes", TabbedContent).active == f"pane-{name}":
+            self.set_focus(self.current_pane.editor)  # typing goes to the pane just opened
 
     async def action_next_pane(self) -> None:
         await self._cycle_pane(1)
@@ -401,6 +457,7 @@ class JaxTUI(App[int]):
     # -- live mode and the inspection views ------------------------------------------
     def action_toggle_live(self) -> None:
         self.live_mode = not self.live_mode
+        self.query_one(KernelStatus).live = self.live_mode  # the header says so
         if self.live_mode:
             self.current_pane.live.now()
             self.notify(f"Live mode on: Jaxpr, StableHLO, HLO, Cost and Compiles update "
@@ -418,6 +475,34 @@ class JaxTUI(App[int]):
                         "HLO, Cost or Compiles tab first (f4).", severity="warning")
             return None
         return view
+
+    def action_save(self) -> None:
+        """ctrl+s: the code when the editor (or an input) has the focus, else the view shown."""
+        pane = self.current_pane
+        focused = self.focused
+        code_side = pane.query_one(".code-side")
+        if focused is not None and (focused is code_side or code_side in focused.ancestors):
+            self.action_save_code()
+        else:
+            self.action_save_view()
+
+    def action_save_code(self) -> None:
+        try:
+            message = self.current_pane.save_code()
+        except OSError as exc:
+            self.notify(f"Could not save the code: {exc}", severity="error", timeout=10)
+            return
+        self.notify(message, timeout=6)
+
+    def action_maximize(self) -> None:
+        """The focused results view (with its tab bar) or the editor gets the whole screen."""
+        screen = self.screen
+        if screen.maximized is not None:
+            screen.minimize()
+            return
+        pane = self.current_pane
+        target = pane.editor if self.focused is pane.editor else pane.results
+        screen.maximize(target, container=False)
 
     def action_save_view(self) -> None:
         if view := self._shown_view():
@@ -482,17 +567,19 @@ class JaxTUI(App[int]):
                     "(ctrl+z in the editor undoes this).", timeout=5)
 
     @property
-    def tour_panel(self) -> Any:
-        from jaxtui.ui.widgets.tour_panel import TourPanel
-
-        return next((p for p in self.screen_stack[0].query(TourPanel) if p.active), None)
+    def tour_panel(self) -> TourPanel | None:
+        """The tour bar while a tour runs. (Kept, not queried: the footer asks on every
+        refresh, and importing the tour bar's module costs the first frame 100 ms.)"""
+        panel = self._tour
+        return panel if panel is not None and panel.active else None
 
     def start_tour(self, tour: Tour) -> None:
         from jaxtui.ui.widgets.tour_panel import TourPanel
 
         if self.tour_panel is not None:
             self.tour_panel.end()
-        self.screen_stack[0].mount(TourPanel(tour, id="tour"), before=self.query_one(Footer))
+        self._tour = TourPanel(tour, id="tour")
+        self.screen_stack[0].mount(self._tour, before=self.query_one(Footer))
 
     def action_tour_next(self) -> None:
         if self.tour_panel is not None and not self.tour_panel.next():

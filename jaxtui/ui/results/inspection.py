@@ -22,13 +22,13 @@ from typing import Any, ClassVar
 from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
-from textual.binding import Binding
-from textual.containers import Horizontal, Vertical, VerticalScroll
-from textual.widgets import Input, Label, Static, TextArea
+from textual.containers import VerticalScroll
+from textual.widgets import Static, TextArea
 
 from jaxtui.render.report import error_text
 from jaxtui.render.units import format_bytes, format_seconds
-from jaxtui.ui.results.base import COPY_SAVE_BINDINGS, Result, ResultsView
+from jaxtui.ui.results.base import Result
+from jaxtui.ui.results.searchable import SearchableView
 from jaxtui.ui.widgets.text_view import TextView
 
 NOTHING_MARKED = ("No function is marked for inspection in this code.\n"
@@ -74,7 +74,7 @@ def stages_text(ins: dict[str, Any]) -> str:
     return " · ".join(f"{k} {format_seconds(v)}" for k, v in stages.items())
 
 
-class InspectionView(Vertical, ResultsView):
+class InspectionView(SearchableView):
     """Jaxpr / StableHLO / optimised HLO of the marked functions (and the base of the
     Cost and Compiles views). A subclass sets `key`: the inspection's field it shows."""
 
@@ -89,12 +89,6 @@ class InspectionView(Vertical, ResultsView):
             "needs `set -g set-clipboard on`), s save it to a file. Moving the cursor in the "
             "code tints the equations that came from that line, and moving it here tints "
             "the source line.")
-    BINDINGS = [
-        Binding("slash,ctrl+f", "find", "Find"),
-        Binding("n", "find_next", "Next match", show=False),
-        Binding("N,shift+n", "find_previous", "Previous match", show=False),
-        *COPY_SAVE_BINDINGS,
-    ]
     empty_text = "Run the code (ctrl+r) or turn on live mode (ctrl+l) to see this view."
 
     def __init__(self, **kwargs: Any) -> None:
@@ -114,19 +108,8 @@ class InspectionView(Vertical, ResultsView):
         with VerticalScroll(classes="inspect-problem") as problem:
             problem.display = False
             yield Static("", classes="inspect-problem-text")
-        with Horizontal(classes="inspect-find") as find:
-            find.display = False
-            yield Label("find ", classes="inspect-find-label")
-            find_input = Input(placeholder="text (↑/↓: previous/next; enter: to the view, then n/N; esc: close)",
-                               compact=True, classes="inspect-find-input")
-            find_input.cursor_blink = False
-            yield find_input
-            yield Label("", classes="inspect-find-count")
+        yield from self.find_bar()
         yield TextView(language=self.language, classes="inspect-text")
-
-    @property
-    def view(self) -> TextView:
-        return self.query_one(TextView)
 
     @property
     def text(self) -> str:
@@ -277,49 +260,6 @@ class InspectionView(Vertical, ResultsView):
         rows = [r for src in sources for r in self._rows_by_source.get(src, ())]
         self.view.set_linked(rows, reveal=False)
         self.post_message(self.SourceLinked(self, sources))
-
-    # -- find ------------------------------------------------------------------------------
-    def action_find(self) -> None:
-        bar = self.query_one(".inspect-find")
-        bar.display = True
-        field = self.query_one(".inspect-find-input", Input)
-        field.focus()
-
-    def _find(self, forward: bool = True, include_current: bool = False) -> None:
-        query = self.query_one(".inspect-find-input", Input).value
-        number, count = self.view.find(query, forward=forward, include_current=include_current)
-        label = self.query_one(".inspect-find-count", Label)
-        label.update(f" {number}/{count}" if count else (" no match" if query else ""))
-
-    def action_find_next(self) -> None:
-        self._find(True)
-
-    def action_find_previous(self) -> None:
-        self._find(False)
-
-    @on(Input.Changed, ".inspect-find-input")
-    def _find_as_typed(self, event: Input.Changed) -> None:
-        event.stop()  # not an edit of the demo
-        self._find(True, include_current=True)
-
-    @on(Input.Submitted, ".inspect-find-input")
-    def _find_submitted(self, event: Input.Submitted) -> None:
-        """Enter: the match stays selected and the view takes the keys (n, N, y)."""
-        event.stop()
-        self.view.focus()
-
-    def on_key(self, event: Any) -> None:
-        field = self.query_one(".inspect-find-input", Input)
-        if not field.has_focus:
-            return
-        if event.key in ("escape", "up", "down"):
-            event.stop()
-            event.prevent_default()
-            if event.key == "escape":
-                self.query_one(".inspect-find").display = False
-                self.view.focus()
-            else:
-                self._find(event.key == "down")
 
 
 class JaxprView(InspectionView):

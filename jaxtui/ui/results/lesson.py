@@ -1,13 +1,19 @@
-"""The Lesson tab: the demo's module docstring, rendered as Markdown.
+"""The Lesson tab: the demo's module docstring, rendered in the first frame.
 
-Rich's Markdown renderer into one Static, not Textual's Markdown widget: that widget builds a
-widget per block (about 150 ms for the grad lesson on 2 cores), and the lesson is what a
-learner reads first. The view is focusable, so it scrolls from the keyboard.
+Not Textual's Markdown widget (a widget per block: about 150 ms for the grad lesson on 2
+cores), nor rich's Markdown (markdown-it's import alone is 60 ms): lessons use a small part of
+Markdown (headings, paragraphs, bullets, tables, code fences, `code`, **strong**, *emphasis*),
+rendered here into rich text in a millisecond, so the lesson is on screen with the first frame.
+The view is focusable: it scrolls with the arrows, PageUp/PageDown and Home/End.
 """
 
 from __future__ import annotations
 
-from rich.markdown import Markdown
+import re
+
+from rich.console import Group, RenderableType
+from rich.table import Table
+from rich.text import Text
 from textual.app import ComposeResult
 from textual.containers import VerticalScroll
 from textual.widgets import Static
@@ -15,6 +21,93 @@ from textual.widgets import Static
 from jaxtui.ui.results.base import COPY_SAVE_BINDINGS, ResultsView
 
 NO_LESSON = "*This file has no lesson: add a module docstring.*"
+INLINE = re.compile(r"`([^`]+)`|\*\*(.+?)\*\*|(?<![\w*])\*([^*\s][^*]*?)\*(?![\w*])")
+CODE_STYLE = "bold cyan"
+
+
+def inline(text: str, style: str = "") -> Text:
+    """`code`, **strong** and *emphasis* of one paragraph as styled text."""
+    out = Text(style=style)
+    at = 0
+    for match in INLINE.finditer(text):
+        out.append(text[at:match.start()])
+        code, strong, emphasis = match.groups()
+        if code is not None:
+            out.append(code, CODE_STYLE)
+        elif strong is not None:
+            out.append_text(inline(strong, "bold"))
+        else:
+            out.append_text(inline(emphasis, "italic"))
+        at = match.end()
+    out.append(text[at:])
+    return out
+
+
+def _table(rows: list[str]) -> Table:
+    cells = [[c.strip() for c in row.strip().strip("|").split("|")] for row in rows
+             if not re.fullmatch(r"\|?[\s:|-]+\|?", row.strip())]
+    table = Table(show_header=True, header_style="bold", box=None, pad_edge=False, expand=False)
+    for head in cells[0]:
+        table.add_column(inline(head))
+    for row in cells[1:]:
+        table.add_row(*(inline(c) for c in row))
+    return table
+
+
+def _bullets(items: list[str]) -> Table:
+    grid = Table.grid(padding=(0, 1))
+    grid.add_column(no_wrap=True)
+    grid.add_column()
+    for item in items:
+        grid.add_row("•", inline(item))
+    return grid
+
+
+def render_lesson(markdown: str) -> RenderableType:
+    """The lesson's Markdown as rich renderables, blank lines between blocks."""
+    blocks: list[RenderableType] = []
+    lines = markdown.splitlines()
+    i = 0
+    while i < len(lines):
+        line = lines[i]
+        stripped = line.strip()
+        if not stripped:
+            i += 1
+            continue
+        if stripped.startswith("```"):
+            end = next((j for j in range(i + 1, len(lines)) if lines[j].strip().startswith("```")), len(lines))
+            blocks.append(Text("\n".join(lines[i + 1:end]), style="cyan"))
+            i = end + 1
+        elif stripped.startswith("#"):
+            level = len(stripped) - len(stripped.lstrip("#"))
+            blocks.append(inline(stripped[level:].strip(), "bold underline" if level == 1 else "bold"))
+            i += 1
+        elif stripped.startswith("|"):
+            end = next((j for j in range(i, len(lines)) if not lines[j].strip().startswith("|")), len(lines))
+            blocks.append(_table(lines[i:end]))
+            i = end
+        elif re.match(r"[-*] ", stripped):
+            items: list[str] = []
+            while i < len(lines) and lines[i].strip():
+                item = lines[i].strip()
+                if re.match(r"[-*] ", item):
+                    items.append(item[2:])
+                else:
+                    items[-1] += " " + item  # a continuation line of the item
+                i += 1
+            blocks.append(_bullets(items))
+        else:
+            paragraph: list[str] = []
+            while i < len(lines) and lines[i].strip() and not re.match(r"(#|```|\||[-*] )", lines[i].strip()):
+                paragraph.append(lines[i].strip())
+                i += 1
+            blocks.append(inline(" ".join(paragraph)))
+    spaced: list[RenderableType] = []
+    for block in blocks:
+        if spaced:
+            spaced.append(Text(""))
+        spaced.append(block)
+    return Group(*spaced)
 
 
 class LessonView(VerticalScroll, ResultsView):
@@ -28,8 +121,7 @@ class LessonView(VerticalScroll, ResultsView):
     BINDINGS = COPY_SAVE_BINDINGS
 
     def compose(self) -> ComposeResult:
-        yield Static(Markdown(self.text or NO_LESSON, code_theme="monokai", hyperlinks=False),
-                     classes="lesson-text")
+        yield Static(render_lesson(self.text or NO_LESSON), classes="lesson-text")
 
     @property
     def text(self) -> str:

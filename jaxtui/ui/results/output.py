@@ -1,95 +1,322 @@
-"""The Output tab: what a run printed (streamed as it comes), its values and its error."""
+"""The Output tab: what a run printed (streamed as it comes), its values and its error.
+
+The text lives in a read-only, soft-wrapped `TextView`, so it wraps at the width the tab has
+now and wraps again when the terminal is resized (nothing needs sideways scrolling), and it
+has the inspection views' find, copy and save. The last runs are kept: `[` and `]` step
+through them.
+
+Streams follow the kernel's contract (jaxtui/protocol.py `stream` events, in order): a text
+may end without a newline, and the next text of the same stream continues that line; text of
+the other stream starts a new one. Control characters other than newline and tab are shown
+escaped (`\\x1b`), so printed escape sequences cannot repaint the terminal.
+"""
 
 from __future__ import annotations
 
-from typing import Any
+from dataclasses import dataclass, field
+from typing import Any, ClassVar
 
+from rich.style import Style
 from rich.text import Text
-from textual.widgets import RichLog
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.widgets import Static
 
 from jaxtui import protocol as P
 from jaxtui.render.report import error_text, footer
-from jaxtui.ui.results.base import Result, ResultsView
+from jaxtui.ui.results.base import Result
+from jaxtui.ui.results.searchable import SearchableView
+from jaxtui.ui.widgets.text_view import TextView
 
-MAX_LINES = 5000  # older lines scroll away; the full text is in the run result
+HISTORY = 5  # runs kept for `[`
+WAITING = " (waiting for the kernel to start)"  # in a run's title until it starts (app.py)
+STYLES = {  # a line's look by what it is
+    "title": Style(bold=True),
+    "stderr": Style(color="yellow"),
+    "error": Style(color="red", bold=True),
+    "ok": Style(color="green"),
+    "failed": Style(color="red"),
+    "note": Style(italic=True),
+}
+# C0 controls but newline and tab, DEL and the C1 controls: shown, never sent to the terminal.
+_ESCAPES = {c: f"\\x{c:02x}" for c in (*range(0x20), 0x7F, *range(0x80, 0xA0)) if c not in (0x09, 0x0A)}
+_ESCAPES[0x0D] = "\\r"
 
 
-class OutputView(RichLog, ResultsView):
+def escape_controls(text: str) -> str:
+    return text.translate(_ESCAPES)
+
+
+# JAX's note under every filtered traceback: true, long, and not about the user's code.
+BOILERPLATE = ("For simplicity, JAX has removed its internal frames", "-" * 20)
+
+
+def without_boilerplate(text: str) -> str:
+    return "\n".join(line for line in text.splitlines() if not line.startswith(BOILERPLATE))
+
+
+def error_summary(error: dict[str, Any]) -> str:
+    """`✗ TypeError: the message's first line` (a syntax error: its own line and caret)."""
+    if error.get("kind") == "syntax":
+        return "✗ " + error_text(error)
+    message = without_boilerplate(str(error.get("message") or "")).strip().splitlines()
+    return f"✗ {error.get('type', 'Error')}: {message[0] if message else ''}".rstrip(": ")
+
+
+Piece = tuple[str, str] | dict[str, Any]  # (stream name, text) or a value record
+
+
+def in_code_order(streams: list[tuple[str, str]], values: list[dict[str, Any]]) -> list[Piece]:
+    """The streamed text with each value placed where the code showed it: a value's `at` is
+    how many characters had been printed by then (values without one come last)."""
+    placed = sorted((v for v in values if isinstance(v.get("at"), int)), key=lambda v: v["at"])
+    pieces: list[Piece] = []
+    printed, i = 0, 0
+    for name, text in streams:
+        start, printed = printed, printed + len(text)
+        while i < len(placed) and placed[i]["at"] <= printed:
+            cut = max(0, placed[i]["at"] - start)
+            if cut:
+                pieces.append((name, text[:cut]))
+                text, start = text[cut:], start + cut
+            pieces.append(placed[i])
+            i += 1
+        if text:
+            pieces.append((name, text))
+    pieces.extend(placed[i:])
+    pieces.extend(v for v in values if not isinstance(v.get("at"), int))
+    return pieces
+
+
+@dataclass
+class OutputRun:
+    """One run's output: its text and the style of each styled line (0-based rows)."""
+
+    title: str
+    text: str = ""
+    styles: dict[int, str] = field(default_factory=dict)
+    open_stream: str | None = None  # the stream whose last line has no newline yet
+    streams: list[tuple[str, str]] = field(default_factory=list)  # (name, text) as streamed
+    done: bool = False
+    error_row: int | None = None  # the error's first line
+
+    @property
+    def last_row(self) -> int:
+        return self.text.count("\n")
+
+
+class OutputText(TextView):
+    """The Output's text: soft-wrapped, no line numbers, some lines styled."""
+
+    follows_app_theme = False  # printed text is not code: the app's own colours ("css")
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.soft_wrap = True
+        self.show_line_numbers = False
+        self.highlight_cursor_line = False  # the cursor is for selecting, not a line to read
+        self.theme = "css"
+        self.row_styles: dict[int, str] = {}
+
+    def show(self, text: str, styles: dict[int, str]) -> None:
+        self.row_styles = styles
+        self.set_text(text)
+        self._line_cache.clear()  # its key does not know about the styles
+        self.refresh()
+
+    def reveal(self, row: int) -> None:
+        """Scroll `row` to the top (the verdict; after a failure, the error's first line: on a
+        small screen it is what matters). After the next refresh too: loading the text queued
+        a scroll back to where the view was."""
+        self.move_cursor((row, 0))
+
+        def scroll() -> None:
+            self.scroll_to(y=self.wrapped_document.location_to_offset((row, 0)).y, animate=False,
+                           immediate=True)
+
+        scroll()
+        self.call_after_refresh(scroll)
+
+    def append(self, text: str) -> None:
+        following = self.scroll_offset.y >= self.max_scroll_y - 1  # at the end: stay there
+        self.insert(text, self.document.end)
+        self.history.clear()  # nothing to undo in a read-only view: keep no copies
+        self._line_starts = None  # (search offsets)
+        self._line_cache.clear()
+        if following:
+            self.scroll_end(animate=False)
+
+    def get_line(self, line_index: int) -> Text:
+        line = super().get_line(line_index)
+        style = self.row_styles.get(line_index)
+        if style:
+            line.stylize(STYLES[style])
+        return line
+
+
+class OutputView(SearchableView):
     """Streamed stdout/stderr, then values, corrections and the error of the last run."""
 
     HELP_TITLE = "Output"
     SAVE_NAME = "output"
-
-    HELP = ("Output of the last run: printed text as it arrives, then the values the demo "
-            "showed (arrays with shape, dtype and device), then any error with your code's "
-            "frames first.")
+    HELP = ("Output of the last run: printed text as it arrives (stderr in yellow), then the "
+            "values the demo showed (arrays with shape, dtype and device), then any error with "
+            "your code's frames first. The text wraps at the tab's width. Keys: / find, n / N "
+            "next and previous match, y copy the selection or the output, Y copy it all, s save "
+            "it, [ and ] the runs before and after this one (the last 5 are kept).")
+    BINDINGS: ClassVar[list[BindingType]] = [
+        *SearchableView.BINDINGS,
+        Binding("left_square_bracket", "older_run", "Earlier run"),
+        Binding("right_square_bracket", "newer_run", "Later run", show=False),
+    ]
 
     def __init__(self, **kwargs: Any) -> None:
-        super().__init__(wrap=True, markup=False, highlight=False, max_lines=MAX_LINES,
-                         auto_scroll=True, **kwargs)
-        self._partial = ""
-        self._streamed = False
-        self.plain_lines: list[str] = []  # what was written, as plain text (tests, copy)
+        super().__init__(**kwargs)
+        self.runs: list[OutputRun] = []
+        self.shown = -1  # index in runs of the run on screen
+
+    def compose(self) -> ComposeResult:
+        yield Static("", classes="output-status")
+        yield from self.find_bar()
+        yield OutputText(classes="output-text")
+
+    def on_mount(self) -> None:
+        self.query_one(".output-status").display = False
+
+    @property
+    def current(self) -> OutputRun | None:
+        return self.runs[-1] if self.runs else None
 
     @property
     def text(self) -> str:
-        return "\n".join(self.plain_lines)
+        """The run on screen, as plain text."""
+        return self.runs[self.shown].text.rstrip("\n") if self.runs else ""
 
+    # -- what the pane tells the view ---------------------------------------------------
     def run_started(self, title: str) -> None:
-        self._streamed = False
-        self.begin(title)
+        self.runs = [*self.runs[-(HISTORY - 1):], OutputRun(title)]
+        self._show(len(self.runs) - 1)
+        self._write(f"▶ {title}\n", "title")
 
     def run_event(self, kind: str, data: dict[str, Any]) -> None:
         if kind == P.EV_STREAM:
-            self._streamed = True
-            self.stream(data.get("text", ""), data.get("name", "stdout"))
+            self.stream(str(data.get("text", "")), str(data.get("name", "stdout")))
 
     def run_failed(self, message: str) -> None:
-        self.message(message, style="bold red")
+        """No result: the kernel died, was killed, or could not start (maybe with no run at all)."""
+        if self.current is None or self.current.done:
+            self.run_started("kernel")
+        self._end_line()
+        self._write(message.rstrip("\n") + "\n", "error")
+        first = message.strip().splitlines()[0] if message.strip() else "no result"
+        self._finish(f"✗ {first[:75]}")
 
     def show_result(self, result: Result) -> None:
-        self.show_run(result, streamed=self._streamed)
+        """The run's end: its output rebuilt in code order (values where the code showed them,
+        among the printed text), then the error and the footer."""
+        run = self.current
+        if run is None or run.done:  # a result without its start (a view built late, tests)
+            self.run_started(str(result.get("demo", "run")))
+            run = self.current
+            assert run is not None
+        streams = run.streams or ([("stdout", str(result["stdout"]))] if result.get("stdout") else [])
+        ok = bool(result.get("ok"))
+        what = run.title.removeprefix("running ").removesuffix("…").replace(WAITING, "")
+        self.runs[-1] = run = OutputRun(run.title, done=True)
+        self._write(f"✓ ran {what}\n" if ok else f"✗ {what}: failed (the error is at the end)\n",
+                    "ok" if ok else "failed")
+        for piece in in_code_order(streams, list(result.get("values") or [])):
+            if isinstance(piece, tuple):
+                self.stream(piece[1], piece[0])
+            else:
+                self._end_line()
+                self._write("\n" + escape_controls(str(piece.get("text", ""))).rstrip("\n") + "\n")
+        self._end_line()
+        error = result.get("error")
+        if error:
+            # What went wrong first (where a small terminal scrolls to), then where.
+            self._write("\n")
+            run.error_row = run.last_row
+            self._write(escape_controls(error_summary(error)) + "\n", "error")
+            details = without_boilerplate(error_text(error))
+            if details.strip() and details.strip() != error_summary(error).removeprefix("✗ "):
+                self._write(escape_controls(details).rstrip("\n") + "\n", "stderr")
+        self._write("\n" + footer(result) + "\n", "ok" if result.get("ok") else "failed")
+        if self.shown == len(self.runs) - 1:  # the user is not looking at an earlier run
+            self._show(len(self.runs) - 1)
+            # From the verdict down, in the order the code ran; after a failure, the error.
+            self.query_one(OutputText).reveal(run.error_row if run.error_row is not None else 0)
 
-    def _line(self, text: str | Text, style: str = "") -> None:
-        plain = text.plain if isinstance(text, Text) else text
-        self.plain_lines.append(plain)
-        self.write(text if isinstance(text, Text) else Text(text, style=style))
-
-    def _lines(self, text: str, style: str = "") -> None:
-        for line in text.splitlines():
-            self._line(line, style)
-
-    def begin(self, title: str) -> None:
-        self.clear()
-        self.plain_lines = []
-        self._partial = ""
-        self._line(Text(f"▶ {title}", style="bold"))
-
+    # -- writing ----------------------------------------------------------------------------
     def stream(self, text: str, name: str = "stdout") -> None:
-        """Append streamed text; a partial last line waits for its newline."""
-        text = self._partial + text
-        *complete, self._partial = text.split("\n")
-        for line in complete:
-            self._line(line, "yellow" if name == "stderr" else "")
+        run = self.current
+        if run is None or not text:
+            return
+        run.streams.append((name, text))
+        if run.open_stream is not None and run.open_stream != name:
+            self._write("\n")  # the other stream's partial line stays as it is
+        self._write(escape_controls(text), "stderr" if name == "stderr" else "")
+        run.open_stream = None if text.endswith("\n") else name
 
-    def _flush_partial(self) -> None:
-        if self._partial:
-            self._line(self._partial)
-            self._partial = ""
+    def message(self, text: str, style: str = "note") -> None:
+        """A line from the app (not the run)."""
+        self._end_line()
+        self._write(text.rstrip("\n") + "\n", style)
 
-    def message(self, text: str, style: str = "italic") -> None:
-        self._flush_partial()
-        self._lines(text, style)
+    def _end_line(self) -> None:
+        run = self.current
+        if run is not None and run.open_stream is not None:
+            self._write("\n")
+            run.open_stream = None
 
-    def show_run(self, result: Result, *, streamed: bool) -> None:
-        self._flush_partial()
-        if not streamed and result.get("stdout"):
-            self._lines(result["stdout"].rstrip("\n"))
-        for value in result.get("values") or []:
-            self._line("")
-            self._lines(value["text"], "")
-        if result.get("error"):
-            self._line("")
-            self._lines(error_text(result["error"]), "bold red")
-        self._line("")
-        self._line(footer(result), "green" if result.get("ok") else "red")
+    def _write(self, text: str, style: str = "") -> None:
+        """Append to the current run, and to the screen when it is the run shown."""
+        run = self.current
+        if run is None:
+            return
+        first = run.last_row
+        run.text += text
+        if style:
+            # every line this text touches, but not the empty line after its final newline
+            last = run.last_row - (1 if text.endswith("\n") else 0)
+            run.styles.update({row: style for row in range(first, last + 1)})
+        if self.shown == len(self.runs) - 1 and self.is_mounted and not run.done:
+            view = self.query_one(OutputText)
+            view.row_styles = run.styles
+            view.append(text)
+
+    def _finish(self, summary: str) -> None:
+        """The run ended without a result: its `▶ running…` line says so instead."""
+        run = self.current
+        if run is None:
+            return
+        run.done = True
+        _first, _, rest = run.text.partition("\n")
+        run.text = summary + "\n" + rest
+        run.styles[0] = "failed"
+        if self.shown == len(self.runs) - 1:
+            self._show(self.shown)
+
+    # -- the runs kept ----------------------------------------------------------------------
+    def _show(self, index: int) -> None:
+        self.shown = index
+        if not self.is_mounted:
+            return
+        run = self.runs[index]
+        self.query_one(OutputText).show(run.text, run.styles)
+        status = self.query_one(".output-status", Static)
+        older = len(self.runs) - 1 - index
+        status.display = older > 0
+        if older:
+            status.update(Text(f"an earlier run ({older} before the last): ] goes forward, [ back",
+                               style="bold"))
+
+    def action_older_run(self) -> None:
+        if self.shown > 0:
+            self._show(self.shown - 1)
+        else:
+            self.app.notify("No earlier run is kept.", timeout=3)
+
+    def action_newer_run(self) -> None:
+        if self.shown < len(self.runs) - 1:
+            self._show(self.shown + 1)

@@ -25,6 +25,7 @@ class ResultsTabs(Vertical):
     """The results tabs; the first (Lesson) is shown at start, a run switches to Output."""
 
     HELP_TITLE = "Results"
+    ALLOW_MAXIMIZE = True  # ctrl+g: the tab bar and the view take the whole screen
     HELP = ("Results of the last run. Lesson: the pane's summary. Output: what the code "
             "printed, its values and the notes' corrections. Jaxpr, StableHLO, HLO: what JAX "
             "and XLA made of each function marked with `demo.inspect`. Cost: flops and bytes. "
@@ -64,7 +65,10 @@ class ResultsTabs(Vertical):
         with TabbedContent(initial=TABS[0].id):
             for i, tab in enumerate(self.shown_tabs()):
                 with TabPane(tab.title, id=tab.id):
-                    yield Deferred(partial(self._build, tab), then=self._catch_up, visible=i == 0)
+                    if tab.first_frame:
+                        yield self._build(tab)
+                    else:
+                        yield Deferred(partial(self._build, tab), then=self._catch_up, visible=i == 0)
 
     def _build(self, tab: Tab) -> Widget:
         view = tab.build()

@@ -39,9 +39,15 @@ def _key_label(app: Any, key: str) -> str:
         return key
 
 
+def _help_text(node: Any) -> str:
+    """A widget's help: its `help_text()` (help that depends on the instance), else `HELP`."""
+    dynamic = getattr(node, "help_text", None)
+    return dynamic() if callable(dynamic) else (getattr(node, "HELP", None) or "")
+
+
 def _part(focused: Any) -> Any:
     node = focused
-    while node is not None and not getattr(node, "HELP", None):
+    while node is not None and not _help_text(node):
         node = node.parent
     return node
 
@@ -60,7 +66,7 @@ class HelpContent:
     title: str
     text: str  # Markdown
     where: str  # the focused widget, for the "Keys here" heading
-    here: list[tuple[str, str, str]] = field(default_factory=list)  # keys, action, defined by
+    here: list[tuple[str, str, str]] = field(default_factory=list)  # keys, action, defined by ("": here)
     everywhere: list[tuple[str, str]] = field(default_factory=list)  # keys, action (+ when)
 
 
@@ -72,8 +78,8 @@ def help_for(app: Any, focused: Any, bindings: dict[str, Any]) -> HelpContent:
     """Help for the focused part: its HELP text, its keys, then every app key."""
     part = _part(focused if focused is not None else app.screen)  # the screen says what the app is
     content = HelpContent(title=_title(part) if part is not None else "jaxtui",
-                          text=part.HELP if part is not None else "",
-                          where=type(focused).__name__ if focused is not None else "this screen")
+                          text=_help_text(part) if part is not None else "",
+                          where=_title(part) if focused is not None and part is not None else "this screen")
     # Keys of the focused widget and its parents; the app's own come from the registry.
     by_action: dict[tuple[str, str], list[str]] = {}
     owners: dict[tuple[str, str], str] = {}
@@ -84,7 +90,7 @@ def help_for(app: Any, focused: Any, bindings: dict[str, Any]) -> HelpContent:
         desc = binding.description or binding.tooltip or binding.action.replace("_", " ")
         ident = (desc, binding.action)
         by_action.setdefault(ident, []).append(_key_label(app, key))
-        owners.setdefault(ident, type(node).__name__)
+        owners.setdefault(ident, "" if node is focused or node is part else _title(node))
     content.here = [(", ".join(keys), desc, owners[(desc, action)])
                     for (desc, action), keys in by_action.items()]
     for action in actions.ACTIONS:
@@ -121,9 +127,8 @@ class HelpScreen(ModalScreen[None]):
             yield Markdown(content.text, classes="help-text")
             if content.here:
                 yield Static(Text(f"Keys here ({content.where})", style="bold"), classes="help-title")
-                # The focused widget's own keys need no "from"; a parent's say whose they are.
-                rows = [(keys, action, "" if owner == content.where else owner)
-                        for keys, action, owner in content.here]
+                # The focused part's own keys need no "from"; a parent's say whose they are.
+                rows = content.here
                 yield Static(_keys_table(rows, ("key", "action", ""), key_style), classes="help-keys")
             yield Static(Text("Keys everywhere", style="bold"), classes="help-title")
             yield Static(_keys_table(content.everywhere, ("key", "action"), key_style), classes="help-keys")

@@ -16,7 +16,7 @@ from textual.errors import NoWidget
 from textual.geometry import Offset
 from textual.screen import ModalScreen, Screen
 from textual.widget import Widget
-from textual.widgets import Label, Tab, Tabs
+from textual.widgets import Input, Label, Select, Tab, Tabs
 
 KEYS = "1234567890abcdefghijklmnopqrstuvwxyz"
 
@@ -64,6 +64,8 @@ def _offset(screen: Screen[Any], widget: Widget) -> Offset | None:
         return None
     if region.width <= 0 or region.height <= 0:
         return None
+    if isinstance(widget, (Input, Select)) and region.x > 0:
+        return region.offset - (1, 0)  # beside the value (in the gap after its name), not over it
     return region.offset
 
 

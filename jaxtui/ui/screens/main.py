@@ -7,6 +7,7 @@ ctrl+c) or one inherited from `App` (ctrl+q) would jump ahead in the footer. Sor
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 from textual.screen import Screen
@@ -14,6 +15,7 @@ from textual.screen import Screen
 from jaxtui.ui import actions
 
 _ORDER = {a.name: i for i, a in enumerate(actions.ACTIONS)}
+_WIDE_ONLY = {a.name for a in actions.ACTIONS if a.wide}
 
 
 def breakpoint_class(width: int, breakpoints: list[tuple[int, str]] | None) -> str:
@@ -39,4 +41,16 @@ class MainScreen(Screen[Any]):
         bindings = super().active_bindings
         last = len(_ORDER)
         ordered = sorted(bindings.items(), key=lambda item: _ORDER.get(item[1].binding.action, last))
+        if self.size.width < actions.WIDE:  # the footer's less important keys: F1 and ctrl+p list them
+            ordered = [(key, active._replace(binding=replace(active.binding, show=False))
+                        if active.binding.action in _WIDE_ONLY else active) for key, active in ordered]
         return dict(ordered)
+
+    _wide: bool | None = None
+
+    def on_resize(self) -> None:
+        wide = self.size.width >= actions.WIDE
+        if wide != self._wide:  # the footer's keys depend on the width: rebuild it when that changes
+            if self._wide is not None:
+                self.app.refresh_bindings()
+            self._wide = wide

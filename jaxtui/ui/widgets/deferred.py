@@ -12,7 +12,7 @@ from __future__ import annotations
 import asyncio
 from collections import deque
 from collections.abc import Callable, Iterable
-from typing import TypeVar
+from typing import Any, TypeVar
 from weakref import WeakKeyDictionary
 
 from textual.app import App
@@ -20,6 +20,30 @@ from textual.widget import Widget
 
 W = TypeVar("W", bound=Widget)
 _queues: WeakKeyDictionary[App[object], deque[Deferred]] = WeakKeyDictionary()
+# Work that waits for the visible deferred widgets (the lesson) to be on screen.
+_after_visible: WeakKeyDictionary[App[Any], list[Callable[[], object]]] = WeakKeyDictionary()
+
+
+def after_visible(app: App[Any], callback: Callable[[], object]) -> None:
+    """Call `callback` once the visible deferred widgets are painted (at once after the next
+    refresh when there are none): what a learner reads first is not slowed down by work they
+    do not see yet (the editor's highlighting, the kernel's start on a 2-core machine)."""
+    waiting = _after_visible.get(app)
+    if waiting is None:
+        waiting = _after_visible[app] = []
+        app.call_after_refresh(_run_after_visible_if_idle, app)
+    waiting.append(callback)
+
+
+def _run_after_visible_if_idle(app: App[Any]) -> None:
+    queue = _queues.get(app)
+    if queue is None or not any(d._visible for d in queue):
+        _run_after_visible(app)
+
+
+def _run_after_visible(app: App[Any]) -> None:
+    for callback in _after_visible.pop(app, []):
+        callback()
 
 
 def built(widgets: Iterable[W]) -> list[W]:
@@ -90,5 +114,8 @@ async def _build_all(app: App[object], queue: deque[Deferred]) -> None:
                 painted = asyncio.Event()
                 app.call_after_refresh(painted.set)
                 await painted.wait()
+                if not any(d._visible for d in queue):
+                    _run_after_visible(app)
     finally:
         _queues.pop(app, None)
+        _run_after_visible(app)

@@ -327,6 +327,14 @@ class DevicesView(Vertical):
     def _apply(self) -> None:
         self.request_config()
 
+    def form_changed(self) -> bool:
+        """The platform or device count on screen is not the kernel's (not applied yet)."""
+        platform = self.query_one("#platform-select", Select).value
+        chosen = None if platform in (AUTO, Select.NULL) else str(platform)
+        hosts = self.kernel.config.host_devices
+        text = self.query_one("#host-devices-input", Input).value.strip()
+        return chosen != self.kernel.config.platform or text != (str(hosts) if hosts is not None else "")
+
     def request_config(self) -> KernelConfig | None:
         """Validate the form; on success ask the app for a kernel with it."""
         platform = self.query_one("#platform-select", Select).value

@@ -10,49 +10,93 @@ from __future__ import annotations
 from typing import Any
 
 from textual.app import ComposeResult
-from textual.containers import Horizontal
+from textual.containers import Horizontal, Vertical
 from textual.widget import Widget
 from textual.widgets import Input, Label
 
 from jaxtui.inputs import InputError, InputSpec, parse_value
 
 
-class InputField(Horizontal):
-    """`name [value] message`: one input."""
+def allowed(spec: InputSpec) -> str:
+    """What a field takes: its choices, or its kind and range (`int, 1 to 10000000`)."""
+    if spec.choices is not None:
+        return "one of " + " · ".join(spec.format(c) for c in spec.choices)
+    limits = []
+    if spec.min is not None:
+        limits.append(f">= {spec.min:g}")
+    if spec.max is not None:
+        limits.append(f"<= {spec.max:g}")
+    return spec.kind + (f", {' and '.join(limits)}" if limits else "")
 
-    def __init__(self, spec: InputSpec, value: Any = None, **kwargs: Any) -> None:
+
+class InputField(Vertical):
+    """`name [value]`, and under it (while focused or invalid) what the field takes or why its
+    value was refused."""
+
+    def __init__(self, spec: InputSpec, value: Any = None, text: str | None = None, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self.spec = spec
-        self.initial = spec.format(spec.default if value is None else value)
+        self.initial = text if text is not None else spec.format(spec.default if value is None else value)
+        self.error = ""  # why the value was refused
+        self.HELP_TITLE = f"Input {spec.name}"  # F1 on the field: this field's help
+
+    def help_text(self) -> str:
+        """F1's text for this field (help.py prefers it to a class's HELP)."""
+        spec = self.spec
+        return (f"{spec.help or spec.name}. Takes {allowed(spec)}; the demo's default is "
+                f"{spec.format(spec.default)}. The next run uses the value (ctrl+r), without "
+                "touching the code; a refused value is marked and says why, and the run waits "
+                "until it is fixed. f12 resets every input and the code.")
 
     def compose(self) -> ComposeResult:
         spec = self.spec
-        yield Label(f"{spec.name}", classes="input-name")
-        field = Input(self.initial, compact=True, id=f"input-{spec.name}", classes="input-value",
-                      tooltip=spec.help or None)
-        field.cursor_blink = False
-        yield field
-        yield Label("", classes="input-error")
+        with Horizontal(classes="input-row"):
+            yield Label(f"{spec.name}", classes="input-name")
+            field = Input(self.initial, compact=True, id=f"input-{spec.name}", classes="input-value",
+                          tooltip=spec.help or None)
+            field.cursor_blink = False
+            yield field
+        yield Label("", classes="input-hint")
 
     @property
     def input(self) -> Input:
         return self.query_one(Input)
 
     def check(self) -> tuple[bool, Any]:
-        """(ok, value); marks the field and shows the message when not ok."""
-        error = self.query_one(".input-error", Label)
+        """(ok, value); marks the field and shows the reason when not ok."""
         try:
             value = parse_value(self.spec, self.input.value)
         except InputError as exc:
-            self.add_class("-invalid")
-            error.update(f"✗ {exc}")
-            return False, None
-        self.remove_class("-invalid")
-        error.update("")
-        return True, value
+            self.error = f"✗ {exc}"
+        else:
+            self.error = ""
+        self.set_class(bool(self.error), "-invalid")
+        self._hint()
+        return (False, None) if self.error else (True, value)
+
+    def _hint(self) -> None:
+        """The row under the field: why its value was refused, else (while it is focused)
+        what it takes."""
+        hint = self.query_one(".input-hint", Label)
+        text = self.error
+        if not text and self.input.has_focus:
+            text = f"{self.spec.help + ': ' if self.spec.help else ''}{allowed(self.spec)}"
+        hint.update(text)
+        hint.display = bool(text)
 
     def on_input_changed(self, event: Input.Changed) -> None:
         self.check()
+
+    def on_descendant_focus(self) -> None:
+        self._hint()
+
+    def on_descendant_blur(self) -> None:
+        self._hint()
+
+
+def _key(spec: InputSpec) -> tuple[Any, ...]:
+    """What makes two declarations the same field (not their line: code above them moves)."""
+    return spec.name, repr(spec.default), spec.help, spec.min, spec.max, repr(spec.choices)
 
 
 class InputsForm(Widget):
@@ -72,6 +116,17 @@ class InputsForm(Widget):
     def compose(self) -> ComposeResult:
         for spec in self.specs:
             yield InputField(spec, self.values.get(spec.name))
+
+    def follow(self, specs: list[InputSpec], texts: dict[str, str]) -> bool:
+        """Show the fields `specs` declares (the code changed), with these texts where given
+        and defaults elsewhere; False when the fields are the same already."""
+        if [_key(s) for s in specs] == [_key(s) for s in self.specs]:
+            return False
+        self.specs = specs
+        self.display = bool(specs)
+        self.remove_children()
+        self.mount_all([InputField(spec, text=texts.get(spec.name)) for spec in specs])
+        return True
 
     def collect(self) -> dict[str, Any] | None:
         """The current values, or None if any is invalid (each invalid field is marked)."""

@@ -6,10 +6,12 @@ or jit.
 
 from __future__ import annotations
 
+import ast
 from collections.abc import Iterable
+from pathlib import Path
 from typing import TYPE_CHECKING, Any, cast
 
-from textual import on
+from textual import events, on
 from textual.app import ComposeResult
 from textual.containers import Container, Vertical
 from textual.document._syntax_aware_document import SyntaxAwareDocument
@@ -20,9 +22,11 @@ from textual.widgets.text_area import Selection
 from jaxtui import protocol as P
 from jaxtui.core.catalog import Demo
 from jaxtui.core.live_schedule import DEFAULT_DELAY_S, LiveInspector
-from jaxtui.core.state import BeforeReset, SavedDemo, before_reset, demo_key, snapshot
+from jaxtui.core.state import BeforeReset, SavedDemo, atomic_write, before_reset, demo_key, snapshot
+from jaxtui.inputs import declared_inputs
 from jaxtui.ui.results.base import ResultsView
 from jaxtui.ui.results.tabs import ResultsTabs
+from jaxtui.ui.widgets.deferred import after_visible
 from jaxtui.ui.widgets.inputs_form import InputField, InputsForm
 from jaxtui.ui.widgets.text_view import LinkedLines
 
@@ -76,7 +80,7 @@ class CodeEditor(LinkedLines):
         return [line - self.line_number_start for line in lines]
 
     def on_mount(self) -> None:
-        self.call_after_refresh(self._highlight)
+        after_visible(self.app, self._highlight)  # after the lesson is on screen
 
     def _set_document(self, text: str, language: str | None) -> None:
         super()._set_document(text, language)
@@ -84,10 +88,24 @@ class CodeEditor(LinkedLines):
             self.document._parser = _ParseFromBytes(self.document)  # type: ignore[assignment]
 
     def _highlight(self) -> None:
+        if not self.is_attached:
+            return  # the pane went away (the app quit) before the lesson was up
         cursor, scroll = self.selection, self.scroll_offset
         self.language = "python"  # rebuilds the document: keep the cursor where it was
         self.selection = cursor
         self.scroll_to(scroll.x, scroll.y, animate=False)
+
+    async def _on_key(self, event: events.Key) -> None:
+        # Textual runs a widget's bindings (arrows, Home...) only once the key has bubbled up to
+        # the app, while a character is typed here at once: in a burst (SSH on a slow link, a
+        # script), `abc Up Home W` typed W before the cursor moved. Our own bindings run here,
+        # in the order the keys came.
+        for binding in self._bindings.key_to_bindings.get(event.key, ()):
+            if not binding.priority and await self.app.run_action(binding.action, self):
+                event.stop()
+                event.prevent_default()
+                return
+        await super()._on_key(event)
 
     def undo(self) -> None:
         # An undo puts back the cursor of its own edit, but Textual re-wraps first, with the
@@ -101,12 +119,13 @@ class CodeEditor(LinkedLines):
         self.selection = Selection.cursor((0, 0))  # as undo: a redo can shorten the text
         super().redo()
 
-    def go_to(self, line: int, col: int | None = None) -> None:
+    def go_to(self, line: int, col: int | None = None, *, focus: bool = True) -> None:
         """Put the cursor on `line` (numbered as the gutter shows it)."""
         row = max(0, min(line - self.line_number_start, self.document.line_count - 1))
         column = max(0, (col or 1) - 1)
         self.move_cursor((row, column), center=True)
-        self.focus()
+        if focus:
+            self.focus()
 
 
 class DemoPane(Container):
@@ -153,8 +172,20 @@ class DemoPane(Container):
 
     # -- saved work (jaxtui/core/state.py) ------------------------------------------------
     def on_mount(self) -> None:
-        if self.saved and self.saved.inputs:
+        if self.saved and self.saved.code is not None:
+            self.follow_code(self.saved.inputs)  # the saved code may declare other inputs
+        elif self.saved and self.saved.inputs:
             self.set_inputs(self.saved.inputs)
+
+    def follow_code(self, texts: dict[str, str] | None = None) -> None:
+        """The form shows the inputs the code in the editor declares (kept texts where the
+        names stay). Code that does not parse keeps the form as it is."""
+        try:
+            ast.parse(self.editor.text)
+        except SyntaxError:
+            return
+        if not self.form.follow(declared_inputs(self.editor.text), self.input_texts() | (texts or {})):
+            self.set_inputs(texts or {})  # the same fields: only their values
 
     @on(TextArea.Changed, ".editor")  # not the read-only views, nor their find bars
     @on(Input.Changed, ".input-value")
@@ -182,7 +213,7 @@ class DemoPane(Container):
         return {f.spec.name: f.input.value for f in self.form.query(InputField)}
 
     def default_inputs(self) -> dict[str, str]:
-        return {spec.name: spec.format(spec.default) for spec in self.demo.inputs}
+        return {spec.name: spec.format(spec.default) for spec in self.form.specs}
 
     def set_inputs(self, texts: dict[str, str]) -> None:
         for f in self.form.query(InputField):
@@ -200,7 +231,8 @@ class DemoPane(Container):
         self.before_reset = before_reset(self.demo.code, self.editor.text, self.default_inputs(),
                                          self.input_texts())
         self.replace_code(self.demo.code)
-        self.set_inputs(self.default_inputs())
+        if not self.form.follow(self.demo.inputs, {}):
+            self.set_inputs(self.default_inputs())
         self.post_message(self.Edited(self))  # autosave: what it replaced is saved now
 
     def undo_reset(self) -> bool:
@@ -210,8 +242,26 @@ class DemoPane(Container):
         if before is None:
             return False
         self.replace_code(before.code if before.code is not None else self.demo.code)
-        self.set_inputs(self.default_inputs() | before.inputs)
+        if not self.form.follow(declared_inputs(self.editor.text), before.inputs):
+            self.set_inputs(self.default_inputs() | before.inputs)
         return True
+
+    def save_code(self) -> str:
+        """Write the code where it belongs; returns what was done, for a toast. The user's own
+        file gets the code back (atomically, the previous content kept as FILE.bak); a built-in
+        demo is never overwritten: a copy goes to the working directory."""
+        text = self.demo.file_text(self.editor.text)
+        if self.demo.builtin:
+            path = Path.cwd() / f"jaxtui-{self.demo.name}.py"
+            atomic_write(path, text)
+            return f"Saved a copy of the {self.demo.name} demo to {path} (run it: jaxtui {path.name})."
+        path = self.demo.path
+        backup = path.with_name(path.name + ".bak")
+        atomic_write(backup, path.read_text(encoding="utf-8"))
+        atomic_write(path, text)
+        self.demo.reload()  # the file is the new original: the pane is no longer "modified"
+        self.post_message(self.Edited(self))
+        return f"Saved to {path}; its previous content is in {backup.name}."
 
     def run_params(self, *, focus_invalid: bool = True) -> dict[str, Any] | None:
         """What to send the kernel, or None when an input is invalid (it is marked)."""
@@ -221,7 +271,11 @@ class DemoPane(Container):
             if bad is not None and focus_invalid:
                 bad.input.focus()
             return None
-        return self.demo.run_params(self.editor.text, inputs)
+        params = self.demo.run_params(self.editor.text, inputs)
+        if self.editor.text != self.demo.code:
+            # Edited code is not the file on disk: tracebacks name the pane's buffer instead.
+            params["filename"] = f"{self.demo.name} (edited)"
+        return params
 
     # -- a run's life: told to every results view (jaxtui/ui/results/) -----------------------
     def begin_run(self, note: str = "") -> None:
@@ -234,6 +288,7 @@ class DemoPane(Container):
         self.results.run_event(kind, data)
 
     def show_result(self, result: dict[str, Any]) -> None:
+        self.follow_code()  # a demo.input added or removed in the editor: the form follows
         self.results.show_result(result)
         self.last_result = result  # after the views have it (the benchmark waits on this)
         self.relink()

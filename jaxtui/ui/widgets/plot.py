@@ -16,16 +16,7 @@ from textual.geometry import Size
 from textual.widget import Widget
 from textual_plotext import PlotextPlot
 
-from jaxtui.render.textplot import Chart, bar_height, bar_text, draw_lines
-
-
-def series_chart(series: list[dict[str, Any]]) -> Chart:
-    """`demo.plot` series ({name, x, y, title, xlabel, ylabel, logx, logy}) as one chart."""
-    first = series[0] if series else {}
-    return {"kind": "lines", "title": first.get("title", ""), "xlabel": first.get("xlabel", ""),
-            "ylabel": first.get("ylabel", ""), "logx": bool(first.get("logx")),
-            "logy": bool(first.get("logy")),
-            "series": [{"name": s.get("name"), "x": s.get("x") or [], "y": s.get("y") or []} for s in series]}
+from jaxtui.render.textplot import Chart, bar_height, bar_text, draw_lines, series_chart
 
 
 class SeriesPlot(PlotextPlot):

@@ -28,6 +28,7 @@ class KernelStatus(Static):
     pane: reactive[str] = reactive("")
     detail: reactive[str] = reactive("")
     target: reactive[str] = reactive("")  # the device runs go to, when the user chose one
+    live: reactive[bool] = reactive(False)  # live mode (ctrl+l) is on
 
     def __init__(self, host: str | None = None, **kwargs: Any) -> None:
         super().__init__("", **kwargs)
@@ -67,4 +68,6 @@ class KernelStatus(Static):
             text.append(" · " + " · ".join(parts), style="dim")
         if self.detail:
             text.append(f" · {self.detail}", style="italic")
+        if self.live:
+            text.append("  ● live", style="bold cyan")
         return text

@@ -23,11 +23,23 @@ HIGHLIGHT_MAX_LINES = 1000  # above this, tree-sitter parsing the whole text get
 LINK_STYLE = Style(bgcolor="#3b3a5a")  # linked lines: a tint that reads on monokai's dark grey
 
 
+DARK_THEME, LIGHT_THEME = "monokai", "github_light"  # code colours for dark and light app themes
+
+
 class LinkedLines(TextArea):
     """A TextArea that tints some lines (0-based rows): the lines linked to a cursor
-    elsewhere (source line <-> jaxpr equations)."""
+    elsewhere (source line <-> jaxpr equations). Its colours follow the app's theme (a light
+    app theme gets a light code theme)."""
 
     linked_rows: frozenset[int] = frozenset()
+    follows_app_theme = True
+
+    def on_mount(self) -> None:
+        self.follow_theme()
+
+    def follow_theme(self) -> None:
+        if self.follows_app_theme:
+            self.theme = DARK_THEME if self.app.current_theme.dark else LIGHT_THEME
 
     def set_linked(self, rows: Iterable[int], *, reveal: bool = True) -> None:
         """Tint these rows (and scroll the first into view, the cursor stays put)."""

@@ -213,7 +213,8 @@ class TourPanel(Vertical):
         changed = first_changed_line(pane.demo.code, code)
         if changed is not None:
             # the audience sees what the step changed (`changed` counts from the code's start)
-            pane.editor.go_to(changed + pane.editor.line_number_start - 1)
+            # without the focus: the presenter's keys stay the tour's (f7 is the editor's "select all")
+            pane.editor.go_to(changed + pane.editor.line_number_start - 1, focus=False)
         if step.action == "run":
             await self._run(pane, step)
         elif step.show:
@@ -245,6 +246,10 @@ class TourPanel(Vertical):
             autosave.flush()  # the user's last keystrokes are theirs: save them first
             autosave.paused.add(key)
         self.borrowed[key] = (pane, pane.editor.text, pane.input_texts())
+        if pane.modified:  # the step is about to replace the user's own edits: say where they are
+            self.app.notify(f"The tour put its own code in the {pane.demo.name} pane. Your edits are "
+                            f"kept and come back when the tour ends ({self._key('tour_next')} on the "
+                            "last step, or \"tour: end\" in the palette, ctrl+p).", timeout=10)
 
     def _show_tab(self, pane: Any, step: Step) -> None:
         if not step.show:

@@ -1,0 +1,196 @@
+"""Keys: a burst applied in order, pane keys from every widget, the keys of the registry."""
+
+from __future__ import annotations
+
+from textual import events
+
+from conftest import views_built
+from jaxtui.ui.app import JaxTUI
+
+
+def burst(app: JaxTUI, *keys: str) -> None:
+    """Queue keys all at once, as a terminal delivers what SSH sent in one packet."""
+    for key in keys:
+        app.post_message(events.Key(key, key if len(key) == 1 else None))
+
+
+async def test_a_burst_of_keys_is_applied_in_order():
+    """Item 9: `abc`, Up, Home, `W` in one burst typed `abcW` on one line (the arrows ran
+    after the letters: a widget's bindings ran only once the key had bubbled up)."""
+    app = JaxTUI(start_kernel=False, cursor_blink=False)
+    async with app.run_test(size=(80, 24)) as pilot:
+        editor = app.current_pane.editor
+        editor.focus()
+        editor.move_cursor((2, 0))
+        await pilot.pause()
+        burst(app, "a", "b", "c", "up", "home", "W")
+        await pilot.pause(0.3)
+        lines = editor.text.splitlines()
+        assert lines[1] == "W" + app.current_pane.demo.code.splitlines()[1]
+        assert lines[2].startswith("abc")
+
+
+async def test_f2_and_f3_change_pane_from_every_widget_of_the_devices_tab():
+    """Item 11: the platform select, the device-count input and the restart button too."""
+    app = JaxTUI(start_kernel=False, cursor_blink=False)
+    async with app.run_test(size=(100, 30)) as pilot:
+        app.show_pane("devices")
+        await views_built(pilot)
+        for selector in ("#platform-select", "#host-devices-input", "#apply-config", "#devices-table"):
+            app.show_pane("devices")
+            await pilot.pause()
+            app.query_one(selector).focus()
+            await pilot.pause()
+            await pilot.press("f2")
+            await pilot.pause()
+            assert app.query_one("#panes").active == "pane-grad", selector  # after devices: the first
+            app.show_pane("devices")
+            await pilot.pause()
+            app.query_one(selector).focus()
+            await pilot.pause()
+            await pilot.press("f3")
+            await pilot.pause()
+            assert app.query_one("#panes").active == f"pane-{app.demos[-1].name}", selector
+
+
+async def test_ctrl_g_maximises_the_focused_view_or_the_editor_and_restores_it():
+    """Item 4: at 80x24 the lesson gets 3 lines; one key gives it (or the editor) the screen.
+    The lesson scrolls from the keyboard."""
+    from jaxtui.ui.results.lesson import LessonView
+
+    app = JaxTUI(start_kernel=False, cursor_blink=False)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await views_built(pilot)
+        pane = app.current_pane
+        lesson = pane.results.views(LessonView)[0]
+        lesson.focus()
+        await pilot.pause()
+        assert app.focused is lesson
+        await pilot.press("pagedown", "pagedown")
+        assert lesson.scroll_offset.y > 0
+        await pilot.press("end")
+        assert lesson.scroll_offset.y == lesson.max_scroll_y > 0
+        await pilot.press("home")
+        assert lesson.scroll_offset.y == 0
+        small = lesson.size.height
+        await pilot.press("ctrl+g")
+        await pilot.pause()
+        assert app.screen.maximized is pane.results and lesson.size.height > 2 * small
+        await pilot.press("ctrl+g")
+        assert app.screen.maximized is None
+        pane.editor.focus()
+        await pilot.press("ctrl+g")
+        assert app.screen.maximized is pane.editor
+        await pilot.press("escape")
+        assert app.screen.maximized is None
+
+
+async def test_jump_mode_labels_the_lesson():
+    from jaxtui.ui.results.lesson import LessonView
+    from jaxtui.ui.screens.jump import JumpScreen
+
+    app = JaxTUI(start_kernel=False, cursor_blink=False)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await views_built(pilot)
+        await pilot.press("ctrl+o")
+        await pilot.pause(0.1)
+        assert isinstance(app.screen, JumpScreen)
+        key = next(t.key for t in app.screen.targets if isinstance(t.widget, LessonView))
+        await pilot.press(key)
+        assert isinstance(app.focused, LessonView)
+
+
+async def test_the_footer_keeps_quit_and_run_and_shows_more_when_wide():
+    """Item 19: at 80 columns the less important keys leave the footer (F1 and the palette
+    list them); quit and run always stay."""
+    from textual.widgets import Footer
+
+    from conftest import wait_for
+
+    app = JaxTUI(start_kernel=False, cursor_blink=False)
+    async with app.run_test(size=(80, 24)) as pilot:
+        footer = app.query_one(Footer)
+        await wait_for(pilot, lambda: len(footer.query("FooterKey")) > 3)
+        labels = [k.description for k in footer.query("FooterKey")]
+        assert {"Run", "Quit", "Help"} <= set(labels) and "Max" not in labels
+        await pilot.resize_terminal(140, 40)
+        await wait_for(pilot, lambda: "Max" in [k.description for k in footer.query("FooterKey")])
+        labels = [k.description for k in footer.query("FooterKey")]
+        assert {"Run", "Quit", "Max", "Live", "Tab"} <= set(labels)
+
+
+async def test_the_theme_and_the_last_pane_are_remembered_and_light_themes_get_light_code(tmp_path, monkeypatch):
+    """Item 19, for the command line's app (remember=True); tests and scripts start plain."""
+    from jaxtui.core.state import ENV_VAR
+    from jaxtui.ui.widgets.status import KernelStatus
+    from jaxtui.ui.widgets.text_view import LIGHT_THEME
+
+    monkeypatch.setenv(ENV_VAR, str(tmp_path))
+    app = JaxTUI(start_kernel=False, cursor_blink=False, remember=True)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await pilot.press("f2")
+        await pilot.pause()
+        app.theme = "textual-light"
+        await pilot.pause()
+        assert app.current_pane.editor.theme == LIGHT_THEME
+        await pilot.press("ctrl+l")  # live mode shows in the header
+        assert "● live" in str(app.query_one(KernelStatus).render())
+    again = JaxTUI(start_kernel=False, cursor_blink=False, remember=True)
+    async with again.run_test(size=(100, 30)) as pilot:
+        await pilot.pause()
+        assert again.theme == "textual-light" and again.current_pane.demo.name == "jit"
+        assert again.current_pane.editor.theme == LIGHT_THEME
+    plain = JaxTUI(start_kernel=False, cursor_blink=False)
+    async with plain.run_test(size=(100, 30)):
+        assert plain.theme != "textual-light" and plain.current_pane.demo.name == "grad"
+
+
+async def test_ctrl_t_restarts_with_the_platform_the_devices_tab_shows():
+    """Item 16: after a platform change that failed, ctrl+t retries with what the Devices tab
+    shows now (the user picked another platform there), not the one that failed."""
+    from conftest import count_starts
+    from jaxtui.core.client import KernelConfig
+
+    app = JaxTUI(start_kernel=False, cursor_blink=False, kernel_config=KernelConfig(platform="gpu", host_devices=2))
+    starts = count_starts(app.kernel)
+    async with app.run_test(size=(100, 30)) as pilot:
+        app.show_pane("devices")
+        await views_built(pilot)
+        app.query_one("#platform-select").value = "cpu"  # chosen, not applied
+        await pilot.pause()
+        await pilot.press("ctrl+t")
+        await pilot.pause(0.2)
+        assert app.kernel.config.platform == "cpu" and app.kernel.config.host_devices == 2
+        assert len(starts) == 1
+
+
+async def test_a_failure_outside_a_run_shows_in_output():
+    """The kernel could not start before any run: the reason (and its fixes) is in Output."""
+    from conftest import output_text
+
+    app = JaxTUI(start_kernel=False, cursor_blink=False)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await views_built(pilot)
+        app.current_pane.show_failure("The kernel could not start:\nRuntimeError: no TPU\n\nTo fix it:\n  1. ...")
+        await pilot.pause()
+        assert "To fix it:" in output_text(app) and output_text(app).startswith("✗ The kernel could not start")
+
+
+async def test_the_results_tab_bar_fits_at_120_columns_and_jump_labels_leave_values_alone():
+    """Item 19."""
+    from textual.widgets import Tab
+
+    from jaxtui.ui.screens.jump import JumpScreen
+
+    app = JaxTUI(start_kernel=False, cursor_blink=False)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await views_built(pilot)
+        results = app.current_pane.results
+        right = results.region.right
+        assert all(tab.region.right <= right for tab in results.query(Tab)), "a tab is cut off"
+        await pilot.press("ctrl+o")
+        await pilot.pause(0.1)
+        assert isinstance(app.screen, JumpScreen)
+        field = app.current_pane.form.query_one("#input-n")
+        label = next(t for t in app.screen.targets if t.widget is field)
+        assert label.offset.x < field.region.x, "the label is beside the value, not over its first digit"
