@@ -132,7 +132,9 @@ class Demo:
             paragraph.append(line)
         text = " ".join(paragraph).replace("**", "")
         sentence = text.split(". ")[0].rstrip(".") or self.title
-        return sentence if len(sentence) <= 100 else sentence[:99] + "…"
+        if len(sentence) <= 100:
+            return sentence
+        return sentence[:99].rsplit(" ", 1)[0].rstrip(",;:") + "…"  # cut between words
 
 
 def split_lesson(source: str) -> tuple[str, str, int]:
