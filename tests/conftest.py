@@ -73,6 +73,11 @@ def own_state_dir(tmp_path_factory, monkeypatch):
     grad, say) must not come back in the next test's panes. A test that wants a particular
     directory sets JAXTUI_STATE_DIR itself."""
     monkeypatch.setenv("JAXTUI_STATE_DIR", str(tmp_path_factory.mktemp("state")))
+    # `import jax` in this process (a few tests do) sets TPU_LIBRARY_PATH to the installed
+    # libtpu, and every later subprocess would inherit it: a kernel meant to lack libtpu would
+    # then load it anyway. The UI never imports jax, so only tests need this.
+    for var in ("TPU_LIBRARY_PATH", "TPU_SKIP_MDS_QUERY"):
+        monkeypatch.delenv(var, raising=False)
 
 
 @pytest.fixture(scope="session")
