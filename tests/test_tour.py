@@ -322,7 +322,7 @@ async def test_every_tour_key_has_a_ctrl_alternative_and_f7_stays_the_editors():
         assert any(k.startswith("f") for k in keys) and any(k.startswith("ctrl+") for k in keys), name
     app = JaxTUI(start_kernel=False, cursor_blink=False)
     async with app.run_test(size=(100, 30)) as pilot:
-        app.start_tour(parse_tour(NAV, source="nav.tour"))
+        app.start_tour(own(parse_tour(NAV, source="nav.tour")))
         await settle(pilot, app)
         await pilot.press("ctrl+n")
         await settle(pilot, app)
