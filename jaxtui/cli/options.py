@@ -14,21 +14,22 @@ from jaxtui.core.transport import DEFAULT_REMOTE_PYTHON, SILENCE_LIMIT_S, SshTra
 SINGLE_HOST_DEVICES = 8
 
 
-def host_devices(text: str) -> int:
+def _whole_number(text: str, noun: str = "an integer") -> int:
     try:
-        n = int(text)
+        return int(text)
     except ValueError:
-        raise argparse.ArgumentTypeError(f"not an integer: {text!r}") from None
+        raise argparse.ArgumentTypeError(f"not {noun}: {text!r}") from None
+
+
+def host_devices(text: str) -> int:
+    n = _whole_number(text)
     if not 1 <= n <= MAX_HOST_DEVICES:
         raise argparse.ArgumentTypeError(f"must be between 1 and {MAX_HOST_DEVICES}, got {n}")
     return n
 
 
 def device_id(text: str) -> int:
-    try:
-        n = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not a device id: {text!r}") from None
+    n = _whole_number(text, "a device id")
     if n < 0:
         raise argparse.ArgumentTypeError(f"device ids start at 0, got {n}")
     return n
@@ -90,10 +91,7 @@ def add_remote_options(p: argparse.ArgumentParser) -> None:
 
 
 def positive_int(text: str) -> int:
-    try:
-        n = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not an integer: {text!r}") from None
+    n = _whole_number(text)
     if n < 1:
         raise argparse.ArgumentTypeError(f"must be at least 1, got {n}")
     return n
