@@ -49,7 +49,8 @@ class _RunParser(argparse.ArgumentParser):
 
 def _app_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(
-        prog="jaxtui", description="Explore JAX in the terminal: grad, jit, vmap, lax, pmap and sharding, stax, multi-process JAX, TPU targets.",
+        prog="jaxtui", description="Explore JAX in the terminal: grad, jit, vmap, lax, pmap and sharding, stax, "
+                                 "multi-process JAX, TPU targets.",
         epilog="Other commands: `jaxtui list`, `jaxtui run NAME|FILE [--json] [--timeout S]`, "
                "`jaxtui doctor [--json]`, `jaxtui tour [NAME|FILE]`, `jaxtui serve [--host H] [--port P]`.")
     p.add_argument("file", nargs="?", help="your own demo file (.py), opened in its own pane")
