@@ -220,6 +220,8 @@ class DevicesView(Vertical):
         if target is not None and target >= count:
             self.app.notify(f"Device {target} does not exist in this kernel ({count} devices): runs go "
                             f"to JAX's default device.", severity="warning", timeout=8)
+            # Now, not when the message is handled: a run sent meanwhile would ask for it.
+            self.kernel.config.device = None
             self.post_message(self.TargetChosen(None, ""))
 
     # -- the table -------------------------------------------------------------------
