@@ -24,6 +24,19 @@ DEMOS = REPO / "demos"
 PYTHON = sys.executable
 
 
+def make_sysfs(root: Path, devices: list[tuple[str, str, str]]) -> Path:
+    """A fake PCI bus under root/sys, for the hardware survey; devices: (vendor, device, class)
+    per PCI function."""
+    base = root / "sys" / "bus" / "pci" / "devices"
+    base.mkdir(parents=True)
+    for i, (vendor, device, cls) in enumerate(devices):
+        d = base / f"0000:00:{i + 4:02x}.0"
+        d.mkdir()
+        for name, value in (("vendor", vendor), ("device", device), ("class", cls)):
+            (d / name).write_text(value + "\n")
+    return root / "sys"
+
+
 async def wait_for(pilot, predicate, timeout: float = 30.0, what: str = "") -> None:
     """Let the app run until `predicate()` holds (fail after `timeout` seconds)."""
     t0 = time.monotonic()

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import PYTHON, REPO, count_starts, output_text, views_built, wait_for
+from conftest import PYTHON, REPO, count_starts, make_sysfs, output_text, views_built, wait_for
 from jaxtui import protocol as P
 from jaxtui.cli import doctor
 from jaxtui.cli.main import main as cli_main
@@ -30,19 +30,6 @@ WITH_LIBTPU = {**NO_PACKAGES, "libtpu": "0.0.42"}
 
 
 # -- fixtures: a machine that is not this one -------------------------------------------
-def make_sysfs(root: Path, devices: list[tuple[str, str, str]]) -> Path:
-    """devices: (vendor, device, class) per PCI function."""
-    base = root / "sys" / "bus" / "pci" / "devices"
-    base.mkdir(parents=True)
-    for i, (vendor, device, cls) in enumerate(devices):
-        d = base / f"0000:00:{i + 4:02x}.0"
-        d.mkdir()
-        (d / "vendor").write_text(vendor + "\n")
-        (d / "device").write_text(device + "\n")
-        (d / "class").write_text(cls + "\n")
-    return root / "sys"
-
-
 def make_proc(root: Path, processes: dict[int, tuple[str, list[str]]]) -> Path:
     """processes: pid -> (command line, targets of its open file descriptors)."""
     proc = root / "proc"

@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import PYTHON, REPO, output_text, views_built, wait_for
+from conftest import PYTHON, REPO, make_sysfs, output_text, views_built, wait_for
 from jaxtui import protocol as P
 from jaxtui.core import hardware
 from jaxtui.core.client import KernelClient, KernelConfig, RequestFailed
@@ -28,18 +28,6 @@ from jaxtui.target_spec import TargetSyntaxError, parse_target
 HAS_LIBTPU = importlib.util.find_spec("libtpu") is not None
 needs_libtpu = pytest.mark.skipif(not HAS_LIBTPU, reason="libtpu is not installed (pip install '.[tpu]')")
 LIBTPU_NOISE = ("TPU_WORKER_HOSTNAMES", "TPU_ACCELERATOR_TYPE", "libtpu", "InitGoogle")
-
-
-def make_sysfs(root: Path, devices: list[tuple[str, str, str]]) -> Path:
-    """A fake PCI bus; devices: (vendor, device, class) per PCI function."""
-    base = root / "sys" / "bus" / "pci" / "devices"
-    base.mkdir(parents=True)
-    for i, (vendor, device, cls) in enumerate(devices):
-        d = base / f"0000:00:{i + 4:02x}.0"
-        d.mkdir()
-        for name, value in (("vendor", vendor), ("device", device), ("class", cls)):
-            (d / name).write_text(value + "\n")
-    return root / "sys"
 
 
 # -- 1. the platform of a kernel whose user chose none -----------------------------------
