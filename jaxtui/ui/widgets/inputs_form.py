@@ -62,6 +62,13 @@ class InputField(Vertical):
     def input(self) -> Input:
         return self.query_one(Input)
 
+    @property
+    def text(self) -> str:
+        """The value as typed; a field the form is still building holds its initial text (an
+        autosave can ask while a run's new form mounts)."""
+        inputs = self.query(Input)
+        return inputs.first().value if inputs else self.initial
+
     def check(self) -> tuple[bool, Any]:
         """(ok, value); marks the field and shows the reason when not ok."""
         try:

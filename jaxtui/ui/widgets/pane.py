@@ -210,7 +210,7 @@ class DemoPane(Container):
 
     def input_texts(self) -> dict[str, str]:
         """Each input's text as typed (valid or not)."""
-        return {f.spec.name: f.input.value for f in self.form.query(InputField)}
+        return {f.spec.name: f.text for f in self.form.query(InputField)}
 
     def default_inputs(self) -> dict[str, str]:
         return {spec.name: spec.format(spec.default) for spec in self.form.specs}
