@@ -165,15 +165,20 @@ def cmd_app(argv: list[str]) -> int:
     if args.pane and args.pane not in names:
         print(f"jaxtui: unknown pane {args.pane!r}. Valid panes: {', '.join(names)}", file=sys.stderr)
         return 2
+    return _open_app("jaxtui", args, user_demo=user_demo,
+                     initial_pane=args.pane or (user_demo.name if user_demo else None), remember=True)
+
+
+def _open_app(prog: str, args: argparse.Namespace, **options: Any) -> int:
+    """The app on the kernel, cluster and transport the command line asks for."""
     try:
         cluster = cluster_for(args)
     except ValueError as exc:
-        return _usage_error("jaxtui", str(exc))
+        return _usage_error(prog, str(exc))
     from jaxtui.ui.app import JaxTUI
 
     app = JaxTUI(kernel_config=kernel_config(args, cluster), transport=transport_for(args), cluster=cluster,
-                 user_demo=user_demo, initial_pane=args.pane or (user_demo.name if user_demo else None),
-                 remember=True)
+                 **options)
     app.run()
     return app.return_code or 0
 
@@ -219,16 +224,7 @@ def cmd_tour(argv: list[str]) -> int:
         return 1 if problems else 0
     if problems:
         return 2
-    try:
-        cluster = cluster_for(args)
-    except ValueError as exc:
-        return _usage_error("jaxtui tour", str(exc))
-    from jaxtui.ui.app import JaxTUI
-
-    app = JaxTUI(kernel_config=kernel_config(args, cluster), transport=transport_for(args), cluster=cluster,
-                 initial_pane=tour.steps[0].pane, tour=tour)
-    app.run()
-    return app.return_code or 0
+    return _open_app("jaxtui tour", args, initial_pane=tour.steps[0].pane, tour=tour)
 
 
 def cmd_doctor(argv: list[str]) -> int:
