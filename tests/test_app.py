@@ -348,3 +348,20 @@ async def test_after_the_restart_limit_the_message_does_not_say_restarted(tmp_pa
         text = output_text(app)
         assert "was restarted" not in text and "not restarted" in text
         assert "not restarting" in str(app.query_one("#status").render())
+
+
+async def test_the_collector_paused_for_start_up_runs_again_once_the_first_frame_is_painted(tmp_path):
+    """`jaxtui` pauses Python's cyclic collector while it starts (cli/main.py): the app turns
+    it back on, with the start-up's objects frozen, once the lesson is on screen."""
+    import gc
+
+    gc.disable()
+    try:
+        app = make_app(tmp_path, "x = 1\n", start_kernel=False, resume_gc=True)
+        async with app.run_test(size=(80, 24)) as pilot:
+            await views_built(pilot)
+            await wait_for(pilot, gc.isenabled, what="the collector to run again")
+            assert gc.get_freeze_count() > 0
+    finally:
+        gc.unfreeze()
+        gc.enable()

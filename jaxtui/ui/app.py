@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import gc
 import os
 import signal
 import threading
@@ -80,8 +81,9 @@ class JaxTUI(App[int]):
                  initial_pane: str | None = None, demos: list[Demo] | None = None,
                  start_kernel: bool = True, cursor_blink: bool = True, tour: Tour | None = None,
                  transport: Transport | None = None, cluster: ClusterSpec | None = None,
-                 remember: bool = False) -> None:
+                 remember: bool = False, resume_gc: bool = False) -> None:
         super().__init__()
+        self._resume_gc = resume_gc  # the command line paused the collector for start-up
         self.demos = list(demos if demos is not None else builtin_demos())
         if user_demo is not None:
             self.demos.append(user_demo)
@@ -158,6 +160,14 @@ class JaxTUI(App[int]):
             after_visible(self, lambda: self.start_kernel_worker(restart=False))
         if self.tour_at_start is not None:
             self.start_tour(self.tour_at_start)
+        if self._resume_gc:
+            after_visible(self, self._start_up_done)
+
+    def _start_up_done(self) -> None:
+        """The first frame and the lesson are painted: collect again, leaving the start-up's
+        objects (the app itself, Textual's and our modules) out of every later pass."""
+        gc.freeze()
+        gc.enable()
 
     def _theme_changed(self, theme: Any) -> None:
         for view in self.query(LinkedLines):  # a light app theme gets light code colours
