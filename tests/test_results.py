@@ -88,6 +88,70 @@ async def test_output_follows_the_stream_contract():
         assert lines[-1] == "── grad: ok on cpu:0 in 100 ms"
 
 
+async def test_a_flood_of_stream_events_is_painted_in_a_few_appends_and_nothing_is_lost(monkeypatch):
+    """A run printing as fast as it can sends many events a second: painting each one kept
+    keys waiting (F1 took 0.8 s in tmux). Text is painted at most every PAINT_EVERY_S, in
+    one append, and find, copy and the run's end see all of it at once."""
+    from conftest import output_view
+    from jaxtui.ui.results.output import OutputText
+
+    appends: list[str] = []
+    original = OutputText.append
+    monkeypatch.setattr(OutputText, "append", lambda self, text: (appends.append(text), original(self, text)))
+    app = JaxTUI(start_kernel=False, cursor_blink=False)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await views_built(pilot)
+        pane = app.current_pane
+        pane.begin_run()
+        for i in range(2000):
+            pane.on_kernel_event("stream", {"name": "stdout", "text": f"line {i}\n"})
+        view = output_view(app)
+        assert view.text.splitlines()[-1] == "line 1999"  # the run's text: at once
+        assert len(appends) <= 2  # not one per event
+        assert view.view.text.splitlines()[-1] == "line 1999"  # what find and copy read
+        pane.on_kernel_event("stream", {"name": "stdout", "text": "late line\n"})
+        await pilot.pause(0.2)
+        assert view.query_one(OutputText).text.splitlines()[-1] == "late line"  # painted by the timer
+        reloads: list[str] = []
+        monkeypatch.setattr(OutputText, "show", lambda self, text, styles: reloads.append(text))
+        pane.show_result(long_result(stdout="".join(f"line {i}\n" for i in range(2000)) + "late line\n"))
+        await pilot.pause(0.2)
+        shown = view.query_one(OutputText).text
+        assert shown == view.text + "\n"  # the streamed text, its first line the verdict
+        assert shown.startswith("✓ ran grad\nline 0\n") and shown.count("late line") == 1
+        assert shown.rstrip().endswith("── grad: ok on cpu:0 in 100 ms")
+        assert not reloads  # edited in place: 100,000 lines loaded again kept keys waiting 3 s
+
+
+async def test_a_text_views_height_in_constant_time_agrees_with_textuals_sum():
+    """text_view._WrappedDocument: Textual summed every line's rows for each height asked
+    (half a second per key with a 100,000-line Output); the constant-time count must agree
+    with that sum after wrapping, appends, edits and a resize."""
+    from conftest import output_view
+    from jaxtui.ui.widgets.text_view import _WrappedDocument
+
+    app = JaxTUI(start_kernel=False, cursor_blink=False)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await views_built(pilot)
+        pane = app.current_pane
+        pane.begin_run()
+        view = output_view(app).view
+        assert isinstance(view.wrapped_document, _WrappedDocument)
+
+        def rows_by_sum() -> int:
+            return sum(len(offsets) + 1 for offsets in view.wrapped_document._wrap_offsets)
+
+        for i in range(50):
+            pane.on_kernel_event("stream", {"name": "stdout", "text": ("word " * (i % 37)) + "\n"})
+            view = output_view(app).view
+            assert view.wrapped_document.height == rows_by_sum()
+        view.insert("a line in the middle " * 9 + "\n", (20, 0))
+        assert view.wrapped_document.height == rows_by_sum()
+        await pilot.resize_terminal(120, 30)
+        await pilot.pause(0.2)
+        assert view.wrapped_document.height == rows_by_sum()
+
+
 async def test_output_values_in_code_order_and_the_devices_of_a_multi_device_run():
     from conftest import output_text
 

@@ -20,6 +20,7 @@ from rich.style import Style
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
+from textual.timer import Timer
 from textual.widgets import Static
 
 from jaxtui import protocol as P
@@ -29,6 +30,9 @@ from jaxtui.ui.results.searchable import SearchableView
 from jaxtui.ui.widgets.text_view import TextView
 
 HISTORY = 5  # runs kept for `[`
+# Streamed text reaches the screen at most this often: a run that prints as fast as it can
+# sends many events a second, and painting each one kept keys waiting (F1 took 0.8 s).
+PAINT_EVERY_S = 0.05
 WAITING = " (waiting for the kernel to start)"  # in a run's title until it starts (app.py)
 STYLES = {  # a line's look by what it is
     "title": Style(bold=True),
@@ -90,19 +94,34 @@ def in_code_order(streams: list[tuple[str, str]], values: list[dict[str, Any]]) 
 
 @dataclass
 class OutputRun:
-    """One run's output: its text and the style of each styled line (0-based rows)."""
+    """One run's output: its text and the style of each styled line (0-based rows).
+
+    Text is appended in pieces, joined when read: a run that prints for minutes appends
+    thousands of pieces, and each append must cost the piece, not the whole text so far."""
 
     title: str
-    text: str = ""
+    done: bool = False
     styles: dict[int, str] = field(default_factory=dict)
     open_stream: str | None = None  # the stream whose last line has no newline yet
     streams: list[tuple[str, str]] = field(default_factory=list)  # (name, text) as streamed
-    done: bool = False
     error_row: int | None = None  # the error's first line
+    _pieces: list[str] = field(default_factory=list)
+    last_row: int = 0  # rows so far (the newlines in the text)
 
     @property
-    def last_row(self) -> int:
-        return self.text.count("\n")
+    def text(self) -> str:
+        if len(self._pieces) > 1:
+            self._pieces[:] = ["".join(self._pieces)]
+        return self._pieces[0] if self._pieces else ""
+
+    @text.setter
+    def text(self, value: str) -> None:
+        self._pieces[:] = [value]
+        self.last_row = value.count("\n")
+
+    def add(self, text: str) -> None:
+        self._pieces.append(text)
+        self.last_row += text.count("\n")
 
 
 class OutputText(TextView):
@@ -174,6 +193,13 @@ class OutputView(SearchableView):
         super().__init__(**kwargs)
         self.runs: list[OutputRun] = []
         self.shown = -1  # index in runs of the run on screen
+        self._unpainted: list[str] = []  # the shown run's text not yet on the screen
+        self._paint_timer: Timer | None = None
+
+    @property
+    def view(self) -> TextView:
+        self._paint()  # find, copy and save see all the text there is
+        return self.query_one(TextView)
 
     def compose(self) -> ComposeResult:
         yield Static("", classes="output-status")
@@ -220,6 +246,8 @@ class OutputView(SearchableView):
             run = self.current
             assert run is not None
         streams = run.streams or ([("stdout", str(result["stdout"]))] if result.get("stdout") else [])
+        self._paint()
+        on_screen = run.text if self.shown == len(self.runs) - 1 and self.is_mounted else None
         ok = bool(result.get("ok"))
         what = run.title.removeprefix("running ").removesuffix("…").replace(WAITING, "")
         self.runs[-1] = run = OutputRun(run.title, done=True)
@@ -243,9 +271,24 @@ class OutputView(SearchableView):
                 self._write(escape_controls(details).rstrip("\n") + "\n", "stderr")
         self._write("\n" + footer(result) + "\n", "ok" if result.get("ok") else "failed")
         if self.shown == len(self.runs) - 1:  # the user is not looking at an earlier run
-            self._show(len(self.runs) - 1)
+            if on_screen is None or not self._edit_shown(on_screen, run):
+                self._show(len(self.runs) - 1)
             # From the verdict down, in the order the code ran; after a failure, the error.
             self.query_one(OutputText).reveal(run.error_row if run.error_row is not None else 0)
+
+    def _edit_shown(self, shown: str, run: OutputRun) -> bool:
+        """Turn the streamed text on screen into the run's final text by editing its first
+        line and appending the end, when that is all that differs (no value was placed among
+        the printed lines): loading 100,000 printed lines again kept keys waiting 3 s."""
+        text = run.text
+        shown_body, new_body = shown.partition("\n")[2], text.partition("\n")[2]
+        if not new_body.startswith(shown_body):
+            return False
+        view = self.query_one(OutputText)
+        view.row_styles = run.styles
+        view.replace(text.partition("\n")[0], (0, 0), (0, len(view.document.get_line(0))))
+        view.append(new_body[len(shown_body):])
+        return True
 
     # -- writing ----------------------------------------------------------------------------
     def stream(self, text: str, name: str = "stdout") -> None:
@@ -275,15 +318,29 @@ class OutputView(SearchableView):
         if run is None:
             return
         first = run.last_row
-        run.text += text
+        run.add(text)
         if style:
             # every line this text touches, but not the empty line after its final newline
             last = run.last_row - (1 if text.endswith("\n") else 0)
             run.styles.update({row: style for row in range(first, last + 1)})
         if self.shown == len(self.runs) - 1 and self.is_mounted and not run.done:
-            view = self.query_one(OutputText)
-            view.row_styles = run.styles
-            view.append(text)
+            self._unpainted.append(text)
+            if self._paint_timer is None:
+                self._paint_timer = self.set_timer(PAINT_EVERY_S, self._paint)
+
+    def _paint(self) -> None:
+        """Put the text written since the last paint on the screen, in one append."""
+        if self._paint_timer is not None:
+            self._paint_timer.stop()
+            self._paint_timer = None
+        run = self.current
+        if not self._unpainted or run is None or not self.is_mounted:
+            return
+        text = "".join(self._unpainted)
+        self._unpainted.clear()
+        view = self.query_one(OutputText)
+        view.row_styles = run.styles
+        view.append(text)
 
     def _finish(self, summary: str) -> None:
         """The run ended without a result: its `▶ running…` line says so instead."""
@@ -300,6 +357,7 @@ class OutputView(SearchableView):
     # -- the runs kept ----------------------------------------------------------------------
     def _show(self, index: int) -> None:
         self.shown = index
+        self._unpainted.clear()  # the run's whole text is shown now
         if not self.is_mounted:
             return
         run = self.runs[index]

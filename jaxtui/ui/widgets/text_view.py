@@ -16,6 +16,7 @@ from typing import Any
 from rich.style import Style
 from rich.text import Text
 from textual import on
+from textual.document._wrapped_document import WrappedDocument
 from textual.widgets import TextArea
 from textual.widgets.text_area import Selection
 
@@ -24,6 +25,19 @@ LINK_STYLE = Style(bgcolor="#3b3a5a")  # linked lines: a tint that reads on mono
 
 
 DARK_THEME, LIGHT_THEME = "monokai", "github_light"  # code colours for dark and light app themes
+
+
+class _WrappedDocument(WrappedDocument):
+    """Textual's wrapped document, with its height in constant time.
+
+    Textual sums every line's row count each time the height is asked for (the virtual
+    size, the scroll limits: thousands of times a second while Output streams), which made
+    a 100,000-line Output take half a second to answer a key. One row per entry of
+    `_offset_to_line_info` is what `wrap` and `wrap_range` keep."""
+
+    @property
+    def height(self) -> int:
+        return len(self._offset_to_line_info)
 
 
 class LinkedLines(TextArea):
@@ -36,6 +50,10 @@ class LinkedLines(TextArea):
 
     def on_mount(self) -> None:
         self.follow_theme()
+
+    def _set_document(self, text: str, language: str | None) -> None:
+        super()._set_document(text, language)
+        self.wrapped_document.__class__ = _WrappedDocument
 
     def follow_theme(self) -> None:
         if self.follows_app_theme:
