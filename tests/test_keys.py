@@ -2,9 +2,15 @@
 
 from __future__ import annotations
 
+import shutil
+import subprocess
+import time
+import uuid
+
+import pytest
 from textual import events
 
-from conftest import views_built
+from conftest import PYTHON, views_built
 from jaxtui.ui.app import JaxTUI
 
 
@@ -28,6 +34,44 @@ async def test_a_burst_of_keys_is_applied_in_order():
         lines = editor.text.splitlines()
         assert lines[1] == "W" + app.current_pane.demo.code.splitlines()[1]
         assert lines[2].startswith("abc")
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(shutil.which("tmux") is None, reason="needs tmux")
+def test_a_burst_through_a_real_terminal_is_applied_in_order_and_ctrl_s_writes_it_back(tmp_path):
+    """Item 9 in a real terminal: tmux sends `abc`, Up, Home and `W` in one write, as SSH on
+    a slow link does; item 10: ctrl+s in the editor writes the file back, keeping a .bak."""
+    path = tmp_path / "burst.py"
+    original = '"""# burst\n\nKeys in a burst."""\nfirst = 1\nsecond = 2\nthird = 3\n'
+    path.write_text(original)
+    socket = f"jaxtui-burst-{uuid.uuid4().hex[:8]}"
+
+    def tmux(*args: str) -> str:
+        return subprocess.run(["tmux", "-L", socket, *args], capture_output=True, text=True, timeout=30).stdout
+
+    def wait_for(predicate, what: str, timeout: float = 60) -> None:
+        deadline = time.monotonic() + timeout
+        while not predicate():
+            assert time.monotonic() < deadline, f"{what} never happened:\n{tmux('capture-pane', '-p')}"
+            time.sleep(0.1)
+
+    tmux("new-session", "-d", "-x", "80", "-y", "24",
+         f"env JAXTUI_STATE_DIR={tmp_path / 'state'} JAX_PLATFORMS=cpu {PYTHON} -m jaxtui {path}")
+    try:
+        wait_for(lambda: "third = 3" in tmux("capture-pane", "-p"), "the editor on screen")
+        tmux("send-keys", "Tab")  # to the editor (the file declares no inputs)
+        time.sleep(0.5)
+        tmux("send-keys", "Down", "Down")
+        time.sleep(0.5)
+        # One tmux command: the keys reach the app's terminal in one burst.
+        tmux("send-keys", "-l", "abc", ";", "send-keys", "Up", "Home", ";", "send-keys", "-l", "W")
+        wait_for(lambda: "abcthird = 3" in tmux("capture-pane", "-p"), "the burst typed")
+        tmux("send-keys", "C-s")
+        wait_for(lambda: path.read_text() != original, "the file written back")
+        assert path.read_text() == original.replace("second", "Wsecond").replace("third", "abcthird")
+        assert (tmp_path / "burst.py.bak").read_text() == original
+    finally:
+        tmux("kill-server")
 
 
 async def test_f2_and_f3_change_pane_from_every_widget_of_the_devices_tab():
