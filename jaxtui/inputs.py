@@ -14,6 +14,11 @@ from dataclasses import dataclass, field
 from typing import Any
 
 
+def format_limit(value: float) -> str:
+    """A bound as the code would write it: 10_000_000 (not 1e+07), 0.5."""
+    return f"{int(value):_}" if float(value).is_integer() and abs(value) < 1e18 else f"{value:g}"
+
+
 class InputError(ValueError):
     """A value that does not fit its input's declaration."""
 
@@ -83,9 +88,9 @@ def _check(spec: InputSpec, value: Any) -> Any:
         raise InputError("must be one of " + ", ".join(repr(c) for c in spec.choices))
     if isinstance(value, (int, float)) and not isinstance(value, bool):
         if spec.min is not None and value < spec.min:
-            raise InputError(f"must be >= {spec.min:g}")
+            raise InputError(f"must be >= {format_limit(spec.min)}")
         if spec.max is not None and value > spec.max:
-            raise InputError(f"must be <= {spec.max:g}")
+            raise InputError(f"must be <= {format_limit(spec.max)}")
     return value
 
 

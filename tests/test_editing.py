@@ -113,3 +113,18 @@ async def test_the_form_follows_the_code_after_a_run():
         await pilot.press("f12")  # the original's fields come back with the original code
         await pilot.pause()
         assert [f.spec.name for f in pane.form.query(InputField)] == ["n", "seed"]
+
+
+def test_bounds_are_written_as_the_code_writes_them():
+    """`max=10_000_000` was shown as `<= 1e+07`, in the hint and in the refusal."""
+    import pytest
+
+    from jaxtui.inputs import InputError, InputSpec, parse_value
+    from jaxtui.ui.widgets.inputs_form import allowed
+
+    spec = InputSpec(name="n", default=1000, help="samples", min=1, max=10_000_000, line=1)
+    assert allowed(spec) == "int, >= 1 and <= 10_000_000"
+    with pytest.raises(InputError, match=r"must be <= 10_000_000$"):
+        parse_value(spec, "20000000")
+    half = InputSpec(name="p", default=0.25, help="", min=0.5, max=None, line=1)
+    assert allowed(half) == "float, >= 0.5"

@@ -47,7 +47,7 @@ async def test_f1_explains_the_focused_part_with_all_its_keys():
         app.current_pane.form.query_one(Input).focus()  # a field: that field's help (item 7)
         content = (await open_help(pilot, app)).content
         assert content.title == "Input n" and "number of samples" in content.text
-        assert "int, >= 1 and <= 1e+07" in content.text
+        assert "int, >= 1 and <= 10_000_000" in content.text  # as the code writes it, not 1e+07
         assert "Keys here (Input n)" not in content.where and content.where == "Input n"
         await pilot.press("f1")  # f1 closes it too
         assert not isinstance(app.screen, HelpScreen)

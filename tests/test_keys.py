@@ -12,6 +12,7 @@ from textual import events
 
 from conftest import PYTHON, views_built
 from jaxtui.ui.app import JaxTUI
+from jaxtui.ui.results.searchable import SearchableView
 
 
 def burst(app: JaxTUI, *keys: str) -> None:
@@ -34,6 +35,34 @@ async def test_a_burst_of_keys_is_applied_in_order():
         lines = editor.text.splitlines()
         assert lines[1] == "W" + app.current_pane.demo.code.splitlines()[1]
         assert lines[2].startswith("abc")
+
+
+async def test_a_burst_in_a_form_field_and_a_find_bar_is_applied_in_order():
+    """Item 9 beyond the editor: `End BSpace BSpace BSpace BSpace 0` in one burst typed the 0
+    before the backspaces ran (they are bindings, run once the key reached the app), and the
+    backspaces then deleted it: the field was left empty, "a value is required"."""
+    app = JaxTUI(start_kernel=False, cursor_blink=False)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await views_built(pilot)
+        field = app.query_one("#input-n")
+        field.focus()
+        await pilot.pause()
+        burst(app, "home", "end", "backspace", "backspace", "backspace", "backspace", "0", "left", "7")
+        await pilot.pause(0.3)
+        assert field.value == "70"
+        results = app.current_pane.results
+        results.active = "jaxpr"
+        await pilot.pause()
+        shown = results.shown_view()
+        assert isinstance(shown, SearchableView)
+        shown.view.focus()
+        await pilot.pause()
+        await pilot.press("slash")
+        find = app.focused
+        assert find is not None and "inspect-find-input" in find.classes
+        burst(app, "x", "y", "backspace", "backspace", "a", "home", "b")
+        await pilot.pause(0.3)
+        assert find.value == "ba"
 
 
 @pytest.mark.slow

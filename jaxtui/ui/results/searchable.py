@@ -12,6 +12,7 @@ from textual.containers import Horizontal, Vertical
 from textual.widgets import Input, Label
 
 from jaxtui.ui.results.base import COPY_SAVE_BINDINGS, ResultsView
+from jaxtui.ui.widgets.in_order import Field
 from jaxtui.ui.widgets.text_view import TextView
 
 FIND_HINT = "text (↑/↓: previous/next; enter: to the view, then n/N; esc: close)"
@@ -31,7 +32,7 @@ class SearchableView(Vertical, ResultsView):
         with Horizontal(classes="inspect-find") as bar:
             bar.display = False
             yield Label("find ", classes="inspect-find-label")
-            field = Input(placeholder=FIND_HINT, compact=True, classes="inspect-find-input")
+            field = Field(placeholder=FIND_HINT, compact=True, classes="inspect-find-input")
             field.cursor_blink = False
             yield field
             yield Label("", classes="inspect-find-count")

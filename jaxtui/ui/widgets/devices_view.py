@@ -34,6 +34,7 @@ from jaxtui.core.cluster import Kernel
 from jaxtui.render.target_report import pod_map_planes, target_summary
 from jaxtui.render.units import format_bytes
 from jaxtui.target_spec import EXAMPLES as TARGET_EXAMPLES
+from jaxtui.ui.widgets.in_order import Field
 
 REFRESH_S = 2.0
 AUTO = "auto"  # the platform Select's value for "JAX chooses"
@@ -122,7 +123,7 @@ class DevicesView(Vertical):
                                  id="platform-select",
                                  tooltip="auto: JAX picks (TPU, then GPU, then CPU)")
             yield Label("  CPU devices ")
-            yield Input(str(hosts) if hosts is not None else "", type="integer", max_length=6,
+            yield Field(str(hosts) if hosts is not None else "", type="integer", max_length=6,
                         compact=True, id="host-devices-input", placeholder=f"1-{MAX_HOST_DEVICES}")
             yield Button("Restart kernel", compact=True, id="apply-config",
                          tooltip="Start a kernel with this platform and virtual CPU device count")

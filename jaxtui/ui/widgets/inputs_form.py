@@ -14,7 +14,8 @@ from textual.containers import Horizontal, Vertical
 from textual.widget import Widget
 from textual.widgets import Input, Label
 
-from jaxtui.inputs import InputError, InputSpec, parse_value
+from jaxtui.inputs import InputError, InputSpec, format_limit, parse_value
+from jaxtui.ui.widgets.in_order import Field
 
 
 def allowed(spec: InputSpec) -> str:
@@ -23,9 +24,9 @@ def allowed(spec: InputSpec) -> str:
         return "one of " + " · ".join(spec.format(c) for c in spec.choices)
     limits = []
     if spec.min is not None:
-        limits.append(f">= {spec.min:g}")
+        limits.append(f">= {format_limit(spec.min)}")
     if spec.max is not None:
-        limits.append(f"<= {spec.max:g}")
+        limits.append(f"<= {format_limit(spec.max)}")
     return spec.kind + (f", {' and '.join(limits)}" if limits else "")
 
 
@@ -52,7 +53,7 @@ class InputField(Vertical):
         spec = self.spec
         with Horizontal(classes="input-row"):
             yield Label(f"{spec.name}", classes="input-name")
-            field = Input(self.initial, compact=True, id=f"input-{spec.name}", classes="input-value",
+            field = Field(self.initial, compact=True, id=f"input-{spec.name}", classes="input-value",
                           tooltip=spec.help or None)
             field.cursor_blink = False
             yield field

@@ -11,7 +11,7 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, cast
 
-from textual import events, on
+from textual import on
 from textual.app import ComposeResult
 from textual.containers import Container, Vertical
 from textual.document._syntax_aware_document import SyntaxAwareDocument
@@ -27,6 +27,7 @@ from jaxtui.inputs import declared_inputs
 from jaxtui.ui.results.base import ResultsView
 from jaxtui.ui.results.tabs import ResultsTabs
 from jaxtui.ui.widgets.deferred import after_visible
+from jaxtui.ui.widgets.in_order import InOrderKeys
 from jaxtui.ui.widgets.inputs_form import InputField, InputsForm
 from jaxtui.ui.widgets.text_view import LinkedLines
 
@@ -55,7 +56,7 @@ class _ParseFromBytes:
         return self.parser.parse(self.document.text.encode("utf-8"), old_tree)
 
 
-class CodeEditor(LinkedLines):
+class CodeEditor(InOrderKeys, LinkedLines):
     """The demo's code: Python highlighting, line numbers, undo; Tab indents. Lines that a
     results view's cursor links back to (the source of a jaxpr equation) are tinted."""
 
@@ -94,18 +95,6 @@ class CodeEditor(LinkedLines):
         self.language = "python"  # rebuilds the document: keep the cursor where it was
         self.selection = cursor
         self.scroll_to(scroll.x, scroll.y, animate=False)
-
-    async def _on_key(self, event: events.Key) -> None:
-        # Textual runs a widget's bindings (arrows, Home...) only once the key has bubbled up to
-        # the app, while a character is typed here at once: in a burst (SSH on a slow link, a
-        # script), `abc Up Home W` typed W before the cursor moved. Our own bindings run here,
-        # in the order the keys came.
-        for binding in self._bindings.key_to_bindings.get(event.key, ()):
-            if not binding.priority and await self.app.run_action(binding.action, self):
-                event.stop()
-                event.prevent_default()
-                return
-        await super()._on_key(event)
 
     def undo(self) -> None:
         # An undo puts back the cursor of its own edit, but Textual re-wraps first, with the
