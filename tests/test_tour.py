@@ -372,3 +372,27 @@ async def test_the_default_tour_start_to_finish_at_80x24():
         await pilot.press("f8")
         await pilot.pause(0.1)
         assert app.tour_panel is None
+
+
+async def test_a_step_cut_short_at_80x24_is_marked_and_read_whole_with_ctrl_g(tmp_path):
+    """At 80x24 the tour bar takes 2 rows: a step's first line. The head says there is more
+    (⋯), and ctrl+g in the tour's text shows the whole step; ctrl+g again gives the bar back."""
+    path = tmp_path / "long.tour"
+    words = " ".join(f"word{i}" for i in range(120))
+    path.write_text(f"title: Long\nstep: A long step\npane: grad\ntext: {words} END\n")
+    app = JaxTUI(cursor_blink=False, start_kernel=False, tour=find_tour(str(path)), initial_pane="grad")
+    async with app.run_test(size=(80, 24)) as pilot:
+        panel = app.tour_panel
+        await pilot.press("f8")  # a tour from a file waits for a key
+        await settle(pilot, app)
+        await pilot.pause(0.2)
+        body = panel.query_one("#tour-body")
+        assert body.region.height == 1 and "⋯" in str(panel.query_one("#tour-head").render())
+        body.focus()
+        await pilot.press("ctrl+g")
+        await pilot.pause(0.2)
+        assert app.screen.maximized is panel
+        assert body.max_scroll_y == 0 and body.region.height >= 6  # all of it, nothing to scroll
+        await pilot.press("ctrl+g")
+        await pilot.pause(0.2)
+        assert app.screen.maximized is None and body.region.height == 1

@@ -510,6 +510,11 @@ class JaxTUI(App[int]):
         if screen.maximized is not None:
             screen.minimize()
             return
+        tour, focused = self._tour, self.focused
+        if tour is not None and tour.is_mounted and focused is not None and tour in focused.ancestors_with_self:
+            # A step's text cut short on a small terminal (80x24 shows its first line): read it whole.
+            screen.maximize(tour, container=False)
+            return
         pane = self.current_pane
         target = pane.editor if self.focused is pane.editor else pane.results
         screen.maximize(target, container=False)

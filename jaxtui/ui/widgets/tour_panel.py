@@ -45,9 +45,13 @@ PANE_MOUNT_TIMEOUT_S = 10.0
 class TourPanel(Vertical):
     """Step counter and title, the step's narrative, and what the step is doing."""
 
+    ALLOW_MAXIMIZE = True  # ctrl+g with the focus in the tour's text: the whole step
+
     HELP = ("A guided tour. Each step opens a pane, puts the step's code and inputs in it, "
             "and may run it. Go forward and back with the keys in the footer; 'again' puts "
             "the step's code back and runs it once more, so you can experiment freely. "
+            "A small terminal shows the first line of a step (marked ⋯ when there is more): "
+            "the text scrolls with the arrows once focused (tab), and ctrl+g shows it whole. "
             "When the tour ends, every pane it used gets your own code back.")
 
     status: reactive[str] = reactive("", init=False)  # the right end of the header line
@@ -146,6 +150,7 @@ class TourPanel(Vertical):
         self.query_one("#tour-text", Markdown).update(self.step.text)
         self.query_one("#tour-body", VerticalScroll).scroll_home(animate=False)
         self._render_head()
+        self.call_after_refresh(self._render_head)  # ⋯ once the text is laid out
 
     def _show_warning(self) -> None:
         next_key = self._key("tour_next")
@@ -166,6 +171,9 @@ class TourPanel(Vertical):
         head = (Text.assemble((f" {self.counter} ", "reverse bold"), " ", (self.tour.title, "bold"))
                 if self.held else
                 Text.assemble((f" {self.counter} ", "reverse bold"), " ", (step.pane, "bold"), " · ", step.title))
+        body = self.query("#tour-body")
+        if body and body.first().max_scroll_y > 0:
+            head.append(" ⋯", style="bold")  # more text than the bar shows: tab to it, ctrl+g
         head.truncate(max(10, self.size.width - len(self.status) - 3), overflow="ellipsis")
         if self.status:
             pad = max(1, self.size.width - head.cell_len - len(self.status) - 1)
