@@ -44,7 +44,8 @@ ACTIONS: tuple[Action, ...] = (
     Action("next_result", "f4", "Tab", "view: next results tab", "Cycle the results tabs (Lesson, Output, Jaxpr...)",
            wide=True),
     Action("maximize", "ctrl+g", "Max", "view: maximise the editor or results view (again: restore)",
-           "Give the focused results view (or the editor, or the tour's text) the whole screen; ctrl+g or escape restores",
+           "Give the focused results view (or the editor, or the tour's text) the whole screen; "
+           "ctrl+g or escape restores",
            wide=True),
     Action("toggle_live", "ctrl+l", "Live", "live: toggle live inspection",
            "Live mode: after each pause in typing, update the Jaxpr, StableHLO, HLO, Cost and Compiles "
