@@ -9,8 +9,10 @@
    compute time, through the protocol and through the app up to the Output (target: 100 ms).
 4. UI event-loop gaps while the kernel computes for a few seconds (target: under 50 ms).
 5. UI process RSS after the kernel is ready (target: under 120 MB).
+6. A key (F1) while a run prints as fast as it can (200,000 lines), against the same key on
+   the idle app, in tmux (target: under 250 ms, within 5x idle).
 
-Run: python benchmarks/bench_foundation.py [--repeats N] [--frames-only]
+Run: python benchmarks/bench_foundation.py [--repeats N] [--frames-only] [--flood-only]
 Needs tmux. Prints one line per figure with PASS/FAIL against its target.
 """
 
@@ -86,6 +88,55 @@ def compile_bytecode() -> None:
     import jaxtui
 
     compileall.compile_dir(Path(jaxtui.__file__).parent, quiet=1)
+
+
+FLOOD = '''"""# flood
+
+Prints as fast as it can."""
+for i in range(200_000):
+    print("line", i, "x" * 40)
+'''
+
+
+def f1_latency() -> float:
+    """Seconds from sending F1 until the help screen shows, then closes it."""
+    t0 = time.perf_counter()
+    tmux("send-keys", "-t", "b", "F1")
+    while "Keys here" not in tmux("capture-pane", "-p", "-t", "b"):
+        if time.perf_counter() - t0 > 30:
+            raise RuntimeError("F1 never showed the help")
+        time.sleep(0.005)
+    latency = time.perf_counter() - t0
+    tmux("send-keys", "-t", "b", "Escape")
+    time.sleep(0.3)
+    return latency
+
+
+def flood_figures(repeats: int) -> dict[str, float]:
+    """F1 on the idle app, then F1 while a run floods the Output (a new run each time the
+    last one ended), in one tmux session."""
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "flood.py"
+        path.write_text(FLOOD)
+        tmux("kill-server")
+        new_session(f"env JAXTUI_STATE_DIR={tmp}/state {sys.executable} -m jaxtui {path}")
+        try:
+            t0 = time.perf_counter()
+            while "ready" not in tmux("capture-pane", "-p", "-t", "b"):
+                if time.perf_counter() - t0 > 120:
+                    raise RuntimeError("kernel never became ready")
+                time.sleep(0.1)
+            idle = [f1_latency() for _ in range(repeats)]
+            busy: list[float] = []
+            while len(busy) < repeats:
+                if "kernel busy" not in tmux("capture-pane", "-p", "-t", "b"):
+                    tmux("send-keys", "-t", "b", "C-r")
+                    time.sleep(2.0)  # printing in full flow
+                    continue
+                busy.append(f1_latency())
+            return {"idle": statistics.median(idle), "busy": statistics.median(busy)}
+        finally:
+            tmux("kill-server")
 
 
 def ui_rss_mb() -> float:
@@ -193,10 +244,15 @@ def main() -> int:
     parser = argparse.ArgumentParser()
     parser.add_argument("--repeats", type=int, default=7)
     parser.add_argument("--frames-only", action="store_true", help="only the first-frame and lesson figures")
+    parser.add_argument("--flood-only", action="store_true", help="only the key-while-printing figure")
     args = parser.parse_args()
     if not shutil.which("tmux"):
         print("tmux is needed for the first-frame figures")
         return 2
+    if args.flood_only:
+        compile_bytecode()
+        _print(_flood_rows(flood_figures(args.repeats)))
+        return 0
     py = sys.executable
     with tempfile.NamedTemporaryFile("w", suffix=".py", delete=False) as f:
         f.write(MINIMAL_APP)
@@ -234,11 +290,19 @@ def main() -> int:
                  "target <= 100 ms"))
     rows.append(("app: max event-loop gap during 3 s compute", app["max_gap"], app["max_gap"] <= 0.05,
                  f"median gap {app['median_gap'] * 1000:.1f} ms for a 10 ms timer (target max <= 50 ms)"))
+    rows += _flood_rows(flood_figures(args.repeats))
     rss = ui_rss_mb()
     _print(rows)
     verdict = "PASS" if rss <= 120 else "FAIL"
     print(f"{'UI process RSS with the kernel ready':<46} {rss:>8.1f} MB  {verdict} target <= 120 MB")
     return 0
+
+
+def _flood_rows(flood: dict[str, float]) -> list[tuple[str, float, bool | None, str]]:
+    ok = flood["busy"] <= 0.25 and flood["busy"] <= 5 * flood["idle"]
+    return [("F1 to help, idle app (tmux)", flood["idle"], None, ""),
+            ("F1 to help while a run prints 200,000 lines", flood["busy"], ok,
+             f"{flood['busy'] / flood['idle']:.1f}x idle (target <= 250 ms, <= 5x idle)")]
 
 
 def _print(rows: list[tuple[str, float, bool | None, str]]) -> None:
