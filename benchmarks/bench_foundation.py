@@ -108,6 +108,8 @@ def f1_latency() -> float:
         time.sleep(0.005)
     latency = time.perf_counter() - t0
     tmux("send-keys", "-t", "b", "Escape")
+    while "Keys here" in tmux("capture-pane", "-p", "-t", "b"):  # closed before the next F1
+        time.sleep(0.01)
     time.sleep(0.3)
     return latency
 

@@ -113,7 +113,9 @@ async def test_a_flood_of_stream_events_is_painted_in_a_few_appends_and_nothing_
         await pilot.pause(0.2)
         assert view.query_one(OutputText).text.splitlines()[-1] == "late line"  # painted by the timer
         reloads: list[str] = []
-        monkeypatch.setattr(OutputText, "show", lambda self, text, styles: reloads.append(text))
+        show = OutputText.show
+        monkeypatch.setattr(OutputText, "show",
+                            lambda self, text, styles: (reloads.append(text), show(self, text, styles)))
         pane.show_result(long_result(stdout="".join(f"line {i}\n" for i in range(2000)) + "late line\n"))
         await pilot.pause(0.2)
         shown = view.query_one(OutputText).text
@@ -121,6 +123,18 @@ async def test_a_flood_of_stream_events_is_painted_in_a_few_appends_and_nothing_
         assert shown.startswith("✓ ran grad\nline 0\n") and shown.count("late line") == 1
         assert shown.rstrip().endswith("── grad: ok on cpu:0 in 100 ms")
         assert not reloads  # edited in place: 100,000 lines loaded again kept keys waiting 3 s
+        # A failed run's error, after text still waiting to be painted: there, and scrolled to.
+        pane.begin_run()
+        reloads.clear()  # the new run's start shows its (empty) text: not a reload
+        for i in range(3000):
+            pane.on_kernel_event("stream", {"name": "stdout", "text": f"again {i}\n"})
+        await pilot.pause(0.06)  # a paint done, more text waiting for the next
+        error = {"kind": "exception", "type": "ValueError", "message": "boom", "traceback": ""}
+        pane.show_result(long_result(ok=False, error=error, stdout="".join(f"again {i}\n" for i in range(3000))))
+        await pilot.pause(0.2)
+        text_view = view.query_one(OutputText)
+        assert "✗ ValueError: boom" in text_view.text and not reloads
+        assert text_view.cursor_location[0] == text_view.text.splitlines().index("✗ ValueError: boom")
 
 
 async def test_a_text_views_height_in_constant_time_agrees_with_textuals_sum():
