@@ -98,6 +98,15 @@ for i in range(200_000):
 '''
 
 
+def wait_kernel_ready(timeout: float) -> None:
+    """Until the app in the tmux session says its kernel is ready."""
+    t0 = time.perf_counter()
+    while "ready" not in tmux("capture-pane", "-p", "-t", "b"):
+        if time.perf_counter() - t0 > timeout:
+            raise RuntimeError("kernel never became ready")
+        time.sleep(0.1)
+
+
 def f1_latency() -> float:
     """Seconds from sending F1 until the help screen shows, then closes it."""
     t0 = time.perf_counter()
@@ -123,11 +132,7 @@ def flood_figures(repeats: int) -> dict[str, float]:
         tmux("kill-server")
         new_session(f"env JAXTUI_STATE_DIR={tmp}/state {sys.executable} -m jaxtui {path}")
         try:
-            t0 = time.perf_counter()
-            while "ready" not in tmux("capture-pane", "-p", "-t", "b"):
-                if time.perf_counter() - t0 > 120:
-                    raise RuntimeError("kernel never became ready")
-                time.sleep(0.1)
+            wait_kernel_ready(120)
             idle = [f1_latency() for _ in range(repeats)]
             busy: list[float] = []
             while len(busy) < repeats:
@@ -146,11 +151,7 @@ def ui_rss_mb() -> float:
     tmux("kill-server")
     new_session(f"{sys.executable} -m jaxtui")
     try:
-        t0 = time.perf_counter()
-        while "ready" not in tmux("capture-pane", "-p", "-t", "b"):
-            if time.perf_counter() - t0 > 60:
-                raise RuntimeError("kernel never became ready")
-            time.sleep(0.1)
+        wait_kernel_ready(60)
         pane_pid = tmux("display-message", "-p", "-t", "b", "#{pane_pid}").strip()
         rss_kb = int(subprocess.run(["ps", "-o", "rss=", "-p", pane_pid], capture_output=True,
                                     text=True).stdout.strip())
