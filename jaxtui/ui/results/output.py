@@ -282,8 +282,8 @@ class OutputView(SearchableView):
         the printed lines): loading 100,000 printed lines again kept keys waiting 3 s."""
         text = run.text
         shown_body, new_body = shown.partition("\n")[2], text.partition("\n")[2]
-        if not new_body.startswith(shown_body):
-            return False
+        if "\n" not in shown or not new_body.startswith(shown_body):
+            return False  # nothing painted yet (or values placed among the lines): load it all
         view = self.query_one(OutputText)
         view.row_styles = run.styles
         view.replace(text.partition("\n")[0], (0, 0), (0, len(view.document.get_line(0))))
