@@ -74,3 +74,17 @@ async def test_the_app_opens_on_the_devices_pane():
         await pilot.press("f2")
         await pilot.pause()
         assert app.current_pane.demo.name == "grad"
+
+
+def test_a_reader_that_leaves_early_gets_no_traceback():
+    """`jaxtui list | head -5` printed a BrokenPipeError traceback: a command whose reader
+    went away stops quietly with 128 + SIGPIPE."""
+    import signal
+
+    proc = subprocess.Popen([PYTHON, "-m", "jaxtui", "list"], stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True)
+    assert proc.stdout is not None and proc.stderr is not None
+    proc.stdout.close()  # before it writes a line: its first write finds no reader
+    err = proc.stderr.read()
+    assert proc.wait(timeout=60) == 128 + signal.SIGPIPE
+    assert "Traceback" not in err and "BrokenPipe" not in err

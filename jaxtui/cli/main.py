@@ -10,6 +10,8 @@ import argparse
 import gc
 import json
 import math
+import os
+import signal
 import sys
 from collections.abc import Callable
 from typing import Any, NoReturn
@@ -256,5 +258,11 @@ COMMANDS: dict[str, Callable[[list[str]], int]] = {
 def main(argv: list[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     if argv and argv[0] in COMMANDS:
-        return COMMANDS[argv[0]](argv[1:])
+        try:
+            return COMMANDS[argv[0]](argv[1:])
+        except BrokenPipeError:
+            # The reader left (`jaxtui list | head`): stop quietly, as Unix tools do, with
+            # 128 + SIGPIPE. Python's own flush at exit would fail again: stdout goes nowhere.
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+            return 128 + signal.SIGPIPE
     return cmd_app(argv)
