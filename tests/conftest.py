@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import sys
 import tempfile
 import time
+from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
@@ -51,6 +53,19 @@ async def views_built(pilot, timeout: float = 10.0) -> None:
 
     await wait_for(pilot, lambda: not pending(pilot.app), timeout, "the deferred widgets")
     await pilot.pause()
+
+
+@contextlib.asynccontextmanager
+async def running_kernel(*args, **kwargs) -> AsyncIterator:
+    """A started `KernelClient(*args, **kwargs)`, stopped afterwards whatever happened."""
+    from jaxtui.core.client import KernelClient
+
+    client = KernelClient(*args, **kwargs)
+    try:
+        await client.start()
+        yield client
+    finally:
+        await client.stop()
 
 
 def count_starts(kernel) -> list[int]:

@@ -16,7 +16,7 @@ from typing import Any
 import pytest
 import pytest_asyncio
 
-from conftest import DEMOS, PYTHON, output_text, views_built, wait_for
+from conftest import DEMOS, PYTHON, output_text, running_kernel, views_built, wait_for
 from jaxtui import protocol as P
 from jaxtui.core.catalog import load
 from jaxtui.core.client import KernelClient, KernelConfig
@@ -32,10 +32,8 @@ USER_FILE = "/tmp/jaxtui_inspect_test.py"
 
 @pytest_asyncio.fixture(scope="module", loop_scope="module")
 async def kernel():
-    client = KernelClient(KernelConfig(host_devices=2))
-    await client.start()
-    yield client
-    await client.stop()
+    async with running_kernel(KernelConfig(host_devices=2)) as client:
+        yield client
 
 
 async def inspect(kernel: KernelClient, code: str, *, live: bool = True, filename: str = USER_FILE,

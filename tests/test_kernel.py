@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from conftest import running_kernel
 from jaxtui import protocol as P
 from jaxtui.core.client import KernelClient, KernelConfig, KernelDied, KernelStartError
 
@@ -27,9 +28,8 @@ async def _exec(client: KernelClient, code: str, **kw):
 
 
 async def test_kernel_reports_ready_with_devices_and_runs_code():
-    client = KernelClient(KernelConfig(host_devices=4))
-    try:
-        info = await client.start()
+    async with running_kernel(KernelConfig(host_devices=4)) as client:
+        info = client.info
         assert info["platform"] == "cpu" and info["device_count"] == 4
         assert info["jax"] and info["pid"] > 0
         events = []
@@ -43,26 +43,18 @@ async def test_kernel_reports_ready_with_devices_and_runs_code():
         # each run is a fresh namespace, like running a script
         again = await _exec(client, "print('i' in dir())")
         assert again["stdout"] == "False\n"
-    finally:
-        await client.stop()
 
 
 async def test_debug_print_is_captured():
-    client = KernelClient(KernelConfig(host_devices=1))
-    try:
-        await client.start()
+    async with running_kernel(KernelConfig(host_devices=1)) as client:
         result = await _exec(client, "import jax, jax.numpy as jnp\n"
                                      "@jax.jit\ndef f(x):\n    jax.debug.print('x={x}', x=x)\n    return x * 2\n"
                                      "f(jnp.arange(3.0))")
         assert "x=[0. 1. 2.]" in result["stdout"]
-    finally:
-        await client.stop()
 
 
 async def test_sigint_interrupts_python_code_and_kernel_survives():
-    client = KernelClient(KernelConfig(host_devices=1))
-    try:
-        await client.start()
+    async with running_kernel(KernelConfig(host_devices=1)) as client:
         pid = client.info["pid"]
         task = asyncio.create_task(_exec(client, "print('start', flush=True)\nwhile True: pass"))
         await asyncio.sleep(0.5)
@@ -72,14 +64,10 @@ async def test_sigint_interrupts_python_code_and_kernel_survives():
         assert result["error"]["line"] == 2  # the loop's line
         assert (await _exec(client, "print(1 + 1)"))["stdout"] == "2\n"
         assert client.info["pid"] == pid  # same kernel: nothing was restarted
-    finally:
-        await client.stop()
 
 
 async def test_running_xla_is_killed_and_the_kernel_restarts():
-    client = KernelClient(KernelConfig(host_devices=1))
-    try:
-        await client.start()
+    async with running_kernel(KernelConfig(host_devices=1)) as client:
         old_pid = client.info["pid"]
         streamed = asyncio.Event()
         task = asyncio.create_task(_exec(client, LONG_XLA_LOOP,
@@ -91,35 +79,25 @@ async def test_running_xla_is_killed_and_the_kernel_restarts():
             await task
         assert client.state == "ready" and client.info["pid"] != old_pid
         assert (await _exec(client, "print('fresh')"))["stdout"] == "fresh\n"
-    finally:
-        await client.stop()
 
 
 async def test_code_that_kills_the_kernel_fails_the_request_not_the_client():
     states = []
-    client = KernelClient(KernelConfig(host_devices=1), on_state=lambda s, i: states.append(s))
-    try:
-        await client.start()
+    async with running_kernel(KernelConfig(host_devices=1), on_state=lambda s, i: states.append(s)) as client:
         with pytest.raises(KernelDied) as info:
             await _exec(client, "import os\nos._exit(7)")
         assert info.value.returncode == 7
         assert states[-1] == "dead"
         await client.restart()
         assert (await _exec(client, "print('back')"))["stdout"] == "back\n"
-    finally:
-        await client.stop()
 
 
 async def test_malformed_line_gets_an_error_and_the_kernel_carries_on():
-    client = KernelClient(KernelConfig(host_devices=1))
-    try:
-        await client.start()
+    async with running_kernel(KernelConfig(host_devices=1)) as client:
         assert client.proc and client.proc.stdin
         client.proc.stdin.write(b"this is not json\n")
         await client.proc.stdin.drain()
         assert (await client.request(P.OP_PING))["pong"] is True
-    finally:
-        await client.stop()
 
 
 async def test_a_kernel_that_cannot_start_says_why():
@@ -190,9 +168,7 @@ async def test_ctrl_c_on_jitted_work_restarts_a_kernel_that_xla_keeps_busy():
     """SIGINT stops only the Python wait in `f(x).block_until_ready()`: XLA computes on and the
     next run waited for it (a minute and more). The interrupt now finds the device still busy
     and restarts the kernel, so a trivial run right after is done in seconds."""
-    client = KernelClient(KernelConfig(host_devices=1))
-    try:
-        await client.start()
+    async with running_kernel(KernelConfig(host_devices=1)) as client:
         old_pid = client.info["pid"]
         streamed = asyncio.Event()
         task = asyncio.create_task(_exec(client, ASYNC_DISPATCHED_WORK,
@@ -204,16 +180,12 @@ async def test_ctrl_c_on_jitted_work_restarts_a_kernel_that_xla_keeps_busy():
         assert client.info["pid"] != old_pid
         result = await asyncio.wait_for(_exec(client, "import jax.numpy as jnp\nprint(jnp.arange(3).sum())"), 30)
         assert result["stdout"] == "3\n"
-    finally:
-        await client.stop()
 
 
 async def test_heartbeat_is_answered_mid_xla_with_the_line_reached():
     """Requests are read on their own thread: a heartbeat is answered while the main thread
     is inside XLA, and says which line of the user's code it is on."""
-    client = KernelClient(KernelConfig(host_devices=1))
-    try:
-        await client.start()
+    async with running_kernel(KernelConfig(host_devices=1)) as client:
         streamed = asyncio.Event()
         task = asyncio.create_task(_exec(client, LONG_XLA_LOOP,
                                          on_event=lambda e: streamed.set() if e.kind == P.EV_STREAM else None))
@@ -226,14 +198,10 @@ async def test_heartbeat_is_answered_mid_xla_with_the_line_reached():
         with pytest.raises(KernelDied):
             await task
         assert not client.alive
-    finally:
-        await client.stop()
 
 
 async def test_input_fails_at_once_at_its_line_and_the_protocol_is_untouched():
-    client = KernelClient(KernelConfig(host_devices=1))
-    try:
-        await client.start()
+    async with running_kernel(KernelConfig(host_devices=1)) as client:
         result = await asyncio.wait_for(_exec(client, "x = 1\nname = input('name? ')\nprint(name)\n"), 20)
         error = result["error"]
         assert error["type"] == "RuntimeError" and error["line"] == 2
@@ -244,8 +212,6 @@ async def test_input_fails_at_once_at_its_line_and_the_protocol_is_untouched():
                                      "sys.stdin.read()\n")
         assert result["stdout"] == "b''\n" and "demo.input" in result["error"]["message"]
         assert (await client.request(P.OP_PING))["pong"] is True  # the next request got through
-    finally:
-        await client.stop()
 
 
 DETACHED_GRANDCHILD = """
@@ -258,9 +224,7 @@ print("detached", flush=True)
 async def test_a_detached_grandchild_blocks_neither_death_detection_nor_quit():
     """A grandchild in its own session inherits the kernel's stderr and keeps it open;
     the client waits on the kernel's pid, not on its pipes."""
-    client = KernelClient(KernelConfig(host_devices=1))
-    try:
-        await client.start()
+    async with running_kernel(KernelConfig(host_devices=1)) as client:
         await _exec(client, DETACHED_GRANDCHILD)
         t0 = time.monotonic()
         with pytest.raises(KernelDied, match="status 3"):
@@ -271,14 +235,10 @@ async def test_a_detached_grandchild_blocks_neither_death_detection_nor_quit():
         t0 = time.monotonic()
         assert await client.shutdown() in ("exited", "terminated")
         assert time.monotonic() - t0 < 1.0
-    finally:
-        await client.stop()
 
 
 async def test_quit_asks_an_idle_kernel_then_terminates_a_busy_one_within_half_a_second():
-    client = KernelClient(KernelConfig(host_devices=1))
-    try:
-        await client.start()
+    async with running_kernel(KernelConfig(host_devices=1)) as client:
         t0 = time.monotonic()
         assert await client.shutdown() == "exited"  # the `shutdown` op: it released the device
         assert time.monotonic() - t0 < 0.6
@@ -292,14 +252,10 @@ async def test_quit_asks_an_idle_kernel_then_terminates_a_busy_one_within_half_a
         assert time.monotonic() - t0 < 0.6
         with pytest.raises(KernelDied):
             await task
-    finally:
-        await client.stop()
 
 
 async def test_an_interrupted_run_takes_its_child_processes_along():
-    client = KernelClient(KernelConfig(host_devices=1))
-    try:
-        await client.start()
+    async with running_kernel(KernelConfig(host_devices=1)) as client:
         streamed = asyncio.Event()
         code = ("import subprocess, sys, time\n"
                 "c = subprocess.Popen([sys.executable, '-c', 'import time; time.sleep(120)'])\n"
@@ -317,5 +273,3 @@ async def test_an_interrupted_run_takes_its_child_processes_along():
         while stat.exists() and stat.read_text().rsplit(")", 1)[1].split()[0] != "Z":
             assert time.monotonic() - t0 < 5, "the run's child outlived the interrupt"
             await asyncio.sleep(0.05)
-    finally:
-        await client.stop()

@@ -12,7 +12,7 @@ import time
 import pytest
 import pytest_asyncio
 
-from conftest import PYTHON
+from conftest import PYTHON, running_kernel
 from jaxtui import protocol as P
 from jaxtui.core.client import KernelClient, KernelConfig
 
@@ -42,10 +42,8 @@ EXPECTED = [f"line {i} {('out', 'err', 'debug')[i % 3]}" for i in range(200)]
 
 @pytest_asyncio.fixture(scope="module", loop_scope="module")
 async def kernel():
-    client = KernelClient(KernelConfig(host_devices=1))
-    await client.start()
-    yield client
-    await client.stop()
+    async with running_kernel(KernelConfig(host_devices=1)) as client:
+        yield client
 
 
 async def run(kernel: KernelClient, code: str) -> tuple[dict, list[P.Event]]:

@@ -31,52 +31,55 @@ async def settled(pilot) -> None:
     await pilot.pause()
 
 
-@pytest.mark.parametrize("size", SIZES, ids=lambda s: f"{s[0]}x{s[1]}")
-def test_the_first_pane(snap_compare, size):
-    assert snap_compare(app(), terminal_size=size, run_before=settled)
-
-
-@pytest.mark.parametrize("size", SIZES, ids=lambda s: f"{s[0]}x{s[1]}")
-def test_output_after_a_run(snap_compare, size):
+def shot(snap_compare, size, then=None) -> bool:
+    """The app at `size`, settled, after `then(pilot)` (a step of the scenario) and a pause."""
     async def run_before(pilot) -> None:
         await settled(pilot)
+        if then is not None:
+            await then(pilot)
+        await pilot.pause()
+
+    return snap_compare(app(), terminal_size=size, run_before=run_before)
+
+
+BY_SIZE = pytest.mark.parametrize("size", SIZES, ids=lambda s: f"{s[0]}x{s[1]}")
+
+
+@BY_SIZE
+def test_the_first_pane(snap_compare, size):
+    assert shot(snap_compare, size)
+
+
+@BY_SIZE
+def test_output_after_a_run(snap_compare, size):
+    async def run(pilot) -> None:
         pane = pilot.app.current_pane
         pane.begin_run()
         pane.show_result(RESULT)
         pilot.app.set_focus(None)
-        await pilot.pause()
 
-    assert snap_compare(app(), terminal_size=size, run_before=run_before)
+    assert shot(snap_compare, size, run)
 
 
-@pytest.mark.parametrize("size", SIZES, ids=lambda s: f"{s[0]}x{s[1]}")
+@BY_SIZE
 def test_help_for_the_editor(snap_compare, size):
-    async def run_before(pilot) -> None:
-        await settled(pilot)
+    async def help_(pilot) -> None:
         pilot.app.current_pane.editor.focus()
         await pilot.press("f1")
-        await pilot.pause()
 
-    assert snap_compare(app(), terminal_size=size, run_before=run_before)
+    assert shot(snap_compare, size, help_)
 
 
-@pytest.mark.parametrize("size", SIZES, ids=lambda s: f"{s[0]}x{s[1]}")
+@BY_SIZE
 def test_jump_mode(snap_compare, size):
-    async def run_before(pilot) -> None:
-        await settled(pilot)
-        await pilot.press("ctrl+o")
-        await pilot.pause()
-
-    assert snap_compare(app(), terminal_size=size, run_before=run_before)
+    assert shot(snap_compare, size, lambda pilot: pilot.press("ctrl+o"))
 
 
-@pytest.mark.parametrize("size", SIZES, ids=lambda s: f"{s[0]}x{s[1]}")
+@BY_SIZE
 def test_an_invalid_input(snap_compare, size):
-    async def run_before(pilot) -> None:
-        await settled(pilot)
+    async def invalid(pilot) -> None:
         field = pilot.app.current_pane.form.query_one("#input-n")
         field.focus()
         field.value = "0"
-        await pilot.pause()
 
-    assert snap_compare(app(), terminal_size=size, run_before=run_before)
+    assert shot(snap_compare, size, invalid)
