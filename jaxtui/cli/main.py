@@ -179,7 +179,7 @@ def _open_app(prog: str, args: argparse.Namespace, **options: Any) -> int:
     except ValueError as exc:
         return _usage_error(prog, str(exc))
     # Start-up builds ~200k objects that all stay: the cyclic collector would walk them again
-    # and again for nothing (~6% of the time to the first frame). The app turns it back on
+    # and again for nothing (~4% of the first frame's instructions). The app turns it back on
     # once the first frame is painted, with those objects frozen out of later collections.
     gc.disable()
     try:

@@ -21,7 +21,7 @@ from textual import work
 from textual.app import App, ComposeResult
 from textual.binding import BindingType
 from textual.css.query import NoMatches
-from textual.widget import AwaitMount
+from textual.widget import AwaitMount, Widget
 from textual.widgets import Footer, TabbedContent, TabPane
 from textual.worker import Worker
 
@@ -510,14 +510,14 @@ class JaxTUI(App[int]):
         if screen.maximized is not None:
             screen.minimize()
             return
-        tour, focused = self._tour, self.focused
-        if tour is not None and tour.is_mounted and focused is not None and tour in focused.ancestors_with_self:
-            # A step's text cut short on a small terminal (80x24 shows its first line): read it whole.
-            screen.maximize(tour, container=False)
-            return
-        pane = self.current_pane
-        target = pane.editor if self.focused is pane.editor else pane.results
-        screen.maximize(target, container=False)
+        # The part of ours the focus is in that may take the screen (ALLOW_MAXIMIZE: the editor,
+        # a pane's results, the tour's text; Textual's own TabbedContent says so too), else
+        # the current pane's results.
+        focused = self.focused
+        parts = [node for node in (focused.ancestors_with_self if focused is not None else ())
+                 if isinstance(node, Widget) and type(node).__module__.startswith("jaxtui.")
+                 and getattr(node, "ALLOW_MAXIMIZE", None) is True]
+        screen.maximize(parts[0] if parts else self.current_pane.results, container=False)
 
     def action_save_view(self) -> None:
         if view := self._shown_view():

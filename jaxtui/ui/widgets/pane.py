@@ -60,6 +60,8 @@ class CodeEditor(InOrderKeys, LinkedLines):
     """The demo's code: Python highlighting, line numbers, undo; Tab indents. Lines that a
     results view's cursor links back to (the source of a jaxpr equation) are tinted."""
 
+    ALLOW_MAXIMIZE = True  # ctrl+g in the editor: the code takes the screen
+
     HELP = ("The demo's code. Edit it freely and press ctrl+r (or f5) to run it on the kernel. "
             "Tab indents; Escape moves focus on. Syntax errors and exceptions move the cursor "
             "to the line they name.")
