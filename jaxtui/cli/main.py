@@ -179,9 +179,9 @@ def _open_app(prog: str, args: argparse.Namespace, **options: Any) -> int:
     except ValueError as exc:
         return _usage_error(prog, str(exc))
     # Start-up creates tens of thousands of objects that all stay (39,000 from the imports
-    # alone): the cyclic collector would walk them again
-    # and again for nothing (~4% of the first frame's instructions). The app turns it back on
-    # once the first frame is painted, with those objects frozen out of later collections.
+    # alone): the cyclic collector would walk them again and again for nothing (~4% of the
+    # first frame's instructions). The app turns it back on once the first frame is painted,
+    # with those objects frozen out of later collections.
     gc.disable()
     try:
         from jaxtui.ui.app import JaxTUI
