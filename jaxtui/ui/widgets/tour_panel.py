@@ -167,6 +167,9 @@ class TourPanel(Vertical):
         self._render_head()
 
     def _render_head(self) -> None:
+        heads = self.query("#tour-head")
+        if not heads:
+            return  # the bar is being taken down: the app quit while a step's run ended
         step = self.step
         head = (Text.assemble((f" {self.counter} ", "reverse bold"), " ", (self.tour.title, "bold"))
                 if self.held else
@@ -179,7 +182,7 @@ class TourPanel(Vertical):
             pad = max(1, self.size.width - head.cell_len - len(self.status) - 1)
             head.append(" " * pad)
             head.append(self.status, style="italic")
-        self.query_one("#tour-head", Static).update(head)
+        heads.first(Static).update(head)
 
     def on_resize(self) -> None:
         self._render_head()
