@@ -173,6 +173,26 @@ def test_the_garbage_collector_closing_a_sink_does_not_deadlock():
     assert not worker.is_alive(), "deadlocked"
 
 
+@pytest.mark.parametrize("in_cluster", [True, False])
+def test_gloos_pieces_around_a_print_are_not_the_programs_output(monkeypatch, in_cluster):
+    """A cluster's kernel: Gloo writes "[Gloo] Rank 0 is connected to 1 peer ranks. ..." in
+    pieces from several threads, and "0 is connected to " once reached the output glued to
+    the program's next line ("0 is connected to first sum 6.0", seen in CI). Elsewhere a bare
+    number written below Python keeps its place before the next print."""
+    from jaxtui.kernel import capture
+
+    monkeypatch.setattr(capture, "_IN_CLUSTER", in_cluster, raising=False)
+    output = capture.RunOutput(emit=None)
+    with output.lock:
+        output._add_fd_locked("0 is connected to " if in_cluster else "3")
+    output.write("stdout", "first sum 6.0\n")
+    with output.lock:
+        output._add_fd_locked("1 peer ranks. Expected number of connected peer ranks is : 1\n"
+                              if in_cluster else "\n")
+    output.close()
+    assert output.text() == ("first sum 6.0\n" if in_cluster else "3first sum 6.0\n\n")
+
+
 @MODULE_LOOP
 async def test_a_long_output_keeps_its_head_and_its_tail(kernel):
     result, events = await run(kernel, """

@@ -35,7 +35,7 @@ from contextlib import contextmanager, suppress
 from typing import Any
 
 from jaxtui.kernel.runstate import STATE
-from jaxtui.protocol import EV_STREAM, StreamLines
+from jaxtui.protocol import ENV_COORDINATOR, EV_STREAM, StreamLines
 
 Emit = Callable[[str, dict[str, Any]], None]
 
@@ -46,9 +46,14 @@ _SLACK = 64 * 1024  # the tail may pass its size by this much before it is trimm
 _PIPE_READ = 1 << 16
 # absl/glog (XLA, libtpu): "W0102 03:04:05.678901   1234 file.cc:56] ..."; Gloo: "[Gloo] Rank 0
 # is connected to 3 peer ranks. ...", written in pieces by several threads at once, so a line
-# can start with its second piece.
+# can start with its second piece ("0 is connected to ") or its third ("3 peer ranks. ...").
 _LIBRARY_LOG = re.compile(r"^(?:[IWEF]\d{4} [\d:.]+ +\d+ [\w./+-]+:\d+\] |\[Gloo\] "
+                          r"|\d+ is connected to (?:\d+ peer ranks|$)"
                           r"|\d+ peer ranks\. Expected number of connected peer ranks).*\n?", re.M)
+_GLOO_MIDDLE = "is connected to "
+# Only a kernel of a cluster (jax.distributed over Gloo) holds a bare number back as the start
+# of Gloo's second piece: elsewhere it is the program's, and holding it could reorder it.
+_IN_CLUSTER = bool(os.environ.get(ENV_COORDINATOR))
 
 _KERNEL_ERR = os.dup(2)  # the kernel's stderr, taken at import (outside any run)
 _stale_threads: set[threading.Thread] = set()  # started by an earlier run, still running
@@ -258,7 +263,7 @@ class RunOutput:
         """Drain the pipe, send everything; later arrivals go to the kernel's stderr."""
         with self.lock:
             self._drain_locked()
-            self._add_fd_locked("\n" if _LIBRARY_LOG.match(self._fd_partial) else "")
+            self._add_fd_locked("\n" if self._fd_partial and _may_be_library_log(self._fd_partial) else "")
             self._commit_locked(*self._held)
             self._flush_locked()
             self.closed = True
@@ -282,7 +287,14 @@ class RunOutput:
 
 def _may_be_library_log(partial: str) -> bool:
     """Could this unfinished line still turn out to be the libraries' logging?"""
-    return bool(_LIBRARY_LOG.match(partial)) or "[Gloo] ".startswith(partial) or bool(_LOG_START.match(partial))
+    return (bool(_LIBRARY_LOG.match(partial)) or "[Gloo] ".startswith(partial)
+            or bool(_LOG_START.match(partial)) or (_IN_CLUSTER and _may_be_gloo_middle(partial)))
+
+
+def _may_be_gloo_middle(partial: str) -> bool:
+    """`0 is connected to ` (Gloo's second piece), or the start of it."""
+    number, space, rest = partial.partition(" ")
+    return number.isdigit() and (not space or _GLOO_MIDDLE.startswith(rest) or rest.startswith(_GLOO_MIDDLE))
 
 
 _LOG_START = re.compile(r"^[IWEF]\d{0,4}(?: [\d:.]*(?: +\d*(?: [\w./+-]*(?::\d*)?)?)?)?$")
