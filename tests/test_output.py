@@ -182,15 +182,19 @@ def test_gloos_pieces_around_a_print_are_not_the_programs_output(monkeypatch, in
     from jaxtui.kernel import capture
 
     monkeypatch.setattr(capture, "_IN_CLUSTER", in_cluster, raising=False)
-    output = capture.RunOutput(emit=None)
-    with output.lock:
-        output._add_fd_locked("0 is connected to " if in_cluster else "3")
-    output.write("stdout", "first sum 6.0\n")
-    with output.lock:
-        output._add_fd_locked("1 peer ranks. Expected number of connected peer ranks is : 1\n"
-                              if in_cluster else "\n")
-    output.close()
-    assert output.text() == ("first sum 6.0\n" if in_cluster else "3first sum 6.0\n\n")
+    # Where Gloo's message was seen split: after "0 is connected to ", and before "Expected".
+    for before, after in (("0 is connected to ", "1 peer ranks. Expected number of connected peer ranks is : 1\n"),
+                          ("[Gloo] Rank 1 is connected to 1 peer ranks. Expected", " number of connected peer "
+                           "ranks is : 1\n"),
+                          ("Expected number of connected peer ranks is : 3\n", "")):
+        output = capture.RunOutput(emit=None)
+        with output.lock:
+            output._add_fd_locked(before if in_cluster else "3")
+        output.write("stdout", "first sum 6.0\n")
+        with output.lock:
+            output._add_fd_locked(after if in_cluster else "\n")
+        output.close()
+        assert output.text() == ("first sum 6.0\n" if in_cluster else "3first sum 6.0\n\n"), before
 
 
 @MODULE_LOOP

@@ -49,8 +49,10 @@ _PIPE_READ = 1 << 16
 # can start with its second piece ("0 is connected to ") or its third ("3 peer ranks. ...").
 _LIBRARY_LOG = re.compile(r"^(?:[IWEF]\d{4} [\d:.]+ +\d+ [\w./+-]+:\d+\] |\[Gloo\] "
                           r"|\d+ is connected to (?:\d+ peer ranks|$)"
-                          r"|\d+ peer ranks\. Expected number of connected peer ranks).*\n?", re.M)
-_GLOO_MIDDLE = "is connected to "
+                          r"|\d+ peer ranks\. |Expected number of connected peer ranks is : ).*\n?", re.M)
+# Gloo's pieces that can start a line: after a number, and not.
+_GLOO_AFTER_NUMBER = (" is connected to ", " peer ranks. ")
+_GLOO_ALONE = ("[Gloo] Rank ", "Expected number of connected peer ranks is : ")
 # Only a kernel of a cluster (jax.distributed over Gloo) holds a bare number back as the start
 # of Gloo's second piece: elsewhere it is the program's, and holding it could reorder it.
 _IN_CLUSTER = bool(os.environ.get(ENV_COORDINATOR))
@@ -288,13 +290,15 @@ class RunOutput:
 def _may_be_library_log(partial: str) -> bool:
     """Could this unfinished line still turn out to be the libraries' logging?"""
     return (bool(_LIBRARY_LOG.match(partial)) or "[Gloo] ".startswith(partial)
-            or bool(_LOG_START.match(partial)) or (_IN_CLUSTER and _may_be_gloo_middle(partial)))
+            or bool(_LOG_START.match(partial)) or (_IN_CLUSTER and _may_be_gloo_piece(partial)))
 
 
-def _may_be_gloo_middle(partial: str) -> bool:
-    """`0 is connected to ` (Gloo's second piece), or the start of it."""
-    number, space, rest = partial.partition(" ")
-    return number.isdigit() and (not space or _GLOO_MIDDLE.startswith(rest) or rest.startswith(_GLOO_MIDDLE))
+def _may_be_gloo_piece(partial: str) -> bool:
+    """A piece of Gloo's message (`0 is connected to `, `Expected number of ...`), or the
+    start of one."""
+    rest = partial.lstrip("0123456789")
+    pieces = _GLOO_AFTER_NUMBER if rest != partial else _GLOO_ALONE
+    return not rest or any(piece.startswith(rest) or rest.startswith(piece) for piece in pieces)
 
 
 _LOG_START = re.compile(r"^[IWEF]\d{0,4}(?: [\d:.]*(?: +\d*(?: [\w./+-]*(?::\d*)?)?)?)?$")
