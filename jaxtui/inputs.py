@@ -10,6 +10,7 @@ Imports neither jax nor textual.
 from __future__ import annotations
 
 import ast
+import re
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -99,19 +100,29 @@ def _article(kind: str) -> str:
             "tuple": "a tuple such as (0, 1)", "list": "a list"}.get(kind, kind)
 
 
+_INPUT_WORD = re.compile(r"\binput\b")
+
+
 def declared_inputs(source: str) -> list[InputSpec]:
     """The `demo.input(...)` declarations in a demo's source, in order.
 
     Only literal arguments are understood; a call whose name or default is not a literal is
     skipped (it still runs, with its default). Source that does not parse declares nothing.
     """
+    # Only statements with the word `input` on one of their lines can hold a `demo.input(...)`
+    # call: walking the rest of the tree would be most of the work (a few ms at start-up).
+    lines = {n for n, text in enumerate(source.splitlines(), 1) if _INPUT_WORD.search(text)}
+    if not lines:
+        return []
     try:
         tree = ast.parse(source)
     except SyntaxError:
         return []
+    statements = [stmt for stmt in tree.body
+                  if any(stmt.lineno <= n <= (stmt.end_lineno or stmt.lineno) for n in lines)]
     specs: list[InputSpec] = []
     seen: set[str] = set()
-    for node in ast.walk(tree):
+    for node in (node for stmt in statements for node in ast.walk(stmt)):
         if not (isinstance(node, ast.Call) and _is_demo_call(node.func, "input")):
             continue
         try:

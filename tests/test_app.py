@@ -163,13 +163,13 @@ async def test_quit_does_not_wait_for_a_busy_kernel(tmp_path):
 
 
 async def test_the_views_behind_the_first_frame_are_built_next_and_miss_nothing():
-    """The first frame shows the shell, the editor and the tab bars; the lesson, the results
-    views and the Devices tab come one refresh later. A result that arrives before they exist
-    still reaches them."""
+    """The first frame shows the shell, the editor, the tab bars and the lesson; the other
+    results views and the Devices tab come just after it. A result that arrives before they
+    exist still reaches them."""
     from jaxtui.ui.results.base import ResultsView
     from jaxtui.ui.results.lesson import LessonView
     from jaxtui.ui.results.registry import TABS
-    from jaxtui.ui.widgets.deferred import Deferred
+    from jaxtui.ui.widgets.deferred import pending
 
     app = JaxTUI(start_kernel=False, cursor_blink=False)
     async with app.run_test(size=(100, 30)) as pilot:
@@ -177,9 +177,10 @@ async def test_the_views_behind_the_first_frame_are_built_next_and_miss_nothing(
         result = {"ok": True, "elapsed_s": 0.1, "cost": [{"name": "f", "flops": 1234.0, "bytes_accessed": 56.0}],
                   "plots": [{"name": "loss", "x": [0, 1, 2], "y": [3.0, 2.0, 1.0], "label": "loss"}]}
         pane.results.show_result(result)  # before the views exist
-        assert app.query(Deferred)
+        assert pending(app) and [type(v) for v in pane.results.views(ResultsView)] == [LessonView]
+        assert not app.query("DevicesView")
         await views_built(pilot)
-        assert not app.query(Deferred)
+        assert not pending(app)
         lesson = pane.results.views(LessonView)[0]
         assert "automatic differentiation" in lesson.text
         shown = [t.view_class() for t in TABS if not t.cluster_only]  # Processes: a cluster's only

@@ -70,7 +70,7 @@ async def test_the_app_opens_on_the_devices_pane():
     app = JaxTUI(start_kernel=False, cursor_blink=False, initial_pane="devices")
     async with app.run_test(size=(80, 24)) as pilot:
         await views_built(pilot)
-        assert app.query_one("#panes").active == "pane-devices" and app.devices_view is not None
+        assert app.shown_name == "devices" and app.devices_view is not None
         await pilot.press("f2")
         await pilot.pause()
         assert app.current_pane.demo.name == "grad"

@@ -472,7 +472,7 @@ async def test_devices_tab_targets_a_device_and_changes_the_count_keeping_edits(
         await pilot.press("down", "down", "down", "enter")
         assert app.kernel.config.device == 3 and "→ cpu:3" in str(app.query_one("#status").render())
         text = await _run(pilot, app, "where")  # from the Devices tab: runs the pane it came from
-        assert app.query_one("#panes").active == "pane-where"
+        assert app.shown_name == "where"
         assert "ran where on cpu:3" in text and "array on: {CpuDevice(id=3)}" in text
         assert "── where: ok on cpu:3" in text
 

@@ -40,6 +40,7 @@ async def test_a_refused_value_says_why_next_to_its_field_and_choices_show():
 
     app = JaxTUI(start_kernel=False, cursor_blink=False)
     async with app.run_test(size=(80, 24)) as pilot:
+        await views_built(pilot)  # the form's fields are built just after the first frame
         n = field(app, "n")
         n.input.value = "0"
         await pilot.pause()
@@ -96,6 +97,7 @@ async def test_the_form_follows_the_code_after_a_run():
     disappears (a value typed in a field that stays is kept)."""
     app = JaxTUI(start_kernel=False, cursor_blink=False)
     async with app.run_test(size=(100, 30)) as pilot:
+        await views_built(pilot)
         pane = app.current_pane
         assert [s.name for s in pane.form.specs] == ["n", "seed"]
         field(app, "seed").input.value = "7"

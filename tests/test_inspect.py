@@ -465,7 +465,7 @@ async def results_ready(pilot, app: JaxTUI) -> None:
 
 
 def view(app: JaxTUI, tab: str) -> InspectionView:
-    return app.current_pane.results.query_one(f"#{tab} InspectionView", InspectionView)
+    return app.current_pane.results.query_one(f"#{tab}", InspectionView)
 
 
 async def test_views_show_every_marked_function_and_load_hidden_tabs_when_shown():

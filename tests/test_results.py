@@ -31,7 +31,7 @@ async def test_each_tab_gets_its_view_and_a_view_built_late_gets_the_last_run():
         shown = pane.results.shown_tabs()  # the Processes tab is a cluster's only
         assert [type(v) for v in views] == [tab.view_class() for tab in shown]
         for tab, view in zip(shown, views):
-            assert view.parent is not None and view.parent.id == tab.id
+            assert view.id == tab.id and view.parent is pane.results
         from conftest import output_text
 
         assert output_text(app).count("printed early") == 1

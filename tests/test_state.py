@@ -14,6 +14,7 @@ from pathlib import Path
 
 import pytest
 
+from conftest import views_built
 from jaxtui.core.state import (
     ENV_VAR,
     Autosave,
@@ -183,12 +184,13 @@ async def wait_saved(pilot, store: DemoStore, key: str, predicate, timeout: floa
 
 
 def tab_label(app: JaxTUI, name: str) -> str:
-    return str(app.query_one("#panes").get_tab(f"pane-{name}").label)
+    return app.panes.strip.label(name)
 
 
 async def test_edits_are_saved_restored_marked_and_reset(state):
     app = JaxTUI(start_kernel=False, cursor_blink=False)
     async with app.run_test(size=(100, 30)) as pilot:
+        await views_built(pilot)  # the form's fields come just after the first frame
         grad = app.current_pane
         assert tab_label(app, "grad") == "grad"
         grad.editor.focus()
@@ -221,6 +223,7 @@ async def test_undo_after_a_reset_with_the_cursor_below_the_old_code(state):
     short text back with the cursor past its end: ValueError, and the app was gone."""
     app = JaxTUI(start_kernel=False, cursor_blink=False)
     async with app.run_test(size=(80, 24)) as pilot:
+        await views_built(pilot)
         grad = app.current_pane
         short = 'from jaxtui import demo\nn = demo.input("n", 1000, "number of samples", min=1)\n'
         grad.replace_code(short)

@@ -20,12 +20,23 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from jaxtui import ladder
 from jaxtui import protocol as P
-from jaxtui.core import hardware, memory_watch
 from jaxtui.core.transport import LocalTransport, SshTransport, ssh_message, version_fix
+
+if TYPE_CHECKING:  # imported where used: the app's first frame needs neither
+    from types import ModuleType
+
+    from jaxtui.core import memory_watch
+
+
+def _hardware() -> ModuleType:
+    """jaxtui.core.hardware, imported on first use (sysfs and TPU checks, after the first frame)."""
+    from jaxtui.core import hardware
+
+    return hardware
 
 PLATFORMS = ("cpu", "gpu", "tpu")
 MAX_HOST_DEVICES = 512
@@ -166,7 +177,7 @@ class KernelConfig:
         env = dict(os.environ if base is None else base)
         if self.platform is not None:
             env["JAX_PLATFORMS"] = {"gpu": "cuda"}.get(self.platform, self.platform)
-        elif not env.get("JAX_PLATFORMS") and (chosen := hardware.default_platforms()):
+        elif not env.get("JAX_PLATFORMS") and (chosen := _hardware().default_platforms()):
             env["JAX_PLATFORMS"] = chosen  # libtpu without a TPU: see default_platforms
         if self.host_devices is not None:
             flags = [f for f in env.get("XLA_FLAGS", "").split()
@@ -260,6 +271,8 @@ class KernelClient:
         self._over_limit = None
         if self.config.memory_limit is not None and isinstance(self.transport, LocalTransport):
             # (a remote kernel's memory is on its host: /proc here sees only ssh)
+            from jaxtui.core import memory_watch
+
             self._tasks.append(asyncio.create_task(memory_watch.watch(
                 proc.pid, self.config.memory_limit, self._over_memory_limit)))
         try:
@@ -493,7 +506,7 @@ class KernelClient:
             # and drop the lock file it left, so the next kernel is not locked out.
             if on_wait is not None:
                 on_wait(TPU_WAIT_MESSAGE)
-            removed = await asyncio.to_thread(hardware.release_after_kill, proc.pid, proc.started_wall)
+            removed = await asyncio.to_thread(_hardware().release_after_kill, proc.pid, proc.started_wall)
             self.stderr_tail.extend(f"jaxtui: removed {path}, left by the killed kernel" for path in removed)
         for task in self._tasks:
             task.cancel()
@@ -513,7 +526,7 @@ class KernelClient:
         if self.info.get("platform"):
             return self.info["platform"] == "tpu"
         # Killed while starting: JAX may have taken the TPU before it said so.
-        return self.config.platform == "tpu" or (self.config.platform is None and hardware.has_tpu_chips())
+        return self.config.platform == "tpu" or (self.config.platform is None and _hardware().has_tpu_chips())
 
     async def restart(self) -> dict[str, Any]:
         return await self.start()

@@ -19,11 +19,13 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from jaxtui import protocol as P
-from jaxtui.core import hardware
-from jaxtui.core.hardware import Problem
+
+# jaxtui.core.hardware is imported where it is used: the app imports this module before its
+# first frame, which needs none of it.
 
 if TYPE_CHECKING:
     from jaxtui.core.client import KernelConfig
+    from jaxtui.core.hardware import Problem
 
 SSH_COMMAND_ENV = "JAXTUI_SSH_COMMAND"  # like git's GIT_SSH_COMMAND: the ssh command and its options
 DEFAULT_REMOTE_PYTHON = "python3"
@@ -58,6 +60,8 @@ class LocalTransport:
 
     def start_failure_advice(self, reason: str, platform: str | None, returncode: int | None) -> str:
         # sysfs and /proc reads (and, on a TPU VM, the metadata server): the caller runs it in a thread.
+        from jaxtui.core import hardware  # (not at import: the app's first frame does not need it)
+
         return hardware.start_failure_advice(reason, platform)
 
     def may_hold_local_tpu(self) -> bool:
@@ -149,6 +153,8 @@ _NO_JAXTUI = re.compile(r"No module named '?jaxtui")
 
 def ssh_problem(host: str, stderr: str) -> Problem:
     """An ssh connection failure, from ssh's own message, with numbered fixes."""
+    from jaxtui.core.hardware import Problem  # (imported when needed: see the module's imports)
+
     message = ssh_message(stderr) or "ssh could not connect (it printed nothing)"
     for pattern, code, title, fixes in _SSH_TROUBLE:
         if pattern.search(stderr):
@@ -167,6 +173,8 @@ def ssh_message(stderr: str) -> str:
 
 def remote_problems(transport: SshTransport, reason: str, returncode: int | None) -> list[Problem]:
     """Why a remote kernel did not start: the connection, the Python, jaxtui, or JAX."""
+    from jaxtui.core.hardware import Problem
+
     host, python = transport.host, transport.python
     if transport.connection_failed(returncode):
         return [ssh_problem(host, reason)]

@@ -21,8 +21,8 @@ from textual import work
 from textual.app import App, ComposeResult
 from textual.binding import BindingType
 from textual.css.query import NoMatches
-from textual.widget import AwaitMount, Widget
-from textual.widgets import Footer, TabbedContent, TabPane
+from textual.widget import Widget
+from textual.widgets import Footer
 from textual.worker import Worker
 
 from jaxtui import protocol as P
@@ -48,18 +48,19 @@ from jaxtui.core.state import (
     load_settings,
     save_settings,
 )
-from jaxtui.core.tour_format import Tour
 from jaxtui.render.units import format_bytes
 from jaxtui.ui import actions
 from jaxtui.ui.commands import JaxtuiCommands
 from jaxtui.ui.results.base import ResultsView
 from jaxtui.ui.screens.main import MainScreen, breakpoint_class
-from jaxtui.ui.widgets.deferred import Deferred, after_visible
+from jaxtui.ui.widgets.deferred import after_visible, later
 from jaxtui.ui.widgets.pane import DemoPane
 from jaxtui.ui.widgets.status import KernelStatus
+from jaxtui.ui.widgets.tabs import TabbedPanes
 from jaxtui.ui.widgets.text_view import LinkedLines
 
 if TYPE_CHECKING:  # imported where they are built, after the first frame
+    from jaxtui.core.tour_format import Tour
     from jaxtui.ui.widgets.devices_view import DevicesView
     from jaxtui.ui.widgets.tour_panel import TourPanel
 
@@ -108,31 +109,46 @@ class JaxTUI(App[int]):
         self.store = DemoStore()  # saved edits: jaxtui/core/state.py
         self.autosave = Autosave(self.store, self.set_timer, self._state_problem)
         self._saved: dict[str, SavedDemo | None] = {}
-        self._pane_mounts: dict[str, AwaitMount] = {}  # panes being built: _pane_built
         self._devices: DevicesView | None = None  # the Devices tab's view, once built
         self._tour: TourPanel | None = None  # the tour bar, once a tour started
+        self._painted = False  # the first frame is on screen
         self.live_mode = False  # ctrl+l: re-inspect after each pause in typing (jaxtui/core/live_schedule.py)
         self.live_delay_s = delay_from_env()
 
     # -- layout --------------------------------------------------------------------
     def compose(self) -> ComposeResult:
         yield KernelStatus(self.kernel.transport.host, id="status")
-        with TabbedContent(initial=f"pane-{self.initial_pane}", id="panes"):
-            for demo in self.demos:
-                saved = self._saved_edits(demo)
-                with TabPane(demo.name + ("*" if saved else ""), id=f"pane-{demo.name}"):
-                    if demo.name == self.initial_pane:
-                        yield DemoPane(demo, cursor_blink=self.cursor_blink, saved=saved,
-                                       id=f"demo-{demo.name}")
-            with TabPane("devices", id=f"pane-{DEVICES}"):
-                yield Deferred(self._devices_view)
+        # One tab per demo, then Devices; a tab's pane is built when first shown (tabs.py).
+        yield TabbedPanes([(d.name, d.name + ("*" if self._saved_edits(d) else "")) for d in self.demos]
+                          + [(DEVICES, "devices")], initial=self.initial_pane, build=self._build_pane,
+                          id="panes")
         yield Footer(compact=True)  # every key the footer must show fits in 80 columns, with a tour
+
+    def _build_pane(self, name: str) -> Widget:
+        if name == DEVICES:
+            return self._devices_view()
+        demo = next(d for d in self.demos if d.name == name)
+        return DemoPane(demo, cursor_blink=self.cursor_blink, saved=self._saved_edits(demo),
+                        sketch_form=not self._painted, id=f"demo-{name}")
+
+    @property
+    def panes(self) -> TabbedPanes:
+        return self.query_one("#panes", TabbedPanes)
+
+    @property
+    def shown_name(self) -> str:
+        """The name of the tab in front: a demo's, or "devices"."""
+        return self.panes.active
 
     def _devices_view(self) -> DevicesView:
         from jaxtui.ui.widgets.devices_view import DevicesView
 
         self._devices = DevicesView(self.kernel, id="devices-view")
         return self._devices
+
+    async def _build_devices(self) -> None:
+        self.panes.pane(DEVICES)
+        await self.panes.mounted(DEVICES)
 
     @property
     def devices_view(self) -> DevicesView | None:
@@ -158,10 +174,15 @@ class JaxTUI(App[int]):
             # A run asked for before then starts it itself: join that one, never kill it.
             # And once the lesson is on screen: on 2 cores, what the learner reads comes first.
             after_visible(self, lambda: self.start_kernel_worker(restart=False))
+        after_visible(self, self._first_frame_painted)
+        later(self, self._build_devices)  # ready when first shown; it catches up with the kernel
         if self.tour_at_start is not None:
             self.start_tour(self.tour_at_start)
         if self._resume_gc:
             after_visible(self, self._start_up_done)
+
+    def _first_frame_painted(self) -> None:
+        self._painted = True
 
     def _start_up_done(self) -> None:
         """The first frame and the lesson are painted: collect again, leaving the start-up's
@@ -190,39 +211,31 @@ class JaxTUI(App[int]):
         return spec.keys.split(",")[0] if spec else ""
 
     def _ensure_pane(self, name: str) -> DemoPane:
-        found = self.query(f"#demo-{name}")
-        if found:
-            return found.first(DemoPane)
-        demo = next(d for d in self.demos if d.name == name)
-        pane = DemoPane(demo, cursor_blink=self.cursor_blink, saved=self._saved.get(name),
-                        id=f"demo-{name}")
-        self._pane_mounts[name] = self.query_one(f"#pane-{name}", TabPane).mount(pane)
+        pane = self.panes.pane(name)
+        assert isinstance(pane, DemoPane)
         return pane
 
     async def _pane_built(self, name: str) -> None:
         """Wait until a pane created just now has its editor and form: the keys after the one
         that opened it (f2 then ctrl+r, typed fast or sent by a script) need them."""
-        mounting = self._pane_mounts.pop(name, None)
-        if mounting is not None:
-            await mounting
+        await self.panes.mounted(name)
 
-    async def on_tabbed_content_tab_activated(self, event: TabbedContent.TabActivated) -> None:
-        if event.tabbed_content.id != "panes" or event.pane is None or not event.pane.id:
+    async def on_tabbed_panes_tab_activated(self, event: TabbedPanes.TabActivated) -> None:
+        if event.tabbed.id != "panes":
             return
-        name = event.pane.id.removeprefix("pane-")
+        name = event.tab_id
         if name != DEVICES:
-            pane = self._ensure_pane(name)
             await self._pane_built(name)
             self._last_demo = name
             if self.live_mode:
-                pane.live.now()
+                self._ensure_pane(name).live.now()
         self.query_one(KernelStatus).pane = name
         self._remember(pane=name)
 
     @property
     def current_pane(self) -> DemoPane:
         """The demo pane in view; on the Devices tab, the demo pane last shown."""
-        name = (self.query_one("#panes", TabbedContent).active or "").removeprefix("pane-")
+        name = self.shown_name
         return self._ensure_pane(self._last_demo if name == DEVICES else name)
 
     def show_pane(self, name: str) -> None:
@@ -231,7 +244,7 @@ class JaxTUI(App[int]):
         # A widget focused in the tab being left would take its tab back once hidden (the
         # Devices tab's select did): drop the focus first.
         self.set_focus(None)
-        self.query_one("#panes", TabbedContent).active = f"pane-{name}"
+        self.panes.active = name
 
     # -- kernel --------------------------------------------------------------------
     def _on_kernel_state(self, state: str, info: dict[str, Any]) -> None:
@@ -438,12 +451,11 @@ class JaxTUI(App[int]):
     # -- navigation ----------------------------------------------------------------
     async def _cycle_pane(self, step: int) -> None:
         names = [d.name for d in self.demos] + [DEVICES]
-        current = (self.query_one("#panes", TabbedContent).active or "").removeprefix("pane-")
-        current = current if current in names else self.current_pane.demo.name
+        current = self.shown_name
         name = names[(names.index(current) + step) % len(names)]
         self.show_pane(name)
         await self._pane_built(name)
-        if name != DEVICES and self.query_one("#panes", TabbedContent).active == f"pane-{name}":
+        if name != DEVICES and self.shown_name == name:
             self.set_focus(self.current_pane.editor)  # typing goes to the pane just opened
 
     async def action_next_pane(self) -> None:
@@ -454,8 +466,7 @@ class JaxTUI(App[int]):
 
     def action_next_result(self) -> None:
         tabs = self.current_pane.results
-        ids = [p.id for p in tabs.query(TabPane) if p.id]
-        tabs.active = ids[(ids.index(tabs.active) + 1) % len(ids)] if tabs.active in ids else ids[0]
+        tabs.strip.action_move(1)
 
     def action_export_timings(self) -> None:
         from jaxtui.ui.results.timing import TimingView  # (loaded with the view)
@@ -511,7 +522,7 @@ class JaxTUI(App[int]):
             screen.minimize()
             return
         # The part of ours the focus is in that may take the screen (ALLOW_MAXIMIZE: the editor,
-        # a pane's results, the tour's text; Textual's own TabbedContent says so too), else
+        # a pane's results, the tour's text; Textual's own widgets may say so too), else
         # the current pane's results.
         focused = self.focused
         parts = [node for node in (focused.ancestors_with_self if focused is not None else ())
@@ -558,10 +569,10 @@ class JaxTUI(App[int]):
         self.autosave.touch(pane)
         name = pane.demo.name
         try:  # an edit that arrives while the app closes finds the tabs gone
-            tab = self.query_one("#panes", TabbedContent).get_tab(f"pane-{name}")
+            panes = self.panes
         except NoMatches:
             return
-        tab.label = name + ("*" if pane.modified else "")
+        panes.set_label(name, name + ("*" if pane.modified else ""))
 
     def action_reset_demo(self) -> None:
         pane = self.current_pane

@@ -12,10 +12,10 @@ from typing import Any
 
 from textual.command import DiscoveryHit, Hit, Hits, Provider
 
-from jaxtui.core.tour_format import TourError, builtin_tour_names, find_tour
-
 
 def _start_tour(app: Any, name: str) -> None:
+    from jaxtui.core.tour_format import TourError, find_tour  # (when the palette opens, not at start)
+
     try:
         tour = find_tour(name)
     except (TourError, OSError) as exc:
@@ -36,6 +36,8 @@ class JaxtuiCommands(Provider):
             key = app.key_for(action)
             suffix = f" ({key})" if key else ""
             cmds.append((title, partial(app.run_action, action), help_text + suffix))
+        from jaxtui.core.tour_format import TourError, builtin_tour_names, find_tour
+
         for name in builtin_tour_names():
             try:
                 about = find_tour(name).title

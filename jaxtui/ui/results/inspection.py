@@ -78,6 +78,50 @@ class InspectionView(SearchableView):
     """Jaxpr / StableHLO / optimised HLO of the marked functions (and the base of the
     Cost and Compiles views). A subclass sets `key`: the inspection's field it shows."""
 
+    # Built after the first frame: its rules live here, not in app.tcss (parsed before it).
+    SCOPED_CSS = False  # its rules name screen classes and ids above it too
+    DEFAULT_CSS = """
+    /* Jaxpr, StableHLO, HLO, Cost, Compiles.
+       A status line, a problem box while the view is stale, a find bar, then the text. */
+    InspectionView {
+        height: 1fr;
+    }
+
+    CostView, CompilesView {
+        padding: 0;
+    }
+
+    InspectionView .inspect-status {
+        height: 1;
+        padding: 0 1;
+        background: $boost;
+    }
+
+    InspectionView .inspect-problem {
+        height: auto;
+        max-height: 8;
+        padding: 0 1;
+        background: $error 15%;
+        color: $text;
+    }
+
+    .-narrow InspectionView .inspect-problem {
+        max-height: 4;
+    }
+
+    InspectionView .inspect-problem-text {
+        width: 1fr;
+    }
+
+    InspectionView .inspect-text {
+        height: 1fr;
+    }
+
+    InspectionView.-stale .inspect-text {
+        tint: $warning 10%;
+    }
+    """
+
     key: ClassVar[str] = ""  # the inspection's field shown (also SAVE_NAME)
     language: ClassVar[str | None] = None  # tree-sitter highlighting of the text
     comment: ClassVar[str] = "//"  # how a header line starts: a comment in the view's language

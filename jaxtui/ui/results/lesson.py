@@ -10,13 +10,14 @@ The view is focusable: it scrolls with the arrows, PageUp/PageDown and Home/End.
 from __future__ import annotations
 
 import re
+from typing import Any
 
 from rich.console import Group, RenderableType
 from rich.table import Table
 from rich.text import Text
-from textual.app import ComposeResult
-from textual.containers import VerticalScroll
-from textual.widgets import Static
+from textual.geometry import Size
+from textual.scroll_view import ScrollView
+from textual.strip import Strip
 
 from jaxtui.ui.results.base import COPY_SAVE_BINDINGS, ResultsView
 
@@ -110,8 +111,10 @@ def render_lesson(markdown: str) -> RenderableType:
     return Group(*spaced)
 
 
-class LessonView(VerticalScroll, ResultsView):
-    """The lesson, scrollable with the arrows, PageUp/PageDown and Home/End."""
+class LessonView(ScrollView, ResultsView):
+    """The lesson, scrollable with the arrows, PageUp/PageDown and Home/End. One widget that
+    draws its own lines (a scroll container holding a Static is two: each widget mounted
+    costs the first frame 5-10 M instructions)."""
 
     HELP_TITLE = "Lesson"
     HELP = ("The pane's lesson: what the code shows and where the source notes were wrong. "
@@ -119,10 +122,38 @@ class LessonView(VerticalScroll, ResultsView):
             "The lesson is the module docstring of the demo file.")
     SAVE_NAME = "lesson"
     BINDINGS = COPY_SAVE_BINDINGS
+    ALLOW_MAXIMIZE = False  # ctrl+g gives the screen to the results (tab bar and view), as elsewhere
 
-    def compose(self) -> ComposeResult:
-        yield Static(render_lesson(self.text or NO_LESSON), classes="lesson-text")
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self._lines: list[Strip] = []
+        self._laid_out_for: tuple[int, str] | None = None  # (width, theme) the lines are for
 
     @property
     def text(self) -> str:
         return self.demo.lesson if self.demo is not None else ""
+
+    def _lay_out(self) -> None:
+        """Render the lesson at the width it has now (again when the width or theme changes)."""
+        width = self.scrollable_content_region.width
+        key = (width, self.app.theme)
+        if width <= 0 or key == self._laid_out_for:
+            return
+        self._laid_out_for = key
+        console = self.app.console
+        options = console.options.update_width(width)
+        style = self.rich_style
+        self._lines = [Strip(line) for line in
+                       console.render_lines(render_lesson(self.text or NO_LESSON), options, style=style)]
+        self.virtual_size = Size(width, len(self._lines))
+
+    def on_resize(self) -> None:
+        self._lay_out()
+
+    def render_line(self, y: int) -> Strip:
+        self._lay_out()
+        row = y + self.scroll_offset.y
+        width = self.scrollable_content_region.width
+        if row >= len(self._lines):
+            return Strip.blank(width, self.rich_style)
+        return self._lines[row].crop_extend(self.scroll_offset.x, self.scroll_offset.x + width, self.rich_style)

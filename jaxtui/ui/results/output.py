@@ -157,6 +157,10 @@ class OutputText(TextView):
         self.call_after_refresh(scroll)
 
     def append(self, text: str) -> None:
+        if self.wrapped_document._width != self.wrap_width:
+            # The tab came to the front a moment ago (a run shows its Output): the view has its
+            # width but not yet its Resize, and the text so far was wrapped while hidden.
+            self._rewrap_and_refresh_virtual_size()
         following = self.scroll_offset.y >= self.max_scroll_y - 1  # at the end: stay there
         self.insert(text, self.document.end)
         self.history.clear()  # nothing to undo in a read-only view: keep no copies
@@ -175,6 +179,24 @@ class OutputText(TextView):
 
 class OutputView(SearchableView):
     """Streamed stdout/stderr, then values, corrections and the error of the last run."""
+
+    # Built after the first frame: its rules live here, not in app.tcss (parsed before it).
+    SCOPED_CSS = False  # its rules name screen classes and ids above it too
+    DEFAULT_CSS = """
+    OutputView {
+        height: 1fr;
+    }
+
+    OutputView .output-status {
+        height: 1;
+        padding: 0 1;
+        background: $warning 20%;
+    }
+
+    OutputView .output-text {
+        padding: 0 1;
+    }
+    """
 
     HELP_TITLE = "Output"
     SAVE_NAME = "output"

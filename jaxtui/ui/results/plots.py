@@ -18,6 +18,18 @@ if TYPE_CHECKING:
 class PlotsView(Vertical, ResultsView):
     """The demo's `demo.plot` series, updated live while it runs."""
 
+    # Built after the first frame: its rules live here, not in app.tcss (parsed before it).
+    SCOPED_CSS = False  # its rules name screen classes and ids above it too
+    DEFAULT_CSS = """
+    PlotsView {
+        height: 1fr;
+    }
+
+    SeriesPlot {
+        height: 1fr;
+    }
+    """
+
     HELP_TITLE = "Plots"
     HELP = ("The series the code draws with demo.plot(name, x, y): updated while it runs, "
             "drawn to the tab's full size.")

@@ -1,7 +1,7 @@
 """The results tabs, in order: adding a view is a file in this folder and one line here.
 
 A view's module is imported when its view is built, after the first frame (the first frame
-shows the tab bar and the lesson only): hence "module:Class" rather than the class itself.
+shows the tab bar and the lesson only: widgets/tabs.py): hence "module:Class" rather than the class itself.
 `tests/test_results.py` builds every entry, so a wrong name fails there, not in the app.
 """
 
@@ -18,7 +18,6 @@ class Tab:
     id: str  # the tab's id: tours (`show: jaxpr`), `--tab`-like choices, CSS
     title: str  # its label in the tab bar
     view: str  # "module:Class" in jaxtui/ui/results/
-    first_frame: bool = False  # built with the first frame (the lesson), not just after it
     cluster_only: bool = False  # shown only when the kernel is a cluster (--processes, --remote h1,h2)
 
     def view_class(self) -> type[ResultsView]:
@@ -29,11 +28,11 @@ class Tab:
         return cls
 
     def build(self) -> ResultsView:
-        return self.view_class()(classes=f"results-view view-{self.id}")
+        return self.view_class()(id=self.id, classes=f"results-view view-{self.id}")
 
 
 TABS: list[Tab] = [
-    Tab("lesson", "Lesson", "lesson:LessonView", first_frame=True),  # the first tab is shown at start
+    Tab("lesson", "Lesson", "lesson:LessonView"),  # the first tab: shown, and built with the first frame
     Tab("output", "Output", "output:OutputView"),
     Tab("processes", "Processes", "processes:ProcessesView", cluster_only=True),
     Tab("jaxpr", "Jaxpr", "inspection:JaxprView"),

@@ -21,6 +21,23 @@ FIND_HINT = "text (↑/↓: previous/next; enter: to the view, then n/N; esc: cl
 class SearchableView(Vertical, ResultsView):
     """A find bar and a `TextView` (composed by the subclass with `find_bar()`)."""
 
+    # Built after the first frame: its rules live here, not in app.tcss (parsed before it).
+    DEFAULT_CSS = """
+    SearchableView .inspect-find {
+        height: 1;
+        background: $boost;
+    }
+
+    SearchableView .inspect-find-label, SearchableView .inspect-find-count {
+        width: auto;
+        padding: 0 1;
+    }
+
+    SearchableView .inspect-find-input {
+        width: 1fr;
+    }
+    """
+
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("slash,ctrl+f", "find", "Find"),
         Binding("n", "find_next", "Next match", show=False),

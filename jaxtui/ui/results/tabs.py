@@ -7,22 +7,22 @@ from collections.abc import Callable
 from functools import partial
 from typing import Any, TypeVar
 
-from textual.app import ComposeResult
-from textual.containers import Vertical
 from textual.widget import Widget
-from textual.widgets import TabbedContent, TabPane
 
 from jaxtui.core.catalog import Demo
 from jaxtui.ui.results.base import Result, ResultsView
 from jaxtui.ui.results.registry import TABS, Tab
-from jaxtui.ui.widgets.deferred import Deferred
+from jaxtui.ui.widgets.deferred import later
+from jaxtui.ui.widgets.tabs import TabbedPanes
 
 V = TypeVar("V", bound=ResultsView)
 Call = Callable[[ResultsView], None]  # one thing a view was told
 
 
-class ResultsTabs(Vertical):
-    """The results tabs; the first (Lesson) is shown at start, a run switches to Output."""
+class ResultsTabs(TabbedPanes):
+    """The results tabs; the first (Lesson) is shown at start, a run switches to Output.
+    The Lesson is built with the first frame, the other views just after it (or as soon as
+    their tab is shown); each view built late is told the last run (`pane_ready`)."""
 
     HELP_TITLE = "Results"
     ALLOW_MAXIMIZE = True  # ctrl+g: the tab bar and the view take the whole screen
@@ -32,59 +32,48 @@ class ResultsTabs(Vertical):
             "Compiles: what compiled and how long it took. Timing and Plots: measurements. "
             "f4 cycles the tabs; left and right move along the tab bar.")
 
-    def __init__(self, demo: Demo, **kwargs: Any) -> None:
-        super().__init__(**kwargs)
+    def __init__(self, demo: Demo, *, cluster: bool = False, **kwargs: Any) -> None:
+        self._tabs = {tab.id: tab for tab in TABS if cluster or not tab.cluster_only}
+        # tight: one space between labels, so nine fit in the results half of 120 columns
+        super().__init__([(tab.id, tab.title) for tab in self._tabs.values()], initial=TABS[0].id,
+                         build=self._build, tight=True, **kwargs)
         self.demo = demo
         # The last run, as the calls its views got: replayed to a view built after them.
         self._started: Call | None = None
         self._events: list[Call] = []
         self._ended: Call | None = None
+        self._ready: set[ResultsView] = set()  # views told everything so far: told from now on
         self.last_result: Result | None = None  # the last run's
         self.last_live: Result | None = None  # the last live inspection, if newer
 
-    @property
-    def tabs(self) -> TabbedContent:
-        return self.query_one(TabbedContent)
-
-    @property
-    def active(self) -> str:
-        return self.tabs.active
-
-    @active.setter
-    def active(self, tab_id: str) -> None:
-        self.tabs.active = tab_id
-
     def shown_tabs(self) -> list[Tab]:
-        """The registry's tabs this app shows (the Processes tab only for a cluster)."""
-        from jaxtui.core.cluster import KernelCluster
+        """The registry's tabs this pane shows (the Processes tab only for a cluster)."""
+        return list(self._tabs.values())
 
-        cluster = isinstance(getattr(self.app, "kernel", None), KernelCluster)
-        return [tab for tab in TABS if cluster or not tab.cluster_only]
+    def on_mount(self) -> None:
+        super().on_mount()
+        for tab_id in self.tab_ids:  # the rest, after the first frame
+            later(self.app, partial(self._build_later, tab_id))
 
-    def compose(self) -> ComposeResult:
-        with TabbedContent(initial=TABS[0].id):
-            for i, tab in enumerate(self.shown_tabs()):
-                with TabPane(tab.title, id=tab.id):
-                    if tab.first_frame:
-                        yield self._build(tab)
-                    else:
-                        yield Deferred(partial(self._build, tab), then=self._catch_up, visible=i == 0)
+    async def _build_later(self, tab_id: str) -> None:
+        if self.is_attached:
+            self.pane(tab_id)
+            await self.mounted(tab_id)
 
-    def _build(self, tab: Tab) -> Widget:
-        view = tab.build()
+    def _build(self, tab_id: str) -> Widget:
+        view = self._tabs[tab_id].build()
         view.demo = self.demo
         return view
 
     # -- finding views -----------------------------------------------------------------------
     def views(self, kind: type[V]) -> list[V]:
         """The built views of this kind, in tab order (one still being built is left out)."""
-        return [view for pane in self.query(TabPane) for view in pane.children
-                if isinstance(view, kind) and view.is_mounted]
+        return [view for view in self.panes() if isinstance(view, kind) and view in self._ready]
 
     def shown_view(self) -> ResultsView | None:
         """The view of the tab in front, once built."""
-        found = [v for v in self.views(ResultsView) if v.parent is not None and v.parent.id == self.active]
-        return found[0] if found else None
+        view = self.built(self.active)
+        return view if isinstance(view, ResultsView) and view in self._ready else None
 
     # -- what happens, told to every built view ----------------------------------------------
     def _tell(self, call: Call) -> None:
@@ -126,12 +115,14 @@ class ResultsTabs(Vertical):
     def link_source_line(self, line: int) -> None:
         self._tell(lambda v: v.link_source_line(line))
 
-    def _catch_up(self, view: Widget) -> None:
-        """A view built after the run began, or after a live inspection (live mode is on when
-        a pane opens: its first inspection can beat its views)."""
-        if not isinstance(view, ResultsView):
+    def pane_ready(self, pane: Widget) -> None:
+        """A view is mounted: tell it the run so far (it may have begun before the view was
+        built, as may a live inspection: live mode is on when a pane opens, and its first
+        inspection can beat its views); from now on it is told as it happens."""
+        if not isinstance(pane, ResultsView):
             return
         for call in self._replay():
-            call(view)
+            call(pane)
         if self.last_live is not None:
-            view.show_inspection(self.last_live)
+            pane.show_inspection(self.last_live)
+        self._ready.add(pane)

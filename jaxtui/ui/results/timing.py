@@ -32,6 +32,54 @@ EMPTY = ("This demo has not timed anything yet. Time a function with "
 class TimingView(VerticalScroll, ResultsView):
     """Charts and tables of the last run's timings; `e` saves them as CSV and JSON."""
 
+    # Built after the first frame: its rules live here, not in app.tcss (parsed before it).
+    SCOPED_CSS = False  # its rules name screen classes and ids above it too
+    DEFAULT_CSS = """
+    TimingView {
+        padding: 0 1;
+    }
+
+    /* Charts stacked above the tables. Wide tables scroll sideways instead of wrapping,
+       so their columns stay aligned. */
+    TimingView {
+        overflow-x: auto;
+    }
+
+    TimingView #timing-charts {
+        height: auto;
+        width: 1fr;
+    }
+
+    TimingView SeriesPlot.timing-chart {
+        height: 16;
+        min-width: 40;
+        margin-bottom: 1;
+    }
+
+    TimingView BarChart.timing-chart {
+        margin-bottom: 1;
+    }
+
+    TimingView .timing-table {
+        width: auto;
+        margin-bottom: 1;
+    }
+
+    TimingView .timing-note {
+        color: $warning;
+    }
+
+    TimingView .timing-heading {
+        width: 1fr;
+        text-style: bold;
+    }
+
+    TimingView .timing-notes {
+        width: 1fr;
+        color: $text-muted;
+    }
+    """
+
     HELP_TITLE = "Timing"
 
     HELP = ("Timings of the last run, from the one harness: a clean first call (compile "

@@ -113,6 +113,36 @@ def _keys_table(rows: Sequence[tuple[str, ...]], headers: tuple[str, ...], key_s
 class HelpScreen(ModalScreen[None]):
     """One row per key (a Markdown table would take two lines per row at 80x24)."""
 
+    # Its rules live here, not in app.tcss (parsed before the first frame).
+    SCOPED_CSS = False  # its rules name screen classes and ids above it too
+    DEFAULT_CSS = """
+    #help-screen {
+        align: center middle;
+    }
+
+    #help-body {
+        width: 90%;
+        max-width: 100;
+        height: 90%;
+        border: thick $primary;
+        background: $surface;
+        padding: 0 1;
+    }
+
+    #help-body .help-keys {
+        margin-bottom: 1;
+    }
+
+    #help-body .help-text {
+        margin: 0;
+        padding: 0;
+    }
+
+    #help-body .help-closing {
+        margin-top: 1;
+    }
+    """
+
     BINDINGS = [Binding("escape,f1,q", "dismiss", "Close help")]
 
     def __init__(self, content: HelpContent) -> None:

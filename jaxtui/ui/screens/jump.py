@@ -16,7 +16,9 @@ from textual.errors import NoWidget
 from textual.geometry import Offset
 from textual.screen import ModalScreen, Screen
 from textual.widget import Widget
-from textual.widgets import Input, Label, Select, Tab, Tabs
+from textual.widgets import Input, Label, Select
+
+from jaxtui.ui.widgets.tabs import TabStrip
 
 KEYS = "1234567890abcdefghijklmnopqrstuvwxyz"
 
@@ -24,37 +26,38 @@ KEYS = "1234567890abcdefghijklmnopqrstuvwxyz"
 @dataclass
 class JumpTarget:
     key: str
-    widget: Widget  # a Tab, or a focusable widget
+    widget: Widget  # a tab bar, or a focusable widget
     offset: Offset  # where its label goes, in screen cells
     name: str  # what it is, for tests and the help line
+    tab: str | None = None  # the tab of a tab bar that this target activates
 
 
-def _describe(widget: Widget) -> str:
-    if isinstance(widget, Tab):
-        return f"tab {widget.label_text}"
+def _describe(widget: Widget, tab: str | None) -> str:
+    if tab is not None and isinstance(widget, TabStrip):
+        return f"tab {widget.label(tab)}"
     return widget.id or type(widget).__name__
 
 
 def jump_targets(screen: Screen[Any]) -> list[JumpTarget]:
     """The labelled targets on `screen`, in reading order (top to bottom, left to right)."""
-    widgets: list[tuple[Offset | None, Widget]] = []
-    for tabs in screen.query(Tabs):
-        for tab in tabs.query(Tab):
-            if not tab.disabled:
-                widgets.append((_offset(screen, tab), tab))
+    widgets: list[tuple[Offset | None, Widget, str | None]] = []
+    for strip in screen.query(TabStrip):
+        at = _offset(screen, strip)
+        if at is not None:
+            widgets += [(at + offset, strip, tab) for tab, offset in strip.label_offsets().items()]
     for widget in screen.focus_chain:
-        if not isinstance(widget, Tabs):  # its tabs are targets already
-            widgets.append((_offset(screen, widget), widget))
+        if not isinstance(widget, TabStrip):  # its tabs are targets already
+            widgets.append((_offset(screen, widget), widget, None))
     seen: set[Offset] = set()
-    ordered: list[tuple[Offset, Widget]] = []
-    placed = [(o, w) for o, w in widgets if o is not None]
-    for offset, widget in sorted(placed, key=lambda item: (item[0].y, item[0].x)):
+    ordered: list[tuple[Offset, Widget, str | None]] = []
+    placed = [(o, w, t) for o, w, t in widgets if o is not None]
+    for offset, widget, tab in sorted(placed, key=lambda item: (item[0].y, item[0].x)):
         if offset in seen:
             continue  # two labels in one cell would hide each other
         seen.add(offset)
-        ordered.append((offset, widget))
-    return [JumpTarget(key, widget, offset, _describe(widget))
-            for key, (offset, widget) in zip(KEYS, ordered)]
+        ordered.append((offset, widget, tab))
+    return [JumpTarget(key, widget, offset, _describe(widget, tab), tab)
+            for key, (offset, widget, tab) in zip(KEYS, ordered)]
 
 
 def _offset(screen: Screen[Any], widget: Widget) -> Offset | None:
@@ -71,19 +74,40 @@ def _offset(screen: Screen[Any], widget: Widget) -> Offset | None:
 
 def jump_to(target: JumpTarget) -> None:
     widget = target.widget
-    if isinstance(widget, Tab):
-        tabs = widget.parent
-        while tabs is not None and not isinstance(tabs, Tabs):
-            tabs = tabs.parent
-        if isinstance(tabs, Tabs) and widget.id:
-            tabs.active = widget.id
-            tabs.focus()
-        return
+    if target.tab is not None and isinstance(widget, TabStrip):
+        widget.active = target.tab
     widget.focus()
 
 
 class JumpScreen(ModalScreen[None]):
     """The labels, drawn over the screen they belong to. Any other key leaves."""
+
+    # Its rules live here, not in app.tcss (parsed before the first frame).
+    SCOPED_CSS = False  # its rules name screen classes and ids above it too
+    DEFAULT_CSS = """
+    #jump-screen {
+        background: $background 20%;
+    }
+
+    .jump-label {
+        position: absolute;
+        width: auto;
+        height: 1;
+        padding: 0;
+        background: $accent;
+        color: $text;
+        text-style: bold;
+    }
+
+    #jump-info {
+        dock: bottom;
+        width: 100%;
+        height: 1;
+        background: $accent;
+        color: $text;
+        padding: 0 1;
+    }
+    """
 
     def __init__(self, under: Screen[Any]) -> None:
         super().__init__(id="jump-screen")

@@ -54,8 +54,83 @@ class PlatformSelect(Select[str]):
 
 
 class DevicesView(Vertical):
-    # The TPU-target row and its pod map (kept here: the rest of the layout is app.tcss's).
+    # Built after the first frame: its rules live here, not in app.tcss (parsed before it).
     DEFAULT_CSS = """
+    DevicesView {
+        height: 1fr;
+        padding: 0 1;
+        overflow-y: auto;  /* a long problem report must not push the controls off a small screen */
+    }
+
+    DevicesView #devices-summary {
+        height: auto;
+    }
+
+    DevicesView #devices-problems {
+        display: none;
+        height: auto;
+        max-height: 12;
+        overflow-y: auto;
+        border-left: thick $warning;
+        padding: 0 1;
+        margin: 1 0 0 0;
+        background: $warning 10%;
+    }
+
+    DevicesView #devices-problems.-shown {
+        display: block;
+    }
+
+    DevicesView #devices-problems.-error {
+        border-left: thick $error;
+        background: $error 15%;
+    }
+
+    DevicesView #devices-table {
+        height: auto;
+        max-height: 20;
+        margin: 1 0 0 0;
+    }
+
+    DevicesView #devices-hint {
+        height: 1;
+        color: $text-muted;
+    }
+
+    DevicesView #devices-config {
+        height: 1;
+        margin: 1 0 0 0;
+    }
+
+    DevicesView #devices-config Label {
+        width: auto;
+        color: $text-muted;
+    }
+
+    DevicesView #platform-select {
+        width: 10;
+    }
+
+    DevicesView #host-devices-input {
+        width: 8;
+        margin-right: 2;
+    }
+
+    DevicesView #host-devices-input.-invalid {
+        background: $error 30%;
+    }
+
+    DevicesView #devices-message {
+        display: none;
+        height: auto;
+        max-height: 8;
+        overflow-y: auto;
+    }
+
+    DevicesView #devices-message.-shown {
+        display: block;
+    }
+
     DevicesView #target-row { height: 1; margin: 1 0 0 0; }
     DevicesView #target-row Label { width: auto; color: $text-muted; }
     DevicesView #target-select { width: 18; }

@@ -11,10 +11,12 @@ from typing import Any
 
 from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical
+from textual.content import Content
 from textual.widget import Widget
-from textual.widgets import Input, Label
+from textual.widgets import Input, Label, Static
 
 from jaxtui.inputs import InputError, InputSpec, format_limit, parse_value
+from jaxtui.ui.widgets.deferred import later
 from jaxtui.ui.widgets.in_order import Field
 
 
@@ -63,6 +65,14 @@ class InputField(Vertical):
     def input(self) -> Input:
         return self.query_one(Input)
 
+    def set_text(self, text: str) -> None:
+        """Put `text` in the field (in its initial text while the field is still composing)."""
+        inputs = self.query(Input)
+        if not inputs:
+            self.initial = text
+        elif inputs.first().value != text:
+            inputs.first().value = text
+
     @property
     def text(self) -> str:
         """The value as typed; a field the form is still building holds its initial text (an
@@ -108,22 +118,78 @@ def _key(spec: InputSpec) -> tuple[Any, ...]:
 
 
 class InputsForm(Widget):
-    """All of a demo's inputs. Hidden when the demo declares none."""
+    """All of a demo's inputs. Hidden when the demo declares none.
+
+    At start-up (`sketch=True`) the first frame shows each field as one line of text, drawn
+    as the field draws it: the real fields (five widgets each: about 10 M instructions per
+    widget, a twelfth of the first frame) are built just after it (widgets/deferred.py).
+    Until then the form keeps the texts itself, so saving, restoring and running read and
+    write the same values either way."""
 
     HELP = ("The demo's inputs (its `demo.input(...)` declarations): change a value here and "
             "the next run uses it, without touching the code. Values are checked as you type; "
             "a refused one is marked and the run waits until it is fixed. Tab moves between "
             "fields. Values are saved with your code; f12 resets both.")
 
-    def __init__(self, specs: list[InputSpec], values: dict[str, Any] | None = None, **kwargs: Any):
+    def __init__(self, specs: list[InputSpec], values: dict[str, Any] | None = None, *,
+                 sketch: bool = False, **kwargs: Any):
         super().__init__(**kwargs)
         self.specs = specs
         self.values = values or {}
         self.display = bool(specs)
+        # The texts while the fields are sketched; None once the real fields are composed
+        self._sketched: dict[str, str] | None = (
+            {spec.name: spec.format(self.values.get(spec.name, spec.default)) for spec in specs}
+            if sketch and specs else None)
 
     def compose(self) -> ComposeResult:
+        if self._sketched is not None:
+            for spec in self.specs:
+                yield Static(self._sketch(spec), classes="input-sketch")
+            return
         for spec in self.specs:
             yield InputField(spec, self.values.get(spec.name))
+
+    def _sketch(self, spec: InputSpec) -> Content:
+        text = (self._sketched or {}).get(spec.name, "")
+        return Content.assemble((spec.name, "$text-muted"), " ", text)
+
+    def on_mount(self) -> None:
+        if self._sketched is not None:
+            later(self.app, self._build_fields, visible=True)
+
+    async def _build_fields(self) -> None:
+        texts = self._sketched
+        if texts is None or not self.is_attached:
+            return  # built already (the code changed the fields first)
+        # The fields take the texts as they are now; from here on they hold them (a field
+        # still composing answers with its initial text), so no moment has no fields.
+        self._sketched = None
+        removing = self.remove_children()
+        await self.mount_all([InputField(spec, text=texts.get(spec.name)) for spec in self.specs])
+        await removing
+
+    @property
+    def sketched(self) -> bool:
+        """The fields are still drawn as text (the real ones come just after the first frame)."""
+        return self._sketched is not None
+
+    def texts(self) -> dict[str, str]:
+        """Each input's text as typed (valid or not)."""
+        if self._sketched is not None:
+            return dict(self._sketched)
+        return {f.spec.name: f.text for f in self.query(InputField)}
+
+    def set_texts(self, texts: dict[str, str]) -> None:
+        """Put these texts in the fields of those names (other names are ignored)."""
+        if self._sketched is not None:
+            self._sketched.update({k: v for k, v in texts.items() if k in self._sketched})
+            for spec, sketch in zip(self.specs, self.query(".input-sketch").results(Static)):
+                sketch.update(self._sketch(spec))
+            return
+        for f in self.query(InputField):
+            if f.spec.name in texts:
+                f.set_text(texts[f.spec.name])
 
     def follow(self, specs: list[InputSpec], texts: dict[str, str]) -> bool:
         """Show the fields `specs` declares (the code changed), with these texts where given
@@ -131,6 +197,7 @@ class InputsForm(Widget):
         if [_key(s) for s in specs] == [_key(s) for s in self.specs]:
             return False
         self.specs = specs
+        self._sketched = None  # other fields: the real ones now
         self.display = bool(specs)
         self.remove_children()
         self.mount_all([InputField(spec, text=texts.get(spec.name)) for spec in specs])
@@ -140,6 +207,13 @@ class InputsForm(Widget):
         """The current values, or None if any is invalid (each invalid field is marked)."""
         values: dict[str, Any] = {}
         ok = True
+        if self._sketched is not None:  # no field to mark yet: the check alone
+            for spec in self.specs:
+                try:
+                    values[spec.name] = parse_value(spec, self._sketched[spec.name])
+                except InputError:
+                    ok = False
+            return values if ok else None
         for field in self.query(InputField):
             good, value = field.check()
             ok &= good

@@ -21,6 +21,7 @@ from textual.widgets.text_area import Selection
 
 from jaxtui import protocol as P
 from jaxtui.core.catalog import Demo
+from jaxtui.core.cluster import KernelCluster
 from jaxtui.core.live_schedule import DEFAULT_DELAY_S, LiveInspector
 from jaxtui.core.state import BeforeReset, SavedDemo, atomic_write, before_reset, demo_key, snapshot
 from jaxtui.inputs import declared_inputs
@@ -28,7 +29,7 @@ from jaxtui.ui.results.base import ResultsView
 from jaxtui.ui.results.tabs import ResultsTabs
 from jaxtui.ui.widgets.deferred import after_visible
 from jaxtui.ui.widgets.in_order import InOrderKeys
-from jaxtui.ui.widgets.inputs_form import InputField, InputsForm
+from jaxtui.ui.widgets.inputs_form import InputsForm
 from jaxtui.ui.widgets.text_view import LinkedLines
 
 if TYPE_CHECKING:
@@ -130,8 +131,9 @@ class DemoPane(Container):
             self.pane = pane
 
     def __init__(self, demo: Demo, *, cursor_blink: bool = True, saved: SavedDemo | None = None,
-                 **kwargs: Any) -> None:
+                 sketch_form: bool = False, **kwargs: Any) -> None:
         super().__init__(**kwargs)
+        self.sketch_form = sketch_form  # the form's fields as text in the first frame (inputs_form.py)
         self.demo = demo
         self.saved = saved  # edits from an earlier session, restored at mount
         # What the last reset replaced (kept in the saved state: undoable after a restart)
@@ -142,12 +144,13 @@ class DemoPane(Container):
 
     def compose(self) -> ComposeResult:
         with Vertical(classes="code-side"):
-            yield InputsForm(self.demo.inputs, classes="inputs")
+            yield InputsForm(self.demo.inputs, sketch=self.sketch_form, classes="inputs")
             code = self.saved.code if self.saved and self.saved.code is not None else self.demo.code
             editor = CodeEditor(code, first_line=self.demo.first_line, classes="editor")
             editor.cursor_blink = self.cursor_blink
             yield editor
-        yield ResultsTabs(self.demo, classes="results")
+        cluster = isinstance(getattr(self.app, "kernel", None), KernelCluster)  # its Processes tab
+        yield ResultsTabs(self.demo, cluster=cluster, classes="results")
 
     @property
     def editor(self) -> CodeEditor:
@@ -201,15 +204,13 @@ class DemoPane(Container):
 
     def input_texts(self) -> dict[str, str]:
         """Each input's text as typed (valid or not)."""
-        return {f.spec.name: f.text for f in self.form.query(InputField)}
+        return self.form.texts()
 
     def default_inputs(self) -> dict[str, str]:
         return {spec.name: spec.format(spec.default) for spec in self.form.specs}
 
     def set_inputs(self, texts: dict[str, str]) -> None:
-        for f in self.form.query(InputField):
-            if f.spec.name in texts and f.input.value != texts[f.spec.name]:
-                f.input.value = texts[f.spec.name]
+        self.form.set_texts(texts)
 
     def replace_code(self, code: str) -> None:
         """Replace all of the code as one edit, so ctrl+z brings the old code back."""

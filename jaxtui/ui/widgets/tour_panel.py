@@ -45,6 +45,69 @@ PANE_MOUNT_TIMEOUT_S = 10.0
 class TourPanel(Vertical):
     """Step counter and title, the step's narrative, and what the step is doing."""
 
+    # Built when a tour starts: its rules live here, not in app.tcss (parsed before the first frame).
+    SCOPED_CSS = False  # its rules name screen classes and ids above it too
+    DEFAULT_CSS = """
+    /* The tour bar sits between the panes and the footer: a header line that always shows
+       the step counter, then a few lines of narrative (scrollable when longer). */
+    TourPanel {
+        height: auto;
+        max-height: 10;
+        background: $boost;
+    }
+
+    .-narrow TourPanel {
+        max-height: 6;
+    }
+
+    #tour-head {
+        height: 1;
+        background: $primary-muted;
+        color: $text;
+    }
+
+    #tour-body {
+        height: auto;
+        max-height: 9;
+        padding: 0 1;
+    }
+
+    .-narrow #tour-body {
+        max-height: 5;
+    }
+
+    /* A short terminal (24 rows): the bar takes 2 rows, the panes the rest (the narrative's first
+       line shows; the presenter talks over it). */
+    .-short TourPanel {
+        max-height: 2;
+    }
+
+    .-short #tour-body {
+        max-height: 1;
+    }
+
+    /* ctrl+g in the tour's text: the whole step, on any terminal */
+    TourPanel.-maximized, .-short TourPanel.-maximized {
+        max-height: 100%;
+        height: 1fr;
+    }
+
+    TourPanel.-maximized #tour-body, .-short TourPanel.-maximized #tour-body {
+        max-height: 100%;
+        height: 1fr;
+    }
+
+    #tour-text {
+        margin: 0;
+        padding: 0;
+        background: transparent;
+    }
+
+    #tour-text MarkdownParagraph, #tour-text MarkdownBulletList, #tour-text MarkdownFence {
+        margin: 0 0 0 0;
+    }
+    """
+
     ALLOW_MAXIMIZE = True  # ctrl+g with the focus in the tour's text: the whole step
 
     HELP = ("A guided tour. Each step opens a pane, puts the step's code and inputs in it, "
@@ -265,7 +328,7 @@ class TourPanel(Vertical):
     def _show_tab(self, pane: Any, step: Step) -> None:
         if not step.show:
             return
-        if not pane.results.tabs.query(f"TabPane#{step.show}"):
+        if step.show not in pane.results.tab_ids:
             line = step.field_lines.get("show", step.line)
             self._say(f"{self.tour.source}:{line}: there is no results tab {step.show!r}.")
             return
