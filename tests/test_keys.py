@@ -267,3 +267,24 @@ async def test_the_results_tab_bar_fits_at_120_columns_and_jump_labels_leave_val
         field = app.current_pane.form.query_one("#input-n")
         label = next(t for t in app.screen.targets if t.widget is field)
         assert label.offset.x < field.region.x, "the label is beside the value, not over its first digit"
+
+
+async def test_at_start_what_a_learner_types_goes_into_the_code():
+    """Walking the app: at start the focus was on the pane tab bar, typed text went nowhere
+    and ctrl+s saved the Lesson view. The editor has it now (the Devices table when the app
+    opens on Devices); a tour at start leaves the presenter's keys to the tour."""
+    app = JaxTUI(start_kernel=False, cursor_blink=False)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.press("x", "=", "1", "enter")
+        await pilot.pause()
+        assert app.current_pane.editor.text.startswith("x=1\n")
+    app = JaxTUI(start_kernel=False, cursor_blink=False, initial_pane="devices")
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.pause()
+        assert app.focused is not None and app.focused.id == "devices-table"
+    from jaxtui.core.tour_format import find_tour
+
+    app = JaxTUI(start_kernel=False, cursor_blink=False, tour=find_tour("notes"))
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.pause()
+        assert app.focused is None

@@ -33,7 +33,6 @@ import asyncio
 import concurrent.futures
 import contextlib
 import fcntl
-import hashlib
 import json
 import os
 import re
@@ -65,16 +64,22 @@ def demo_key(name: str, path: Path | str, builtin: bool) -> str:
     (two files called model.py in different folders keep separate edits)."""
     if builtin:
         return name
+    import hashlib  # (here, not at import: the app's first frame needs it only for a user's file)
+
     digest = hashlib.sha1(str(Path(path).resolve()).encode()).hexdigest()[:10]
     safe = re.sub(r"[^A-Za-z0-9_-]", "_", name)[:40]
     return f"file-{safe}-{digest}"
 
 
 def _sha(text: str) -> str:
+    import hashlib
+
     return hashlib.sha1(text.encode()).hexdigest()
 
 
 def _sha_bytes(data: bytes) -> str:
+    import hashlib
+
     return hashlib.sha256(data).hexdigest()
 
 

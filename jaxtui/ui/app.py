@@ -52,7 +52,7 @@ from jaxtui.render.units import format_bytes
 from jaxtui.ui import actions
 from jaxtui.ui.commands import JaxtuiCommands
 from jaxtui.ui.results.base import ResultsView
-from jaxtui.ui.screens.main import MainScreen, breakpoint_class
+from jaxtui.ui.screens.main import MainScreen, TourScreen, breakpoint_class
 from jaxtui.ui.widgets.deferred import after_visible, later
 from jaxtui.ui.widgets.pane import DemoPane
 from jaxtui.ui.widgets.status import KernelStatus
@@ -158,7 +158,8 @@ class JaxTUI(App[int]):
 
     def get_default_screen(self) -> MainScreen:
         # The footer lists keys in the registry's order; the layout fits the terminal at once.
-        return MainScreen(id="_default", classes=" ".join((
+        screen = MainScreen if self.tour_at_start is None else TourScreen
+        return screen(id="_default", classes=" ".join((
             breakpoint_class(self.size.width, self.HORIZONTAL_BREAKPOINTS),
             breakpoint_class(self.size.height, self.VERTICAL_BREAKPOINTS))))
 
@@ -466,7 +467,8 @@ class JaxTUI(App[int]):
 
     def action_next_result(self) -> None:
         tabs = self.current_pane.results
-        tabs.strip.action_move(1)
+        ids = tabs.tab_ids
+        tabs.active = ids[(ids.index(tabs.active) + 1) % len(ids)]  # shown now: f4 then y copies it
 
     def action_export_timings(self) -> None:
         from jaxtui.ui.results.timing import TimingView  # (loaded with the view)

@@ -28,6 +28,10 @@ def breakpoint_class(width: int, breakpoints: list[tuple[int, str]] | None) -> s
 class MainScreen(Screen[Any]):
     """Panes in tabs, the tour bar when a tour runs, the footer."""
 
+    # At start the code has the focus: what a learner types goes into it (Textual's default, the
+    # first focusable widget, was the pane tab bar: typing did nothing there).
+    AUTO_FOCUS = "CodeEditor, #devices-table"  # (the Devices tab when the app starts on it)
+
     HELP_TITLE = "jaxtui"
     HELP = ("One pane per JAX feature (f2 and f3 move between them; ctrl+o jumps anywhere). "
             "Each pane has a lesson (the Lesson tab), editable inputs, the demo's code, and "
@@ -54,3 +58,10 @@ class MainScreen(Screen[Any]):
             if self._wide is not None:
                 self.app.refresh_bindings()
             self._wide = wide
+
+
+class TourScreen(MainScreen):
+    """The main screen of an app started with a tour: nothing has the focus at start, so the
+    presenter's keys are the tour's (f7 is also the editor's "select all")."""
+
+    AUTO_FOCUS = ""

@@ -72,14 +72,15 @@ def later(app: App[Any], work: Callable[[], Awaitable[object]], *, visible: bool
         queue.append(job)
 
 
-def _quitting(app: App[object]) -> bool:
+def quitting(app: App[Any]) -> bool:
+    """The app is ending: work started before must not touch its widgets, being taken down."""
     return bool(getattr(app, "_exit", False))  # App.exit() sets it; Textual has no public flag
 
 
 async def _run_all(app: App[Any], queue: deque[_Job]) -> None:
     """Run the queued jobs one at a time; what a visible one built is painted before the next."""
     try:
-        while queue and not _quitting(app):
+        while queue and not quitting(app):
             job = queue.popleft()
             await job.work()
             if job.visible:

@@ -37,6 +37,7 @@ from jaxtui.core.tour_format import (
     first_changed_line,
     step_code,
 )
+from jaxtui.ui.widgets.deferred import quitting
 
 SPINNER = "⠋⠙⠹⠸⠼⠴⠦⠧⠇⠏"
 PANE_MOUNT_TIMEOUT_S = 10.0
@@ -365,6 +366,8 @@ class TourPanel(Vertical):
             pass
         finally:
             self._stop_ticker()
+        if quitting(self.app) or not pane.is_attached or not pane.query("ResultsTabs"):
+            return  # the app ended during the run: its panes are being taken down
         elapsed = time.monotonic() - self.run_started
         result = pane.last_result or {}
         ok = bool(result.get("ok"))
