@@ -79,7 +79,7 @@ async def wait_until(pilot: Any, predicate: Callable[[], bool], timeout: float =
 
 
 def inspection_view(app: JaxTUI, tab: str) -> InspectionView:
-    return app.current_pane.results.query_one(f"#{tab} InspectionView", InspectionView)
+    return app.current_pane.results.query_one(f"#{tab}", InspectionView)
 
 
 # -- 1. live updates ----------------------------------------------------------------------
