@@ -396,6 +396,19 @@ async def test_a_step_cut_short_at_80x24_is_marked_and_read_whole_with_ctrl_g(tm
         await pilot.press("ctrl+g")
         await pilot.pause(0.2)
         assert app.screen.maximized is None and body.region.height == 1
+        # From anywhere (the editor has the focus): the palette's "tour: read this step whole"
+        app.current_pane.editor.focus()
+        await pilot.pause()
+        await pilot.press("ctrl+p")
+        await pilot.pause()
+        await pilot.press(*"read this step")
+        await pilot.pause(0.3)
+        await pilot.press("enter")
+        await pilot.pause(0.2)
+        assert app.screen.maximized is panel and app.focused is body and body.region.height >= 6
+        await app.run_action("tour_read")  # again: the bar is a bar again
+        await pilot.pause(0.2)
+        assert app.screen.maximized is None and body.region.height == 1
 
 
 async def test_ending_the_app_while_a_maximised_tour_step_runs_raises_nothing():

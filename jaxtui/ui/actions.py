@@ -70,6 +70,9 @@ ACTIONS: tuple[Action, ...] = (
     Action("undo_reset", "", "", "pane: undo the reset (bring back the code f12 replaced)",
            "Bring back the code and inputs the last reset replaced, even after a restart"),
     Action("tour_end", "", "", "tour: end", "End the tour; the panes it used get your own code back"),
+    Action("tour_read", "", "", "tour: read this step whole (again: back)",
+           "Give the tour's text the whole screen, with the focus in it to scroll (a step marked ⋯ "
+           "is cut short on a small terminal); again, ctrl+g or escape gives the screen back"),
     Action("restart_kernel", "ctrl+t", "", "kernel: restart", "Start a fresh kernel (edits are kept)"),
     Action("command_palette", "ctrl+p", "Cmds", "", "Open the command palette", priority=False),
 )

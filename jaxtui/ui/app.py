@@ -626,6 +626,16 @@ class JaxTUI(App[int]):
             self.tour_panel.end()
             self.notify("Tour finished. The panes it used have your own code back.", timeout=5)
 
+    def action_tour_read(self) -> None:
+        panel = self.tour_panel
+        if panel is None:
+            return
+        if self.screen.maximized is panel:
+            self.screen.minimize()
+            return
+        panel.query_one("#tour-body").focus()
+        self.screen.maximize(panel, container=False)
+
     def action_jump(self) -> None:
         from jaxtui.ui.screens.jump import JumpScreen
 

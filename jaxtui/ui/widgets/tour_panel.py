@@ -115,7 +115,8 @@ class TourPanel(Vertical):
             "and may run it. Go forward and back with the keys in the footer; 'again' puts "
             "the step's code back and runs it once more, so you can experiment freely. "
             "A small terminal shows the first line of a step (marked ⋯ when there is more): "
-            "the text scrolls with the arrows once focused (tab), and ctrl+g shows it whole. "
+            "the text scrolls with the arrows once focused (tab), and ctrl+g shows it whole; "
+            "from anywhere, \"tour: read this step whole\" in the palette (ctrl+p) does both. "
             "When the tour ends, every pane it used gets your own code back.")
 
     status: reactive[str] = reactive("", init=False)  # the right end of the header line
