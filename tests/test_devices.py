@@ -550,3 +550,27 @@ async def test_the_devices_view_catches_up_with_a_kernel_that_failed_before_it_w
         view = app.query_one(DevicesView)
         assert view.state == "dead"
         assert "could not start: the TPU is held by pid 77" in str(view.query_one("#devices-message").render())
+
+
+async def test_the_summary_says_what_decides_the_platform_while_the_kernel_starts(monkeypatch):
+    """It said "platform: JAX's choice" even when jaxtui's CPU default (libtpu without a TPU,
+    hardware.default_platforms) was what the kernel got."""
+    monkeypatch.delenv("JAX_PLATFORMS")
+    monkeypatch.setattr(hardware, "default_platforms", lambda: "cpu")
+    app = JaxTUI(start_kernel=False, cursor_blink=False, initial_pane="devices")
+    async with app.run_test(size=(100, 30)) as pilot:
+        await views_built(pilot)
+        view = app.query_one(DevicesView)
+        summary = str(view.query_one("#devices-summary").render())
+        assert "platform cpu: libtpu is installed, but this machine has no TPU" in summary, summary
+        assert "JAX's choice" not in summary
+    monkeypatch.setattr(hardware, "default_platforms", lambda: None)
+    app = JaxTUI(start_kernel=False, cursor_blink=False, initial_pane="devices")
+    async with app.run_test(size=(100, 30)) as pilot:
+        await views_built(pilot)
+        assert "platform: JAX's choice" in str(app.query_one(DevicesView).query_one("#devices-summary").render())
+    monkeypatch.setenv("JAX_PLATFORMS", "cpu")
+    app = JaxTUI(start_kernel=False, cursor_blink=False, initial_pane="devices")
+    async with app.run_test(size=(100, 30)) as pilot:
+        await views_built(pilot)
+        assert "JAX_PLATFORMS=cpu" in str(app.query_one(DevicesView).query_one("#devices-summary").render())

@@ -15,6 +15,7 @@ UI side: never imports jax. The hardware survey reads sysfs and /proc in a threa
 
 from __future__ import annotations
 
+import os
 from dataclasses import replace
 from typing import Any
 
@@ -348,10 +349,26 @@ class DevicesView(Vertical):
                 format_bytes(row.get("bytes_limit")) if row.get("bytes_limit") else "–",
                 format_bytes(row["live_array_bytes"]) if "live_array_bytes" in row else "–")
 
+    _default_platforms: str | bool | None = False  # hardware.default_platforms(), once asked
+
+    def _platform_asked(self) -> str:
+        """What decides the kernel's platform, as the summary says while the kernel starts."""
+        cfg = self.kernel.config
+        if cfg.platform:
+            return f"--platform {cfg.platform}"
+        if os.environ.get("JAX_PLATFORMS"):
+            return f"JAX_PLATFORMS={os.environ['JAX_PLATFORMS']}"
+        if self.kernel.transport.host is None:  # a local kernel: KernelConfig.env() applies it
+            if self._default_platforms is False:
+                self._default_platforms = hardware.default_platforms()  # (reads sysfs: once)
+            if self._default_platforms:
+                return f"platform {self._default_platforms}: libtpu is installed, but this machine has no TPU"
+        return "platform: JAX's choice"
+
     def _render_summary(self) -> None:
         info, d = self.kernel.info, self.described
         cfg = self.kernel.config
-        asked = f"--platform {cfg.platform}" if cfg.platform else "platform: JAX's choice"
+        asked = self._platform_asked()
         text = Text()
         if self.state in ("ready", "busy") and info:
             n = info.get("device_count", 0)
