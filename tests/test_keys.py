@@ -88,8 +88,7 @@ def test_a_burst_through_a_real_terminal_is_applied_in_order_and_ctrl_s_writes_i
          f"env JAXTUI_STATE_DIR={tmp_path / 'state'} JAX_PLATFORMS=cpu {PYTHON} -m jaxtui {path}")
     try:
         wait_for(lambda: "third = 3" in tmux("capture-pane", "-p"), "the editor on screen")
-        tmux("send-keys", "Tab")  # to the editor (the file declares no inputs)
-        time.sleep(0.5)
+        time.sleep(0.5)  # the editor has the focus at start
         tmux("send-keys", "Down", "Down")
         time.sleep(0.5)
         # One tmux command: the keys reach the app's terminal in one burst.
