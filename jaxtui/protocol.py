@@ -14,7 +14,10 @@ from __future__ import annotations
 import json
 import re
 from dataclasses import asdict, dataclass, field
-from typing import Any, TypedDict
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from typing import TypedDict
 
 PROTOCOL_VERSION = 1
 # HLO of a large module is several MB; asyncio's default 64 KiB line limit is far too small.
@@ -88,13 +91,165 @@ ERROR_KINDS = (KIND_SYNTAX, KIND_EXCEPTION, KIND_INTERRUPTED, KIND_TIMEOUT, KIND
 
 # -- payload shapes ----------------------------------------------------------------------------
 # TypedDicts document what travels; `validate_event` checks the parts both sides rely on.
-class StreamData(TypedDict):
-    """The stream contract: events arrive in the order the text was written, across both
-    streams. `text` may end without a newline (a partial line): the next event of the
-    same stream continues that line; text of the other stream never joins it."""
+if TYPE_CHECKING:  # the payloads' shapes, for type checkers and readers: at run time they are
+    # plain dicts, and creating these classes cost every start ~12 M instructions (valgrind)
 
-    name: str  # "stdout" | "stderr"
-    text: str
+    class StreamData(TypedDict):
+        """The stream contract: events arrive in the order the text was written, across both
+        streams. `text` may end without a newline (a partial line): the next event of the
+        same stream continues that line; text of the other stream never joins it."""
+
+        name: str  # "stdout" | "stderr"
+        text: str
+
+    class ProgressData(TypedDict):
+        label: str
+        done: int
+        total: int
+
+    class PlotSeries(TypedDict):
+        name: str
+        x: list[float]
+        y: list[float]
+        title: str
+        xlabel: str
+        ylabel: str
+        logx: bool
+        logy: bool
+
+    class ShardRecord(TypedDict):
+        device: str
+        device_id: int
+        process_index: int
+        index: str  # the slice of the global array it holds, numpy-style: "[0:2, :]"
+
+    class ValueRecord(TypedDict, total=False):
+        label: str
+        type: str  # "sharding" for demo.sharding: then the placement keys below
+        text: str
+        shape: list[int]
+        dtype: str
+        device_names: list[str]  # an array's devices (`cpu:0`...): the run's footer names them
+        at: int  # characters printed (stdout + stderr) before it was shown: its place in the Output
+        global_shape: list[int]
+        fully_addressable: bool  # does this process hold every shard?
+        process_index: int  # the process that made the record (in a cluster, each makes its own)
+        process_count: int
+        shards: list[ShardRecord]  # this process's shards (addressable_shards)
+        devices: list[dict[str, Any]]  # every device of the sharding: device, device_id, process_index
+
+    class Correction(TypedDict):
+        notes: str
+        jax: str
+        line: int
+        actual: str | None
+
+    class CompileRecord(TypedDict, total=False):
+        name: str
+        compiles: int
+        traces: int
+        trace_s: float
+        lower_s: float
+        compile_s: float
+
+    class InspectionRecord(TypedDict, total=False):
+        name: str
+        line: int
+        jaxpr: str | None
+        stablehlo: str | None
+        hlo: str | None
+        cost: dict[str, Any] | None
+        memory: dict[str, Any] | None
+        stage_s: dict[str, float]
+        error: str | None
+
+    class TimingRecord(TypedDict, total=False):
+        label: str
+        group: str
+        median_s: float | None
+        min_s: float | None
+        max_s: float | None
+        samples_s: list[float]
+        n: int
+        error: str | None
+
+    class ErrorDict(TypedDict, total=False):
+        type: str
+        message: str
+        line: int | None
+        col: int | None
+        traceback: str
+        kind: str
+
+    class RunResultDict(TypedDict):
+        demo: str
+        ok: bool
+        device: str
+        platform: str
+        stdout: str
+        error: ErrorDict | None
+        values: list[ValueRecord]
+        timings: list[TimingRecord]
+        inspections: list[InspectionRecord]
+        corrections: list[Correction]
+        plots: list[PlotSeries]
+        compiles: list[CompileRecord]
+        inputs: dict[str, Any]
+        elapsed_s: float
+
+    class TargetChip(TypedDict):
+        id: int
+        coords: list[int]  # x, y, z in the slice
+        host: int  # process_index: the TPU VM this chip belongs to
+        core: int  # core_on_chip (two TensorCores show as two devices on v2-v4 and 7x)
+
+    class TargetInfo(TypedDict, total=False):
+        """The JSON `target` of a run with --target, and the `target` op's result."""
+
+        platform: str  # "tpu" (or "cuda"/"rocm": StableHLO only)
+        name: str  # "tpu-v5e:2x2"
+        topology: str  # "2x2"
+        generation: str  # "v5e"
+        devices: int
+        hosts: int
+        device_kind: str  # "TPU v5 lite"
+        chip_count: int
+        cores_per_chip: int
+        bounds: list[int]  # chips along x, y, z
+        chips: list[TargetChip]  # the pod map
+        load_s: float
+
+    class ReadyInfo(TypedDict, total=False):
+        ok: bool
+        pid: int
+        hostname: str  # where the kernel runs (a remote kernel's host, as that host names itself)
+        protocol: int
+        jaxtui: str  # the kernel's jaxtui version
+        platform: str
+        device_count: int
+        device_kind: str
+        devices: list[str]
+        process_count: int
+        process_index: int  # this kernel's place in a JAX cluster (0 when alone)
+        local_devices: list[str]  # the devices this process drives (all of them when alone)
+        coordinator: str  # a cluster member: the HOST:PORT it joined through
+        type: str  # when ok is False: why the kernel could not start
+        message: str
+
+    class InterruptResult(TypedDict, total=False):
+        outcome: str  # "idle" | "interrupted" | "restarted" | "killed" (killed: not restarted, as asked)
+        ready: ReadyInfo  # the new kernel's, after "restarted"
+
+    class HeartbeatResult(TypedDict, total=False):
+        alive: bool
+        busy: bool  # a request is running on the kernel's main thread
+        op: str | None  # its op
+        line: int | None  # the line of the user's code it is on (read even while XLA runs)
+
+    class PingResult(TypedDict, total=False):
+        pong: bool
+        pid: int
+        idle: bool  # with params {"settle_s": s}: no device work of an interrupted run still in flight
 
 
 class StreamLines:
@@ -123,171 +278,6 @@ class StreamLines:
         """All lines, each ending in a newline, but for a partial last one."""
         complete = "".join(line + "\n" for _, line in self.lines)
         return complete + "\n".join(line for _, line in self.partial())
-
-
-class ProgressData(TypedDict):
-    label: str
-    done: int
-    total: int
-
-
-class PlotSeries(TypedDict):
-    name: str
-    x: list[float]
-    y: list[float]
-    title: str
-    xlabel: str
-    ylabel: str
-    logx: bool
-    logy: bool
-
-
-class ShardRecord(TypedDict):
-    device: str
-    device_id: int
-    process_index: int
-    index: str  # the slice of the global array it holds, numpy-style: "[0:2, :]"
-
-
-class ValueRecord(TypedDict, total=False):
-    label: str
-    type: str  # "sharding" for demo.sharding: then the placement keys below
-    text: str
-    shape: list[int]
-    dtype: str
-    device_names: list[str]  # an array's devices (`cpu:0`...): the run's footer names them
-    at: int  # characters printed (stdout + stderr) before it was shown: its place in the Output
-    global_shape: list[int]
-    fully_addressable: bool  # does this process hold every shard?
-    process_index: int  # the process that made the record (in a cluster, each makes its own)
-    process_count: int
-    shards: list[ShardRecord]  # this process's shards (addressable_shards)
-    devices: list[dict[str, Any]]  # every device of the sharding: device, device_id, process_index
-
-
-class Correction(TypedDict):
-    notes: str
-    jax: str
-    line: int
-    actual: str | None
-
-
-class CompileRecord(TypedDict, total=False):
-    name: str
-    compiles: int
-    traces: int
-    trace_s: float
-    lower_s: float
-    compile_s: float
-
-
-class InspectionRecord(TypedDict, total=False):
-    name: str
-    line: int
-    jaxpr: str | None
-    stablehlo: str | None
-    hlo: str | None
-    cost: dict[str, Any] | None
-    memory: dict[str, Any] | None
-    stage_s: dict[str, float]
-    error: str | None
-
-
-class TimingRecord(TypedDict, total=False):
-    label: str
-    group: str
-    median_s: float | None
-    min_s: float | None
-    max_s: float | None
-    samples_s: list[float]
-    n: int
-    error: str | None
-
-
-class ErrorDict(TypedDict, total=False):
-    type: str
-    message: str
-    line: int | None
-    col: int | None
-    traceback: str
-    kind: str
-
-
-class RunResultDict(TypedDict):
-    demo: str
-    ok: bool
-    device: str
-    platform: str
-    stdout: str
-    error: ErrorDict | None
-    values: list[ValueRecord]
-    timings: list[TimingRecord]
-    inspections: list[InspectionRecord]
-    corrections: list[Correction]
-    plots: list[PlotSeries]
-    compiles: list[CompileRecord]
-    inputs: dict[str, Any]
-    elapsed_s: float
-
-
-class TargetChip(TypedDict):
-    id: int
-    coords: list[int]  # x, y, z in the slice
-    host: int  # process_index: the TPU VM this chip belongs to
-    core: int  # core_on_chip (two TensorCores show as two devices on v2-v4 and 7x)
-
-
-class TargetInfo(TypedDict, total=False):
-    """The JSON `target` of a run with --target, and the `target` op's result."""
-
-    platform: str  # "tpu" (or "cuda"/"rocm": StableHLO only)
-    name: str  # "tpu-v5e:2x2"
-    topology: str  # "2x2"
-    generation: str  # "v5e"
-    devices: int
-    hosts: int
-    device_kind: str  # "TPU v5 lite"
-    chip_count: int
-    cores_per_chip: int
-    bounds: list[int]  # chips along x, y, z
-    chips: list[TargetChip]  # the pod map
-    load_s: float
-
-
-class ReadyInfo(TypedDict, total=False):
-    ok: bool
-    pid: int
-    hostname: str  # where the kernel runs (a remote kernel's host, as that host names itself)
-    protocol: int
-    jaxtui: str  # the kernel's jaxtui version
-    platform: str
-    device_count: int
-    device_kind: str
-    devices: list[str]
-    process_count: int
-    process_index: int  # this kernel's place in a JAX cluster (0 when alone)
-    local_devices: list[str]  # the devices this process drives (all of them when alone)
-    coordinator: str  # a cluster member: the HOST:PORT it joined through
-    type: str  # when ok is False: why the kernel could not start
-    message: str
-
-
-class InterruptResult(TypedDict, total=False):
-    outcome: str  # "idle" | "interrupted" | "restarted" | "killed" (killed: not restarted, as asked)
-    ready: ReadyInfo  # the new kernel's, after "restarted"
-
-
-class HeartbeatResult(TypedDict, total=False):
-    alive: bool
-    busy: bool  # a request is running on the kernel's main thread
-    op: str | None  # its op
-    line: int | None  # the line of the user's code it is on (read even while XLA runs)
-
-
-class PingResult(TypedDict, total=False):
-    pong: bool
-    pid: int
-    idle: bool  # with params {"settle_s": s}: no device work of an interrupted run still in flight
 
 
 class ProtocolError(ValueError):
