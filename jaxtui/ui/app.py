@@ -146,10 +146,6 @@ class JaxTUI(App[int]):
         self._devices = DevicesView(self.kernel, id="devices-view")
         return self._devices
 
-    async def _build_devices(self) -> None:
-        self.panes.pane(DEVICES)
-        await self.panes.mounted(DEVICES)
-
     @property
     def devices_view(self) -> DevicesView | None:
         """The Devices tab's view once built (it catches up with the kernel then: deferred.py)."""
@@ -176,7 +172,7 @@ class JaxTUI(App[int]):
             # And once the lesson is on screen: on 2 cores, what the learner reads comes first.
             after_visible(self, lambda: self.start_kernel_worker(restart=False))
         after_visible(self, self._first_frame_painted)
-        later(self, self._build_devices)  # ready when first shown; it catches up with the kernel
+        later(self, lambda: self.panes.ensure(DEVICES))  # ready when shown; it catches up with the kernel
         if self.tour_at_start is not None:
             self.start_tour(self.tour_at_start)
         if self._resume_gc:
@@ -630,11 +626,10 @@ class JaxTUI(App[int]):
         panel = self.tour_panel
         if panel is None:
             return
-        if self.screen.maximized is panel:
+        if self.screen.maximized is not panel:  # ctrl+g's rule, with the focus in the step's text
             self.screen.minimize()
-            return
-        panel.query_one("#tour-body").focus()
-        self.screen.maximize(panel, container=False)
+            self.screen.set_focus(panel.query_one("#tour-body"))  # now: the rule reads the focus
+        self.action_maximize()
 
     def action_jump(self) -> None:
         from jaxtui.ui.screens.jump import JumpScreen

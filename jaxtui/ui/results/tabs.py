@@ -53,12 +53,7 @@ class ResultsTabs(TabbedPanes):
     def on_mount(self) -> None:
         super().on_mount()
         for tab_id in self.tab_ids:  # the rest, after the first frame
-            later(self.app, partial(self._build_later, tab_id))
-
-    async def _build_later(self, tab_id: str) -> None:
-        if self.is_attached:
-            self.pane(tab_id)
-            await self.mounted(tab_id)
+            later(self.app, partial(self.ensure, tab_id))
 
     def _build(self, tab_id: str) -> Widget:
         view = self._tabs[tab_id].build()

@@ -7,6 +7,7 @@ refused until it is fixed.
 
 from __future__ import annotations
 
+from collections.abc import Awaitable
 from typing import Any
 
 from textual.app import ComposeResult
@@ -164,9 +165,8 @@ class InputsForm(Widget):
             return  # built already (the code changed the fields first)
         # The fields take the texts as they are now; from here on they hold them (a field
         # still composing answers with its initial text), so no moment has no fields.
-        self._sketched = None
-        removing = self.remove_children()
-        await self.mount_all([InputField(spec, text=texts.get(spec.name)) for spec in self.specs])
+        removing, mounting = self._new_fields(texts)
+        await mounting
         await removing
 
     @property
@@ -197,11 +197,16 @@ class InputsForm(Widget):
         if [_key(s) for s in specs] == [_key(s) for s in self.specs]:
             return False
         self.specs = specs
-        self._sketched = None  # other fields: the real ones now
         self.display = bool(specs)
-        self.remove_children()
-        self.mount_all([InputField(spec, text=texts.get(spec.name)) for spec in specs])
+        self._new_fields(texts)  # the real fields now, sketched or not
         return True
+
+    def _new_fields(self, texts: dict[str, str]) -> tuple[Awaitable[None], Awaitable[None]]:
+        """Replace what the form shows with real fields for `self.specs`, holding these texts
+        (defaults elsewhere); returns (the removal, the mount) to await."""
+        self._sketched = None
+        removing = self.remove_children()
+        return removing, self.mount_all([InputField(spec, text=texts.get(spec.name)) for spec in self.specs])
 
     def collect(self) -> dict[str, Any] | None:
         """The current values, or None if any is invalid (each invalid field is marked)."""

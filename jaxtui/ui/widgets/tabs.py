@@ -265,6 +265,13 @@ class TabbedPanes(Vertical):
         self.run_worker(self._ready_when_mounted(tab_id, pane, mounting), group="tabbed-panes")
         return pane
 
+    async def ensure(self, tab_id: str) -> None:
+        """Build the tab's pane if it is not built, and wait until it is mounted (a job run
+        after the first frame: nothing once this widget is gone)."""
+        if self.is_attached:
+            self.pane(tab_id)
+            await self.mounted(tab_id)
+
     async def mounted(self, tab_id: str) -> None:
         """Wait until the tab's pane, if it is being built, is mounted."""
         mounting = self._mounting.get(tab_id)
