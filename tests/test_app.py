@@ -38,9 +38,11 @@ async def test_paints_before_the_kernel_is_ready_and_runs_with_ctrl_r_and_f5(tmp
     async with app.run_test(size=(80, 24)) as pilot:
         status = app.query_one("#status")
         assert "starting" in str(status.render()) or app.kernel.state == "ready"
+        assert app.focused is app.current_pane.editor
         text = await run_and_wait(pilot, app)
         assert "hi from the kernel" in text and "f32[2,3] on cpu:0" in text and "── mine: ok on cpu:0" in text
         assert app.current_pane.results.active == "output"
+        assert app.focused is app.current_pane.editor, "ctrl+r from the code keeps the focus there"
         assert "2 devices" in str(status.render())
         output_view(app).run_started("again")
         text = await run_and_wait(pilot, app, key="f5")

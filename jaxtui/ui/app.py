@@ -236,10 +236,12 @@ class JaxTUI(App[int]):
         return self._ensure_pane(self._last_demo if name == DEVICES else name)
 
     def show_pane(self, name: str) -> None:
+        if name == self.shown_name:
+            return  # in view already (a run from its own pane): the focus stays where it is
         if name != DEVICES:
             self._ensure_pane(name)
-        # A widget focused in the tab being left would take its tab back once hidden (the
-        # Devices tab's select did): drop the focus first.
+        # A widget focused in the tab being left keeps the focus once hidden (keys would go
+        # to it): drop the focus first.
         self.set_focus(None)
         self.panes.active = name
 
